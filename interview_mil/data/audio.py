@@ -1,0 +1,160 @@
+"""Audio I/O: any file libsndfile reads → float32 mono (or one chosen channel) at 16 kHz.
+
+Reading goes through soundfile (WAV, FLAC, OGG/Vorbis, MP3 with libsndfile >= 1.1, ...); resampling
+through torchaudio's band-limited sinc resampler. A time span is read by seeking, so a 5 s answer in a
+30 min interview decodes 5 s, not 30 min.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from ..errors import AudioError
+from ..fileio import atomic_path
+
+TARGET_SR = 16_000
+_SPAN_MARGIN_S = 0.02  # extra audio read on each side of a span so resampling has no edge effects
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What the file header says: sample rate (Hz), channels, length in frames, container and encoding."""
+
+    path: str
+    sample_rate: int
+    channels: int
+    frames: int
+    format: str
+    subtype: str
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return self.frames / self.sample_rate
+
+
+def audio_info(path: str | Path) -> AudioInfo:
+    """Read the header of ``path``; raise ``AudioError`` (naming the file) if it is missing,
+    empty or not audio libsndfile can read."""
+    path = Path(path)
+    if not path.exists():
+        raise AudioError("audio file not found", path=path, fix="check the path in the manifest")
+    if path.is_dir():
+        raise AudioError("is a folder, not an audio file", path=path)
+    if path.stat().st_size == 0:
+        raise AudioError("file is empty (0 bytes)", path=path, fix="re-export or re-copy the recording")
+    try:
+        info = sf.info(str(path))
+    except Exception as exc:  # soundfile raises LibsndfileError / RuntimeError / TypeError
+        raise AudioError(
+            f"cannot read audio ({exc})",
+            path=path,
+            fix="convert it to WAV or FLAC (e.g. `ffmpeg -i IN -ar 16000 OUT.wav`)",
+        ) from None
+    if info.frames <= 0 or info.samplerate <= 0:
+        raise AudioError("contains no audio samples", path=path, fix="check the recording")
+    return AudioInfo(str(path), int(info.samplerate), int(info.channels), int(info.frames),
+                     str(info.format), str(info.subtype))
+
+
+@functools.lru_cache(maxsize=16)
+def _resampler(orig: int, new: int):
+    import torchaudio
+
+    return torchaudio.transforms.Resample(orig, new, lowpass_filter_width=16, rolloff=0.945)
+
+
+def resample(signal: np.ndarray, orig_sr: int, new_sr: int = TARGET_SR) -> np.ndarray:
+    """Resample a 1-D float signal (shape ``(n,)``) from ``orig_sr`` to ``new_sr`` Hz; float32 out."""
+    signal = np.asarray(signal, dtype=np.float32)
+    if orig_sr == new_sr or signal.size == 0:
+        return signal
+    import torch
+
+    with torch.inference_mode():
+        out = _resampler(int(orig_sr), int(new_sr))(torch.from_numpy(np.ascontiguousarray(signal)))
+    return out.numpy().astype(np.float32, copy=False)
+
+
+def _select_channel(data: np.ndarray, channel: int | None, info: AudioInfo) -> np.ndarray:
+    """``data``: (frames, channels) → (frames,): the chosen channel or the mean of all."""
+    if channel is None:
+        return data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
+    if not 0 <= channel < info.channels:
+        raise AudioError(
+            f"has {info.channels} channel(s); channel {channel} does not exist",
+            path=info.path,
+            fix=f"choose a channel in 0..{info.channels - 1} or leave it unset to mix to mono",
+        )
+    return data[:, channel]
+
+
+def load_audio(
+    path: str | Path,
+    start: float = 0.0,
+    end: float | None = None,
+    sample_rate: int = TARGET_SR,
+    channel: int | None = None,
+) -> np.ndarray:
+    """Read ``path`` (optionally only ``[start, end)`` seconds) as float32 mono at ``sample_rate``.
+
+    ``channel``: index of the channel to keep; None mixes all channels to mono. Returns shape ``(n,)``,
+    values in [-1, 1] for integer files. Raises ``AudioError`` naming the file on any problem.
+    """
+    info = audio_info(path)
+    sr = info.sample_rate
+    if start < 0 or (end is not None and end <= start):
+        raise AudioError(f"invalid span start={start} end={end}", path=path,
+                         fix="give 0 <= start < end (seconds)")
+    if start >= info.duration:
+        raise AudioError(f"span starts at {start:.3f} s, after the end of the recording "
+                         f"({info.duration:.3f} s)", path=path,
+                         fix="check the turn times against the recording (wrong file or transcript?)")
+    margin = int(round(_SPAN_MARGIN_S * sr)) if sr != sample_rate else 0
+    first = int(math.floor(start * sr))
+    last = info.frames if end is None else min(info.frames, int(math.ceil(end * sr)))
+    read_from, read_to = max(0, first - margin), min(info.frames, last + margin)
+    try:
+        with sf.SoundFile(str(path)) as handle:
+            if read_from:
+                handle.seek(read_from)
+            data = handle.read(read_to - read_from, dtype="float32", always_2d=True)
+    except Exception as exc:
+        raise AudioError(f"cannot decode audio ({exc})", path=path,
+                         fix="the file may be truncated or corrupt; re-export it as WAV or FLAC") from None
+    if data.size == 0:
+        raise AudioError("no samples in the requested span", path=path)
+    mono = _select_channel(data, channel, info)
+    if not np.all(np.isfinite(mono)):
+        raise AudioError("contains NaN or infinite samples", path=path,
+                         fix="re-export the recording; a float WAV with NaN cannot be analysed")
+    if sr == sample_rate:
+        return np.ascontiguousarray(mono[first - read_from:last - read_from], dtype=np.float32)
+    out = resample(mono, sr, sample_rate)
+    lead = int(round((first - read_from) * sample_rate / sr))
+    n = int(round((last - first) * sample_rate / sr))
+    return np.ascontiguousarray(out[lead:lead + n], dtype=np.float32)
+
+
+def write_audio(path: str | Path, signal: np.ndarray, sample_rate: int = TARGET_SR,
+                subtype: str = "PCM_16") -> Path:
+    """Write a mono ``(n,)`` or multichannel ``(n, channels)`` float signal atomically.
+
+    The container is taken from the suffix (``.wav``, ``.flac``, ``.ogg``, ...).
+    """
+    path = Path(path)
+    fmt = path.suffix.lstrip(".").upper()
+    if fmt == "OGG" and subtype == "PCM_16":
+        subtype = "VORBIS"
+    signal = np.asarray(signal, dtype=np.float32)
+    if subtype.startswith("PCM"):
+        signal = np.clip(signal, -1.0, 1.0)
+    with atomic_path(path) as tmp:
+        sf.write(str(tmp), signal, sample_rate, format=fmt, subtype=subtype)
+    return path

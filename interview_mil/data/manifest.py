@@ -1,0 +1,95 @@
+"""Manifests on disk: interviews as JSONL or Parquet, turns as a CSV/Parquet table.
+
+A manifest is validated before it is written, and again when it is read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import pandas as pd
+
+from ..errors import ManifestError
+from ..fileio import atomic_path, read_table, write_table
+from .records import Interview, Turn, validate_manifest
+
+TURN_COLUMNS = [
+    "interview_id", "turn_id", "turn_index", "start", "end", "duration", "speaker", "text",
+    "response_latency", "n_pauses", "pause_time", "longest_pause", "source", "parent_turn_id",
+]
+
+
+def write_manifest(interviews: Sequence[Interview], path: str | Path) -> Path:
+    """Validate and write ``interviews`` to ``path`` (``.jsonl`` or ``.parquet``) atomically."""
+    path = Path(path)
+    validate_manifest(interviews, source=str(path))
+    if path.suffix == ".parquet":
+        rows = [i.to_dict() for i in interviews]
+        for row in rows:
+            row["meta"] = json.dumps(row["meta"], sort_keys=True)
+        write_table(pd.DataFrame(rows), path)
+        return path
+    if path.suffix != ".jsonl":
+        raise ManifestError("unknown manifest format", path=path, fix="use .jsonl or .parquet")
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            for interview in interviews:
+                handle.write(json.dumps(interview.to_dict(), sort_keys=False) + "\n")
+    return path
+
+
+def read_manifest(path: str | Path) -> list[Interview]:
+    """Read and validate a manifest written by ``write_manifest`` (or by hand, same fields)."""
+    path = Path(path)
+    if not path.exists():
+        raise ManifestError("manifest not found", path=path, fix="run the corpus's prepare step first")
+    rows: list[dict] = []
+    if path.suffix == ".parquet":
+        df = read_table(path, required=["interview_id", "audio_path"])
+        for row in df.to_dict(orient="records"):
+            meta = row.get("meta")
+            row["meta"] = json.loads(meta) if isinstance(meta, str) and meta else {}
+            rows.append(row)
+    else:
+        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise ManifestError(f"line {lineno} is not valid JSON ({exc})", path=path) from None
+    interviews = []
+    for n, row in enumerate(rows, 1):
+        for key in ("interview_id", "audio_path"):
+            if row.get(key) in (None, ""):
+                raise ManifestError(f"record {n} has no {key!r}", path=path)
+        interviews.append(Interview.from_dict(row))
+    validate_manifest(interviews, source=str(path))
+    return interviews
+
+
+def turns_to_frame(turns: Iterable[Turn]) -> pd.DataFrame:
+    """One row per turn, columns in ``TURN_COLUMNS`` order."""
+    rows = [t.to_dict() for t in turns]
+    df = pd.DataFrame(rows, columns=TURN_COLUMNS)
+    return df.astype({"turn_index": "int64"}) if len(df) else df
+
+
+def write_turns(turns: Iterable[Turn], path: str | Path) -> Path:
+    """Write a turns table (CSV or Parquet by suffix) atomically."""
+    return write_table(turns_to_frame(turns), path)
+
+
+def read_turns(path: str | Path) -> dict[str, list[Turn]]:
+    """Read a turns table into ``{interview_id: [Turn, ...]}`` ordered by ``turn_index``."""
+    df = read_table(path, required=["interview_id", "turn_id", "turn_index", "start"])
+    if "duration" not in df.columns and "end" not in df.columns:
+        raise ManifestError("turns table needs a 'duration' or an 'end' column", path=path)
+    by_interview: dict[str, list[Turn]] = defaultdict(list)
+    for row in df.to_dict(orient="records"):
+        turn = Turn.from_dict(row)
+        by_interview[turn.interview_id].append(turn)
+    return {k: sorted(v, key=lambda t: t.turn_index) for k, v in by_interview.items()}
