@@ -1,0 +1,125 @@
+"""``interview-mil segment``: the participant's response turns of one recording or of a whole manifest.
+
+    interview-mil segment AUDIO --out TURNS.csv [--transcript FILE] [--rttm FILE] [--participant NAME]
+    interview-mil segment --manifest M.jsonl --out TURNS.parquet [--config seg.yaml] [--set vad.aggressiveness=3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ORDER = 20
+
+# command-line flag → dotted config key
+_FLAGS = {
+    "vad_frame_ms": "vad.frame_ms", "vad_aggressiveness": "vad.aggressiveness", "min_speech": "vad.min_speech",
+    "min_silence": "vad.min_silence", "hangover": "vad.hangover", "split_pause": "turns.split_pause",
+    "bleed_margin_db": "bleed.margin_db", "merge_gap": "transcript.merge_gap",
+}
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "segment", help="find the participant's response turns (VAD, transcript, RTTM/STM or channel)",
+        description="Segment recordings into the participant's response turns and write a turns table "
+        "(CSV or Parquet by the suffix of --out). The turn source is chosen from what is given: an RTTM "
+        "file, a transcript (DAIC-WOZ, E-DAIC ASR or STM, detected from the content), a participant "
+        "channel of a stereo file, else VAD only (interviewer bleed removed by level). E-DAIC ASR "
+        "transcripts have no speakers, so interviewer speech stays in those turns.")
+    p.add_argument("audio", nargs="?", help="one recording (or use --manifest)")
+    p.add_argument("--manifest", help="interview manifest (.jsonl/.parquet): segment every interview in it")
+    p.add_argument("--out", required=True, help="turns table to write (.csv, .csv.gz or .parquet)")
+    p.add_argument("--transcript", help="DAIC-WOZ / E-DAIC transcript or STM file for AUDIO")
+    p.add_argument("--rttm", help="RTTM speaker segments for AUDIO")
+    p.add_argument("--participant", help="the participant's speaker name in the RTTM/STM file")
+    p.add_argument("--channel", type=int, help="channel holding the participant (stereo recordings)")
+    p.add_argument("--id", dest="interview_id", help="interview id for AUDIO (default: the file name)")
+    p.add_argument("--source", help="force a turn source: daic_woz, e_daic, stm, rttm, vad, stereo")
+    p.add_argument("--config", help="segmentation config YAML (SegmentationConfig fields)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="dotted config override, e.g. --set turns.max_length=30 (repeatable)")
+    vad = p.add_argument_group("VAD and turn options (shortcuts for --set)")
+    vad.add_argument("--vad-frame-ms", type=int, choices=(10, 20, 30))
+    vad.add_argument("--vad-aggressiveness", type=int, choices=(0, 1, 2, 3))
+    vad.add_argument("--min-speech", type=float, help="s: shorter speech bursts are dropped")
+    vad.add_argument("--min-silence", type=float, help="s: shorter gaps are bridged")
+    vad.add_argument("--hangover", type=float, help="s of speech kept after the detector stops")
+    vad.add_argument("--split-pause", type=float, help="s: a longer pause starts a new turn (audio only)")
+    vad.add_argument("--max-turn-length", type=float,
+                     help="s: longer turns are cut into pieces (0 keeps turns whole; default 20)")
+    vad.add_argument("--merge-gap", type=float, help="s: transcript lines closer than this form one turn")
+    vad.add_argument("--bleed-margin-db", type=float, help="dB below the participant's level that counts "
+                     "as interviewer bleed")
+    vad.add_argument("--no-bleed", action="store_true", help="keep all speech (participant-only channel)")
+    vad.add_argument("--no-refine", action="store_true", help="no VAD trimming or pause measurement")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+    return p
+
+
+def build_config(args: argparse.Namespace):
+    """The SegmentationConfig from --config, the option shortcuts, then --set overrides."""
+    from ..config import apply_overrides, from_dict, load_yaml
+    from ..segmentation import SegmentationConfig
+
+    data = load_yaml(args.config) if args.config else {}
+    overrides = [f"{key}={getattr(args, flag)}" for flag, key in _FLAGS.items() if getattr(args, flag) is not None]
+    if args.max_turn_length is not None:
+        overrides.append("turns.max_length=" + ("null" if args.max_turn_length <= 0 else str(args.max_turn_length)))
+    if args.no_bleed:
+        overrides.append("bleed.enabled=false")
+    if args.no_refine:
+        overrides.append("refine.enabled=false")
+    return from_dict(SegmentationConfig, apply_overrides(data, overrides + list(args.overrides)),
+                     source=args.config)
+
+
+def _single(args: argparse.Namespace, config) -> int:
+    from ..data import Interview, write_turns
+    from ..segmentation import choose_source, segment_interview
+
+    interview = Interview(
+        interview_id=args.interview_id or Path(args.audio).stem, audio_path=args.audio,
+        transcript_path=args.transcript, rttm_path=args.rttm, participant_speaker=args.participant,
+        channel=args.channel)
+    source, _ = choose_source(interview, config, args.source)
+    turns = segment_interview(interview, config, args.source)
+    write_turns(turns, args.out)
+    speech = sum(t.duration for t in turns)
+    print(f"{interview.interview_id}: {len(turns)} turns ({speech:.1f} s of participant speech, source "
+          f"{source}) -> {args.out}")
+    return 0
+
+
+def _batch(args: argparse.Namespace, config) -> int:
+    from ..data import read_manifest, write_turns
+    from ..segmentation import segment_manifest
+
+    interviews = read_manifest(args.manifest)
+    report = segment_manifest(interviews, config, args.source, progress=not args.no_progress)
+    write_turns(report.turns, args.out)
+    done = len(interviews) - len(report.failures)
+    print(f"{done}/{len(interviews)} interviews segmented, {len(report.turns)} turns -> {args.out}")
+    if report.empty:
+        print(f"no turns found in {len(report.empty)} interview(s): {', '.join(report.empty)}", file=sys.stderr)
+    if report.failures:
+        print(f"{len(report.failures)} interview(s) failed:", file=sys.stderr)
+        for interview_id, message in report.failures.items():
+            print(f"  {interview_id}: {message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..errors import ConfigError
+
+    if bool(args.audio) == bool(args.manifest):
+        raise ConfigError("give either one AUDIO file or --manifest M, not both and not neither",
+                          fix="interview-mil segment AUDIO --out TURNS.csv, or --manifest M.jsonl --out T.parquet")
+    if args.manifest and (args.transcript or args.rttm or args.participant or args.channel is not None):
+        raise ConfigError("--transcript/--rttm/--participant/--channel describe one AUDIO file; with "
+                          "--manifest they come from the manifest's records")
+    config = build_config(args)
+    return _batch(args, config) if args.manifest else _single(args, config)

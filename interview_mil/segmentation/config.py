@@ -1,0 +1,171 @@
+"""Settings of the segmentation stage: one frozen dataclass per concern, nested in ``SegmentationConfig``.
+
+Every field has a default a speech researcher can start from; ``interview_mil.config.load_config`` reads
+them from YAML (unknown keys are errors) and dotted overrides (``vad.aggressiveness=2``) change one value.
+Times are seconds, levels are dB (dBFS for absolute levels).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+VAD_FRAME_MS = (10, 20, 30)
+CELL = 0.01  # s: the time grid every mask of this stage lives on (10 ms)
+
+
+def _check(condition: bool, message: str) -> None:
+    if not condition:
+        raise ValueError(message)
+
+
+@dataclass(frozen=True)
+class VadConfig:
+    """Voice activity detection and the smoothing that turns frame decisions into speech regions.
+
+    ``name``: VAD in the ``VADS`` registry (``webrtc``, or ``energy`` for a level threshold only).
+    ``frame_ms``: webrtcvad frame length (10, 20 or 30 ms). ``aggressiveness``: 0 (keeps most) .. 3
+    (rejects most non-speech). A 10 ms cell can only be speech when its level reaches both
+    ``min_level_db`` (dBFS, so digital silence stays silent) and the recording's noise floor (the
+    ``noise_percentile`` of all cell levels) plus ``min_snr_db``; quiet recordings and quiet
+    interviewer bleed are kept, a steady noise floor is not. ``normalise_to_db``: the detector sees the
+    recording scaled so its loud speech (95th percentile cell level) is at this dBFS (gain at most
+    ``max_gain_db``; None: as recorded), because webrtcvad's decisions depend on the absolute level. ``hangover``: seconds of speech kept after the
+    detector falls silent (protects soft word endings). ``min_silence``: gaps shorter than this are
+    bridged; ``min_speech``: bursts shorter than this afterwards are dropped (clicks, breaths).
+    ``refine_edges_db``: region edges are moved to the first/last 10 ms cell whose level is within this
+    many dB of the region's peak (0 turns it off); this removes webrtcvad's late offsets and the hangover.
+    """
+
+    name: str = "webrtc"
+    frame_ms: int = 30
+    aggressiveness: int = 2
+    normalise_to_db: float | None = -15.0
+    max_gain_db: float = 30.0
+    min_level_db: float = -70.0
+    min_snr_db: float = 8.0
+    noise_percentile: float = 10.0
+    hangover: float = 0.1
+    min_silence: float = 0.15
+    min_speech: float = 0.12
+    refine_edges_db: float = 35.0
+
+    def __post_init__(self) -> None:
+        _check(self.frame_ms in VAD_FRAME_MS, f"vad.frame_ms must be one of {VAD_FRAME_MS}, got {self.frame_ms}")
+        _check(self.aggressiveness in (0, 1, 2, 3), f"vad.aggressiveness must be 0..3, got {self.aggressiveness}")
+        _check(0 <= self.noise_percentile <= 100, "vad.noise_percentile must lie in 0..100")
+        for name in ("hangover", "min_silence", "min_speech", "refine_edges_db", "min_snr_db"):
+            _check(getattr(self, name) >= 0, f"vad.{name} must be >= 0, got {getattr(self, name)}")
+
+
+@dataclass(frozen=True)
+class BleedConfig:
+    """Keeping only the participant in a single-channel recording where the interviewer is quieter bleed.
+
+    The main speaker's level is the ``reference_percentile`` of the level of all speech frames (the
+    participant's loud vowels). A speech frame belongs to the participant when the loudest frame within
+    ``window`` seconds around it reaches ``main level - margin_db``; the rest of the speech is the
+    interviewer. Interviewer stretches of at least ``min_interviewer`` seconds end a turn and give the
+    next turn its response latency. ``enabled: false`` keeps all speech (participant-only channel).
+    """
+
+    enabled: bool = True
+    margin_db: float = 12.0
+    reference_percentile: float = 95.0
+    window: float = 0.3
+    min_interviewer: float = 0.3
+
+    def __post_init__(self) -> None:
+        _check(self.margin_db > 0, f"bleed.margin_db must be > 0, got {self.margin_db}")
+        _check(0 < self.reference_percentile <= 100, "bleed.reference_percentile must lie in (0, 100]")
+        _check(self.window >= 0 and self.min_interviewer >= 0, "bleed.window and bleed.min_interviewer must be >= 0")
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    """Two-channel recordings: ``participant`` is the channel index holding the participant (None: take
+    it from the Interview record). A frame is the participant's when that channel is at least
+    ``crosstalk_db`` louder than the other (the other speaker leaks into every microphone)."""
+
+    participant: int | None = None
+    crosstalk_db: float = 3.0
+
+    def __post_init__(self) -> None:
+        _check(self.participant is None or self.participant >= 0, "channel.participant must be >= 0")
+
+
+@dataclass(frozen=True)
+class TurnConfig:
+    """From participant speech regions to response turns (audio-only sources).
+
+    A new turn starts after a pause longer than ``split_pause`` seconds or after interviewer speech.
+    Turns shorter than ``min_turn`` seconds are dropped. ``max_length``: turns longer than this are cut
+    into pieces (at the longest pause near each cut when there is one), each keeping ``parent_turn_id``;
+    None keeps turns whole.
+    """
+
+    split_pause: float = 4.0
+    min_turn: float = 0.2
+    max_length: float | None = 20.0
+
+    def __post_init__(self) -> None:
+        _check(self.split_pause > 0, f"turns.split_pause must be > 0, got {self.split_pause}")
+        _check(self.min_turn >= 0, f"turns.min_turn must be >= 0, got {self.min_turn}")
+        _check(self.max_length is None or self.max_length >= 1.0,
+               f"turns.max_length must be >= 1 s or null, got {self.max_length}")
+
+
+@dataclass(frozen=True)
+class RefineConfig:
+    """VAD refinement applied to every source: ``trim`` leading/trailing silence of each turn (never
+    extending it) and measure pauses inside it, a pause being a silent gap of at least ``min_pause`` s.
+    ``padding``: seconds of context kept around the trimmed speech (inside the original turn)."""
+
+    enabled: bool = True
+    trim: bool = True
+    padding: float = 0.0
+    min_pause: float = 0.25
+
+    def __post_init__(self) -> None:
+        _check(self.padding >= 0 and self.min_pause > 0, "refine.padding must be >= 0 and refine.min_pause > 0")
+
+
+@dataclass(frozen=True)
+class TranscriptConfig:
+    """Transcript-, RTTM- and STM-based turns.
+
+    ``merge_gap``: consecutive participant lines with no interviewer line between them and a gap shorter
+    than this (s) form one response turn. ``asr_merge_gap``: the same for E-DAIC ASR segments (0 keeps
+    every segment a turn). ``min_confidence``: ASR segments below it are dropped. ``daic_defects``: apply
+    the known DAIC-WOZ fixes (sync offsets, interruptions, sessions without interviewer lines).
+    ``drop_before_interview``: drop participant lines that end before the interviewer's first line.
+    ``audio_tolerance``: a line may end this many seconds after the recording (it is clipped); later is an
+    error. ``interviewer_names``/``participant_names``: DAIC-WOZ speaker names, compared case- and
+    space-insensitively.
+    """
+
+    merge_gap: float = 5.0
+    asr_merge_gap: float = 0.0
+    min_confidence: float = 0.0
+    daic_defects: bool = True
+    drop_before_interview: bool = True
+    audio_tolerance: float = 0.5
+    interviewer_names: tuple[str, ...] = ("ellie",)
+    participant_names: tuple[str, ...] = ("participant",)
+
+    def __post_init__(self) -> None:
+        _check(self.merge_gap >= 0 and self.asr_merge_gap >= 0, "transcript merge gaps must be >= 0")
+        _check(self.audio_tolerance >= 0, "transcript.audio_tolerance must be >= 0")
+
+
+@dataclass(frozen=True)
+class SegmentationConfig:
+    """Everything the segmentation stage needs. ``source``: a name in ``TURN_SOURCES`` or ``auto`` (choose
+    from what the Interview record carries: RTTM, transcript, participant channel, else VAD only)."""
+
+    source: str = "auto"
+    vad: VadConfig = field(default_factory=VadConfig)
+    bleed: BleedConfig = field(default_factory=BleedConfig)
+    channel: ChannelConfig = field(default_factory=ChannelConfig)
+    turns: TurnConfig = field(default_factory=TurnConfig)
+    refine: RefineConfig = field(default_factory=RefineConfig)
+    transcript: TranscriptConfig = field(default_factory=TranscriptConfig)

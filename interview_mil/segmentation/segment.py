@@ -1,0 +1,105 @@
+"""``segment_interview``: one Interview record → its participant response turns, with the turn source
+chosen from what the record carries (or named explicitly); ``segment_manifest`` does a whole manifest,
+recording failures and finishing the rest.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import warnings
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+from ..data.audio import audio_info
+from ..data.records import Interview, Turn, validate
+from ..errors import InterviewMilError
+from .asr import detect_transcript_format
+from .config import SegmentationConfig
+from .sources import TURN_SOURCES
+
+log = logging.getLogger(__name__)
+
+
+class NoTurnsWarning(UserWarning):
+    """Segmentation found no participant turn in a recording (silence, or no participant lines)."""
+
+
+def choose_source(interview: Interview, config: SegmentationConfig,
+                  source: str | None = None) -> tuple[str, Interview]:
+    """The turn source for ``interview`` and the record to pass it.
+
+    An explicit ``source`` (or ``config.source`` other than ``auto``) wins. Otherwise: an RTTM file →
+    ``rttm``; a transcript → its detected format (``daic_woz``, ``e_daic``, ``stm``, ``rttm``); a chosen
+    channel of a two-channel file → ``stereo``; else ``vad``.
+    """
+    name = source or config.source
+    if name != "auto":
+        TURN_SOURCES.get(name)  # unknown names raise here, listing the known ones
+        return name, interview
+    if interview.rttm_path:
+        return "rttm", interview
+    if interview.transcript_path:
+        fmt = detect_transcript_format(interview.transcript_path)
+        if fmt == "rttm":
+            return "rttm", dataclasses.replace(interview, rttm_path=interview.transcript_path)
+        return fmt, interview
+    if interview.channel is not None and audio_info(interview.audio_path).channels == 2:
+        return "stereo", interview
+    return "vad", interview
+
+
+def segment_interview(interview: Interview, config: SegmentationConfig | None = None,
+                      source: str | None = None) -> list[Turn]:
+    """The participant's response turns in ``interview``, ordered, non-overlapping, inside the recording.
+
+    Raises an ``InputError`` subclass naming the file on bad input. A recording without participant
+    speech gives an empty list and a ``NoTurnsWarning``.
+    """
+    config = config or SegmentationConfig()
+    name, record = choose_source(interview, config, source)
+    turns = TURN_SOURCES.get(name)(record, config)
+    validate(dataclasses.replace(interview, duration=None), turns)
+    if not turns:
+        warnings.warn(f"{interview.audio_path}: no participant turns found by the {name!r} source "
+                      "(silent recording, or no participant lines)", NoTurnsWarning, stacklevel=2)
+    log.debug("%s: %d turns from %s", interview.interview_id, len(turns), name)
+    return turns
+
+
+@dataclass
+class SegmentationReport:
+    """Outcome of a batch: every turn, the interviews that failed (id → message) and those with no turns."""
+
+    turns: list[Turn] = field(default_factory=list)
+    failures: dict[str, str] = field(default_factory=dict)
+    empty: list[str] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)
+
+
+def segment_manifest(interviews: Sequence[Interview], config: SegmentationConfig | None = None,
+                     source: str | None = None, progress: bool = True,
+                     on_done: Callable[[Interview, list[Turn] | None], None] | None = None) -> SegmentationReport:
+    """Segment every interview; a failing one is recorded in ``failures`` and the rest go on."""
+    from tqdm.auto import tqdm
+
+    config = config or SegmentationConfig()
+    report = SegmentationReport()
+    for interview in tqdm(interviews, desc="segmenting", unit="interview", disable=not progress):
+        turns: list[Turn] | None = None
+        try:
+            report.sources[interview.interview_id] = choose_source(interview, config, source)[0]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", NoTurnsWarning)
+                turns = segment_interview(interview, config, source)
+        except Exception as exc:  # a batch records the failure and finishes the rest
+            kind = "" if isinstance(exc, InterviewMilError) else f"{type(exc).__name__}: "
+            report.failures[interview.interview_id] = f"{kind}{exc}"
+            log.debug("segmentation of %s failed", interview.interview_id, exc_info=True)
+        else:
+            report.turns.extend(turns)
+            if not turns:
+                report.empty.append(interview.interview_id)
+        if on_done is not None:
+            on_done(interview, turns)
+    return report
