@@ -34,3 +34,16 @@ def tone(freq: float = 220.0, seconds: float = 1.0, sr: int = 16_000, amp: float
     """A sine tone, float32, shape (n,)."""
     t = np.arange(int(seconds * sr)) / sr
     return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+@pytest.fixture(scope="session")
+def synthetic_corpus(tmp_path_factory) -> Path:
+    """A tiny synthetic corpus (4 interviews of about 40 s, 2 depressed), generated once per session
+    with the real generator (piper speech). Read-only for tests: copy before modifying."""
+    pytest.importorskip("piper", reason="the synthetic corpus needs interview-mil[synth]")
+    from interview_mil.corpora.synthetic import SynthConfig, generate_corpus
+
+    out = tmp_path_factory.mktemp("synthetic_corpus")
+    generate_corpus(out, SynthConfig(n_interviews=4, seed=3, target_duration_s=40.0,
+                                     depressed_fraction=0.5, label_strength=1.0), progress=False)
+    return out

@@ -1,0 +1,134 @@
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+
+from interview_mil.corpora.synthetic import SynthConfig, generate_corpus
+from interview_mil.corpora.synthetic.plan import assign_splits, draw_labels, plan_interview
+from interview_mil.corpora.synthetic.prepare import prepare_synthetic
+from interview_mil.corpora.synthetic.voices import frame_db
+from interview_mil.data import load_audio, read_manifest
+
+PHQ_COLS = ("Participant_ID,PHQ8_Binary,PHQ8_Score,Gender,PHQ8_NoInterest,PHQ8_Depressed,PHQ8_Sleep,"
+            "PHQ8_Tired,PHQ8_Appetite,PHQ8_Failure,PHQ8_Concentrating,PHQ8_Moving")
+
+
+def _ids(corpus):
+    return sorted(p.name[:-2] for p in corpus.glob("*_P"))
+
+
+def test_daic_woz_layout(synthetic_corpus):
+    ids = _ids(synthetic_corpus)
+    assert ids == ["1000", "1001", "1002", "1003"]
+    for pid in ids:
+        info = sf.info(synthetic_corpus / f"{pid}_P" / f"{pid}_AUDIO.wav")
+        assert (info.samplerate, info.channels, info.subtype) == (16_000, 1, "PCM_16")
+        lines = (synthetic_corpus / f"{pid}_P" / f"{pid}_TRANSCRIPT.csv").read_text().splitlines()
+        assert lines[0] == "start_time\tstop_time\tspeaker\tvalue"
+        assert {line.split("\t")[2] for line in lines[1:]} == {"Ellie", "Participant"}
+    for split in ("train", "dev"):
+        header = (synthetic_corpus / f"{split}_split_Depression_AVEC2017.csv").read_text().splitlines()[0]
+        assert header == PHQ_COLS
+    test_header = (synthetic_corpus / "test_split_Depression_AVEC2017.csv").read_text().splitlines()[0]
+    assert test_header == "participant_ID,Gender"
+    for name in ("labels.csv", "turns.csv", "segments.csv", "corpus.json"):
+        assert (synthetic_corpus / "ground_truth" / name).exists()
+
+
+def _level(x):
+    """Active level (dB) of a clip: mean power of its loudest half of 10 ms frames."""
+    levels = np.sort(frame_db(x, 16_000))
+    return 10 * np.log10(np.mean(10 ** (levels[len(levels) // 2:] / 10)))
+
+
+def test_transcript_times_match_the_audio(synthetic_corpus):
+    truth = pd.read_csv(synthetic_corpus / "ground_truth" / "turns.csv")
+    for pid in _ids(synthetic_corpus):
+        wav = synthetic_corpus / f"{pid}_P" / f"{pid}_AUDIO.wav"
+        audio = load_audio(wav)
+        tr = pd.read_csv(synthetic_corpus / f"{pid}_P" / f"{pid}_TRANSCRIPT.csv", sep="\t")
+        noise = np.percentile(frame_db(audio, 16_000), 10)
+        part = tr[tr.speaker == "Participant"]
+        ellie = tr[tr.speaker == "Ellie"]
+        part_levels = [_level(audio[int(r.start_time * 16000):int(r.stop_time * 16000)]) for r in part.itertuples()]
+        ellie_levels = [_level(audio[int(r.start_time * 16000):int(r.stop_time * 16000)]) for r in ellie.itertuples()]
+        # every Participant span holds speech far above the noise floor
+        assert min(part_levels) > noise + 30
+        # interviewer lines are audible bleed: above the noise, well below the participant
+        assert noise + 10 < max(ellie_levels) < min(part_levels) - 8
+        # outside the participant's turns there is only silence or bleed
+        mask = np.ones(len(audio), dtype=bool)
+        for r in truth[truth.Participant_ID == int(pid)].itertuples():
+            mask[int(r.start_time * 16000):int(r.stop_time * 16000)] = False
+        outside = np.sort(frame_db(audio[mask], 16_000))
+        assert outside[-10] < min(part_levels) - 8
+        # ground-truth turns start at the first and end at the last line of each answer
+        starts = set(np.round(truth[truth.Participant_ID == int(pid)].start_time, 3))
+        assert starts <= set(np.round(part.start_time, 3))
+
+
+def test_labels_markers_and_splits(synthetic_corpus):
+    labels = pd.read_csv(synthetic_corpus / "ground_truth" / "labels.csv")
+    turns = pd.read_csv(synthetic_corpus / "ground_truth" / "turns.csv")
+    assert labels.PHQ8_Binary.sum() == 2
+    assert ((labels.PHQ8_Score >= 10) == (labels.PHQ8_Binary == 1)).all()
+    per = turns.groupby("Participant_ID").marker.agg(["sum", "mean"])
+    for row in labels.itertuples():
+        n_markers, frac = per.loc[row.Participant_ID]
+        if row.PHQ8_Binary:
+            assert n_markers >= 1 and frac <= 0.5
+        else:
+            assert n_markers <= 1
+    marker = turns[turns.marker == 1]
+    neutral = turns[(turns.marker == 0) & turns.Participant_ID.isin(marker.Participant_ID)]
+    assert marker.response_latency.mean() > neutral.response_latency.mean()
+
+
+def test_splits_are_stratified_and_disjoint():
+    cfg = SynthConfig(n_interviews=20, seed=5)
+    labels = draw_labels(cfg)
+    splits = assign_splits(labels, cfg)
+    assert sum(labels) == 8
+    for split in ("train", "dev", "test"):
+        ys = {y for y, s in zip(labels, splits) if s == split}
+        assert ys == {0, 1}
+
+
+def test_plans_depend_only_on_seed_and_index():
+    cfg = SynthConfig(seed=11)
+    assert plan_interview(3, 1, cfg) == plan_interview(3, 1, cfg)
+    assert plan_interview(3, 1, cfg) != plan_interview(4, 1, cfg)
+    plan = plan_interview(2, 0, cfg)
+    sentences = [s for a in plan.answers for s in a.sentences]
+    assert len(sentences) == len(set(sentences))  # a speaker never repeats a sentence
+
+
+def test_generation_is_reproducible(tmp_path):
+    cfg = SynthConfig(n_interviews=1, seed=2, target_duration_s=8.0)
+    generate_corpus(tmp_path / "a", cfg, progress=False)
+    generate_corpus(tmp_path / "b", cfg, progress=False)
+    a = (tmp_path / "a" / "1000_P" / "1000_AUDIO.wav").read_bytes()
+    b = (tmp_path / "b" / "1000_P" / "1000_AUDIO.wav").read_bytes()
+    assert a == b  # bit-exact: piper's and Praat's random generators are both seeded
+
+
+def test_prepare_goes_through_the_daic_loader(synthetic_corpus, tmp_path):
+    manifest = read_manifest(prepare_synthetic(synthetic_corpus, tmp_path))
+    assert [i.interview_id for i in manifest] == _ids(synthetic_corpus)
+    assert all(i.label is not None and i.transcript_path and i.duration > 20 for i in manifest)
+    assert {i.corpus for i in manifest} == {"synthetic"}
+
+
+def test_bad_settings_and_missing_piper(monkeypatch, tmp_path):
+    with pytest.raises(ValueError, match="label_strength"):
+        SynthConfig(label_strength=2.0)
+    from interview_mil.cli.main import main
+
+    assert main(["synth", "--out", str(tmp_path), "--n-interviews", "0"]) == 2
+    monkeypatch.setitem(sys.modules, "piper", None)
+    from interview_mil.corpora.synthetic.voices import SynthDependencyError
+
+    with pytest.raises(SynthDependencyError, match=r"interview-mil\[synth\]"):
+        generate_corpus(tmp_path / "x", SynthConfig(n_interviews=1, target_duration_s=10), progress=False)
