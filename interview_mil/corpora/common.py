@@ -51,3 +51,30 @@ def finish_manifest(interviews: list[Interview], problems: list[str], output_dir
     for problem in problems:
         log.warning("skipped %s", problem)
     return path
+
+
+def grouped_stratified_splits(groups: Sequence[str], labels: Sequence[int | None], seed: int = 0,
+                              fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)) -> dict[str, str]:
+    """Assign each group (participant) to train/dev/test, stratified by the group's label.
+
+    All interviews of a participant share one split by construction. Groups with unknown label are
+    spread like a third class. Returns ``{group: split}``.
+    """
+    import numpy as np
+
+    label_of: dict[str, object] = {}
+    for g, y in zip(groups, labels):
+        label_of.setdefault(g, y)
+    rng = np.random.default_rng(seed)
+    out: dict[str, str] = {}
+    for cls in sorted({str(v) for v in label_of.values()}):
+        members = sorted(g for g, y in label_of.items() if str(y) == cls)
+        rng.shuffle(members)
+        n = len(members)
+        n_test = int(round(n * fractions[2]))
+        n_dev = int(round(n * fractions[1]))
+        if n >= 3:
+            n_test, n_dev = max(n_test, 1), max(n_dev, 1)
+        for k, g in enumerate(members):
+            out[g] = "test" if k < n_test else "dev" if k < n_test + n_dev else "train"
+    return out
