@@ -126,7 +126,7 @@ def _refine_edges(regions: list[Region], level_db: np.ndarray, config: VadConfig
         loud = np.flatnonzero(segment >= threshold)
         if loud.size == 0:
             continue
-        new_start, new_end = (lo + loud[0]) * CELL, min((lo + loud[-1] + 1) * CELL, duration)
+        new_start, new_end = float(lo + loud[0]) * CELL, min(float(lo + loud[-1] + 1) * CELL, duration)
         if new_end - new_start >= config.min_speech and new_end > new_start:
             out.append((round(new_start, 6), round(new_end, 6)))
     return out
