@@ -1,0 +1,167 @@
+"""Classic MIL benchmarks (Musk1, Musk2, Tiger) under the literature's protocol.
+
+5 repetitions × 10-fold stratified CV, bag accuracy mean ± standard error, for every pooling operator,
+with ONE hyper-parameter setting (``SETTING``) for all sets and poolings. Reference: Ilse, Tomczak &
+Welling 2018, Table 1 (attention: Musk1 0.892, Musk2 0.858, Tiger 0.839).
+
+How ``SETTING`` was chosen: ``--select`` trains each of ``CANDIDATES`` (attention pooling) on the
+training side of the first repetition's folds and scores it by its accuracy on the *inner validation*
+split that the classifier carves out of the training side by group; the held-out test folds are never
+looked at. The candidate with the best mean inner-validation accuracy over the three sets is fixed in
+``SETTING`` and then used unchanged for every set and pooling.
+
+Usage::
+
+    python benchmarks/mil_benchmarks.py                       # full protocol, prints the table
+    python benchmarks/mil_benchmarks.py --json out.json       # also writes per-fold results (updated as it goes)
+    python benchmarks/mil_benchmarks.py --folds 2 --repeats 1 --datasets musk1   # quick look
+    python benchmarks/mil_benchmarks.py --select --json select.json               # the selection run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from interview_mil.fileio import write_json  # noqa: E402
+from interview_mil.mil.evaluation import cross_validate  # noqa: E402
+from interview_mil.mil.splits import summarize  # noqa: E402
+from interview_mil.mil.table import bags_from_table  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data" / "mil-benchmarks"
+DATASETS = {"musk1": "musk1_normalized.csv", "musk2": "musk2_normalized.csv.gz", "tiger": "tiger.csv"}
+POOLINGS = ["attention", "gated_attention", "noisy_or", "mean", "max"]
+PAPER = {  # Ilse et al. 2018, Table 1
+    "attention": {"musk1": 0.892, "musk2": 0.858, "tiger": 0.839},
+    "gated_attention": {"musk1": 0.900, "musk2": 0.863, "tiger": 0.845},
+}
+
+COMMON = {"max_epochs": 100, "patience": 20, "val_fraction": 0.2, "balance": "weight", "threshold": 0.5,
+          "n_threads": 1}
+CANDIDATES = {
+    "A": {"hidden": (256, 128, 64), "dropout": 0.25, "lr": 5e-4, "weight_decay": 1e-4, "batch_size": 8},
+    "B": {"hidden": (256, 128, 64), "dropout": 0.25, "lr": 5e-4, "weight_decay": 5e-3, "batch_size": 8},
+    "C": {"hidden": (128, 64), "dropout": 0.25, "lr": 5e-4, "weight_decay": 1e-4, "batch_size": 8},
+    "D": {"hidden": (128, 64), "dropout": 0.5, "lr": 1e-3, "weight_decay": 1e-3, "batch_size": 16},
+    "E": {"hidden": (256, 128, 64), "dropout": 0.25, "input_dropout": 0.2, "lr": 1e-3, "weight_decay": 1e-4,
+          "batch_size": 16},
+    "F": {"hidden": (256, 128, 64), "dropout": 0.25, "layer_norm": False, "lr": 5e-4, "weight_decay": 1e-4,
+          "batch_size": 8},
+}
+SETTING_NAME = "A"  # fixed by the --select run (see the module docstring)
+SETTING = {**COMMON, **CANDIDATES[SETTING_NAME]}
+
+
+def load(name: str):
+    path = DATA / DATASETS[name]
+    if not path.exists():
+        sys.exit(f"{path} is absent: the benchmark needs ../shared/data/mil-benchmarks beside the checkout")
+    return bags_from_table(path)
+
+
+class _Enough(Exception):
+    """Stops a selection run after the requested number of folds."""
+
+
+def run_select(args, out: dict) -> None:
+    """Score each candidate by inner-validation accuracy on the first repetition (test folds unused)."""
+    for cname, cparams in CANDIDATES.items():
+        params = {**COMMON, **cparams, "pooling": "attention"}
+        for ds in args.datasets:
+            tb = load(ds)
+            t0 = time.perf_counter()
+            records = []
+
+            def keep(r, records=records):
+                records.append({k: v for k, v in r.items() if k.startswith("val_") or k in ("fold", "best_epoch", "seconds")})
+                if len(records) >= args.select_folds:
+                    raise _Enough
+
+            try:
+                cross_validate(tb.bags, tb.y, params=params, folds=10, repeats=1, seed=0, on_fold=keep)
+            except _Enough:
+                pass
+            acc = summarize([r["val_accuracy"] for r in records])
+            out.setdefault("selection", {}).setdefault(cname, {})[ds] = {
+                "val_accuracy": acc, "val_loss": summarize([r["val_loss"] for r in records]),
+                "seconds": time.perf_counter() - t0, "folds": records}
+            print(f"{cname} {ds:6s} inner-val acc {acc['mean']:.3f} ± {acc['se']:.3f} "
+                  f"({time.perf_counter() - t0:.0f}s)", flush=True)
+            if args.json:
+                write_json(args.json, out)
+    scores = {c: sum(v[ds]["val_accuracy"]["mean"] for ds in v) / len(v) for c, v in out["selection"].items()}
+    out["selection_scores"] = scores
+    print("mean inner-validation accuracy:", {c: round(s, 4) for c, s in scores.items()},
+          "→ best", max(scores, key=scores.get))
+
+
+def run_protocol(args, out: dict) -> None:
+    out["setting"] = {"name": SETTING_NAME, **SETTING}
+    out["protocol"] = {"folds": args.folds, "repeats": args.repeats, "seed": 0}
+    results = out.setdefault("results", {})
+    for ds in args.datasets:
+        tb = load(ds)
+        for pooling in args.poolings:
+            t0 = time.perf_counter()
+            res = cross_validate(tb.bags, tb.y, params={**SETTING, "pooling": pooling}, folds=args.folds,
+                                 repeats=args.repeats, seed=0)
+            s = res.summary
+            results.setdefault(ds, {})[pooling] = {
+                "accuracy": s["accuracy"], "auc": s["auc"], "per_repeat": s["per_repeat"],
+                "seconds": time.perf_counter() - t0,
+                "seconds_per_fold": (time.perf_counter() - t0) / len(res.folds), "folds": res.folds}
+            print(f"{ds:6s} {pooling:16s} acc {s['accuracy']['mean']:.3f} ± {s['accuracy']['se']:.3f} "
+                  f"(sd {s['accuracy']['sd']:.3f})  auc {s['auc']['mean']:.3f} ± {s['auc']['se']:.3f}  "
+                  f"{time.perf_counter() - t0:.0f}s", flush=True)
+            if args.json:
+                write_json(args.json, out)
+    print_table(results)
+
+
+def print_table(results: dict) -> None:
+    sets = [d for d in DATASETS if d in results]
+    print("\nbag accuracy, mean ± standard error over folds (paper: Ilse et al. 2018)")
+    print(f"{'pooling':16s} " + " ".join(f"{d:>22s}" for d in sets))
+    for pooling in POOLINGS:
+        cells = []
+        for d in sets:
+            r = results[d].get(pooling)
+            if r is None:
+                cells.append(f"{'-':>22s}")
+                continue
+            ref = PAPER.get(pooling, {}).get(d)
+            ref_s = f" [{ref:.3f}]" if ref else ""
+            cells.append(f"{r['accuracy']['mean']:.3f} ± {r['accuracy']['se']:.3f}{ref_s}".rjust(22))
+        print(f"{pooling:16s} " + " ".join(cells))
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
+    p.add_argument("--poolings", nargs="+", default=POOLINGS, choices=POOLINGS)
+    p.add_argument("--folds", type=int, default=10)
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--json", type=Path, help="write results here (rewritten after every set × pooling)")
+    p.add_argument("--select", action="store_true", help="run the hyper-parameter selection on inner validation")
+    p.add_argument("--select-folds", type=int, default=10, help="folds of the first repetition used by --select")
+    args = p.parse_args(argv)
+    torch.set_num_threads(1)
+    out: dict = {"machine_note": "timings depend on the shared machine's load"}
+    start = time.perf_counter()
+    (run_select if args.select else run_protocol)(args, out)
+    out["seconds_total"] = time.perf_counter() - start
+    if args.json:
+        write_json(args.json, out)
+    print(f"total {out['seconds_total']:.0f}s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""``interview-mil bags-cv``: repeated grouped cross-validation of a MIL model on any table of instances."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+ORDER = 70
+
+
+def _csv_list(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    return [c.strip() for c in text.split(",") if c.strip()]
+
+
+def _threshold(text: str) -> str | float:
+    if text in ("f1",):
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("use 'f1' or a number such as 0.5") from None
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    from ..mil.pooling import POOLINGS
+
+    p = subparsers.add_parser(
+        "bags-cv", help="cross-validate a MIL model on a CSV/Parquet table of instances (generic bags)",
+        description="Repeated stratified k-fold CV (grouped by --group-col when given) of a MIL model on a "
+        "table with one row per instance, a bag id column and a bag label column. Prints mean ± standard "
+        "error of bag accuracy and AUC over folds; --out writes them (accuracy_mean, accuracy_se, auc_mean, "
+        "auc_se), every fold and all settings as JSON. A column named instance_label is never used as a "
+        "feature.")
+    p.add_argument("table", help="CSV (.csv, .csv.gz) or Parquet table of instances")
+    p.add_argument("--bag-col", default="bag_id")
+    p.add_argument("--label-col", default="bag_label", help="0/1 (or -1/+1) bag label, the same on every row of a bag")
+    p.add_argument("--group-col", default=None, help="participant id: bags of one group never straddle a split")
+    cols = p.add_mutually_exclusive_group()
+    cols.add_argument("--features", default=None, help="comma-separated feature columns (default: all numeric)")
+    cols.add_argument("--exclude-cols", default=None, help="comma-separated columns to leave out of the features")
+    p.add_argument("--pooling", default="attention", choices=POOLINGS.names())
+    p.add_argument("--folds", type=int, default=10)
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--hidden", default="256,128,64", help="encoder widths, comma-separated ('' for none)")
+    p.add_argument("--dropout", type=float, default=0.25)
+    p.add_argument("--lr", type=float, default=5e-4)
+    p.add_argument("--weight-decay", type=float, default=1e-4)
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--max-epochs", type=int, default=100)
+    p.add_argument("--patience", type=int, default=20)
+    p.add_argument("--threshold", type=_threshold, default=0.5,
+                   help="decision threshold: a number, or 'f1' to choose it on the validation split")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 is fastest for small models)")
+    p.add_argument("--out", default=None, help="write the result JSON here")
+    p.add_argument("--quiet", action="store_true", help="do not print a line per fold")
+    p.set_defaults(func=run)
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    from .. import __version__
+    from ..errors import ConfigError
+    from ..fileio import write_json
+    from ..mil.evaluation import cross_validate
+    from ..mil.table import bags_from_table
+
+    try:
+        hidden = tuple(int(h) for h in _csv_list(args.hidden) or [])
+    except ValueError:
+        raise ConfigError(f"--hidden {args.hidden!r} is not a comma-separated list of integers") from None
+    tb = bags_from_table(args.table, args.bag_col, args.label_col, _csv_list(args.features),
+                         _csv_list(args.exclude_cols) or (), args.group_col)
+    for col, why in tb.excluded.items():
+        print(f"note: column {col!r} is not used as a feature ({why})", file=sys.stderr)
+    print(f"{args.table}: {len(tb.bags)} bags ({int(tb.y.sum())} positive), "
+          f"{sum(len(b) for b in tb.bags)} instances, {len(tb.feature_names)} features; "
+          f"{args.repeats} × {args.folds}-fold CV with {args.pooling} pooling", file=sys.stderr)
+    params = {"pooling": args.pooling, "hidden": hidden, "dropout": args.dropout, "lr": args.lr,
+              "weight_decay": args.weight_decay, "batch_size": args.batch_size, "max_epochs": args.max_epochs,
+              "patience": args.patience, "threshold": args.threshold, "n_threads": args.threads,
+              "seed": args.seed}
+
+    def show(r: dict) -> None:
+        if not args.quiet:
+            print(f"  repeat {r['repeat']} fold {r['fold']}: accuracy {r['accuracy']:.3f} auc {r['auc']:.3f} "
+                  f"({r['seconds']:.1f} s)", file=sys.stderr, flush=True)
+
+    start = time.perf_counter()
+    res = cross_validate(tb.bags, tb.y, tb.groups, params, args.folds, args.repeats, args.seed,
+                         feature_names=tb.feature_names, on_fold=show)
+    flat = res.flat_summary()
+    print(f"bag accuracy {flat['accuracy_mean']:.3f} ± {flat['accuracy_se']:.3f}  "
+          f"AUC {flat['auc_mean']:.3f} ± {flat['auc_se']:.3f}  "
+          f"(mean ± standard error over {len(res.folds)} folds; {time.perf_counter() - start:.0f} s)")
+    if args.out:
+        write_json(args.out, {
+            **flat,
+            "per_repeat": res.summary["per_repeat"],
+            "settings": {"table": str(args.table), "bag_col": args.bag_col, "label_col": args.label_col,
+                         "group_col": args.group_col, "features": tb.feature_names,
+                         "excluded_columns": tb.excluded, **res.settings},
+            "package_version": __version__,
+            "seconds": time.perf_counter() - start,
+            "folds": res.folds,
+        })
+        print(f"wrote {args.out}")
+    return 0

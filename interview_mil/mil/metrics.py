@@ -1,0 +1,112 @@
+"""Screening metrics computed by hand (no hidden averaging conventions).
+
+Class 1 is the positive (depressed) class. ``prob`` are positive-class probabilities; a bag is
+predicted positive when ``prob >= threshold``.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+from scipy.stats import rankdata
+
+from ..errors import ConfigError
+
+
+def roc_auc(y: Sequence[int], score: Sequence[float]) -> float:
+    """Area under the ROC curve (Mann–Whitney, ties count 1/2); NaN when only one class is present."""
+    y = np.asarray(y).astype(bool)
+    score = np.asarray(score, dtype=float)
+    n_pos, n_neg = int(y.sum()), int((~y).sum())
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    ranks = rankdata(score)
+    return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def _f1(tp: int, fp: int, fn: int) -> float:
+    denom = 2 * tp + fp + fn
+    return float(2 * tp / denom) if denom else 0.0
+
+
+def _ratio(a: int, b: int) -> float:
+    return float(a / b) if b else float("nan")
+
+
+def binary_metrics(y: Sequence[int], prob: Sequence[float], threshold: float = 0.5) -> dict[str, float]:
+    """AUC, accuracy, F1 of each class, macro-F1, balanced accuracy, sensitivity, specificity, counts."""
+    y = np.asarray(y).astype(int)
+    prob = np.asarray(prob, dtype=float)
+    pred = (prob >= threshold).astype(int)
+    tp = int(((pred == 1) & (y == 1)).sum())
+    tn = int(((pred == 0) & (y == 0)).sum())
+    fp = int(((pred == 1) & (y == 0)).sum())
+    fn = int(((pred == 0) & (y == 1)).sum())
+    sens, spec = _ratio(tp, tp + fn), _ratio(tn, tn + fp)
+    f1_pos, f1_neg = _f1(tp, fp, fn), _f1(tn, fn, fp)
+    return {
+        "auc": roc_auc(y, prob),
+        "accuracy": _ratio(tp + tn, len(y)),
+        "f1_depressed": f1_pos,
+        "f1_control": f1_neg,
+        "macro_f1": (f1_pos + f1_neg) / 2,
+        "balanced_accuracy": float(np.nanmean([sens, spec])) if np.isfinite([sens, spec]).any() else float("nan"),
+        "sensitivity": sens,
+        "specificity": spec,
+        "threshold": float(threshold),
+        "n": int(len(y)),
+        "n_positive": int(y.sum()),
+        "tp": tp, "tn": tn, "fp": fp, "fn": fn,
+    }
+
+
+def metrics_by_group(y: Sequence[int], prob: Sequence[float], group: Sequence | None,
+                     threshold: float = 0.5) -> dict[str, dict[str, float]]:
+    """``binary_metrics`` per group value (e.g. gender), skipping unknown (None/NaN/"") entries."""
+    if group is None:
+        return {}
+    y, prob = np.asarray(y), np.asarray(prob, dtype=float)
+    labels = np.asarray([None if (g is None or (isinstance(g, float) and np.isnan(g)) or g == "") else str(g)
+                         for g in group], dtype=object)
+    return {str(v): binary_metrics(y[labels == v], prob[labels == v], threshold)
+            for v in sorted({v for v in labels if v is not None})}
+
+
+def regression_metrics(true: Sequence[float], pred: Sequence[float]) -> dict[str, float]:
+    """RMSE and MAE (in PHQ-8 points) over pairs where the true value is known."""
+    true, pred = np.asarray(true, dtype=float), np.asarray(pred, dtype=float)
+    known = np.isfinite(true)
+    if not known.any():
+        return {"rmse": float("nan"), "mae": float("nan"), "n": 0}
+    err = pred[known] - true[known]
+    return {"rmse": float(np.sqrt(np.mean(err**2))), "mae": float(np.mean(np.abs(err))), "n": int(known.sum())}
+
+
+def choose_threshold(y: Sequence[int], prob: Sequence[float], method: str = "f1",
+                     target_sensitivity: float | None = None) -> float:
+    """Decision threshold from validation predictions.
+
+    ``method="f1"``: the threshold maximising F1 of the positive class (ties: the one nearest 0.5).
+    ``method="sensitivity"``: the highest threshold whose sensitivity reaches ``target_sensitivity``
+    (so specificity is as high as that allows). Candidate thresholds are midpoints between consecutive
+    distinct scores (and just beyond the extremes), so they do not sit on a validation score.
+    Returns 0.5 when the validation set lacks one of the classes.
+    """
+    y = np.asarray(y).astype(int)
+    prob = np.asarray(prob, dtype=float)
+    if y.size == 0 or y.min() == y.max():
+        return 0.5
+    levels = np.unique(prob)
+    candidates = np.concatenate([[levels[0] - 1e-6], (levels[:-1] + levels[1:]) / 2, [levels[-1] + 1e-6]])
+    if method == "f1":
+        scores = np.array([binary_metrics(y, prob, t)["f1_depressed"] for t in candidates])
+        best = np.flatnonzero(scores == scores.max())
+        return float(candidates[best[np.argmin(np.abs(candidates[best] - 0.5))]])
+    if method == "sensitivity":
+        if target_sensitivity is None or not 0 < target_sensitivity <= 1:
+            raise ConfigError("threshold method 'sensitivity' needs target_sensitivity in (0, 1]")
+        sens = np.array([binary_metrics(y, prob, t)["sensitivity"] for t in candidates])
+        ok = np.flatnonzero(sens >= target_sensitivity - 1e-12)
+        return float(candidates[ok].max())
+    raise ConfigError(f"unknown threshold method {method!r}", fix="use 'f1' or 'sensitivity'")

