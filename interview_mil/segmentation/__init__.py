@@ -5,6 +5,11 @@ Entry points: ``segment_interview(interview, config)`` (source chosen from the r
 ``segment_manifest`` (a batch, failures recorded), the per-source functions ``turns_from_*``, and the
 registries ``TURN_SOURCES`` (turn sources by name) and ``VADS`` (voice activity detectors by name).
 Settings: ``SegmentationConfig`` (load from YAML with ``interview_mil.config.load_config``).
+
+Which source keeps only the participant: DAIC-WOZ transcripts, STM and RTTM (by speaker), stereo (by
+channel) and VAD-only (by level: the interviewer's bleed is far quieter than the participant). E-DAIC ASR
+transcripts have no speaker column: interviewer speech the recogniser transcribed stays in those turns
+and cannot be removed without a speaker source.
 """
 
 from .asr import detect_transcript_format

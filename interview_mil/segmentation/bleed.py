@@ -53,6 +53,19 @@ def _mask_of(regions: tuple[Region, ...], size: int) -> np.ndarray:
     return mask
 
 
+def _short_quiet_edges(speech: np.ndarray, loud: np.ndarray, max_cells: int) -> np.ndarray:
+    """Quiet speech runs shorter than ``max_cells`` that touch loud speech: the participant trailing off
+    (or starting softly), too short to be an interviewer's phrase."""
+    quiet = (speech & ~loud).astype(np.int8)
+    edges = np.diff(np.concatenate([[0], quiet, [0]]))
+    out = np.zeros_like(speech)
+    for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
+        touches = (a > 0 and loud[a - 1]) or (b < len(loud) and loud[b])
+        if b - a < max_cells and touches:
+            out[a:b] = True
+    return out
+
+
 def split_by_level(activity: SpeechActivity, bleed: BleedConfig, vad: VadConfig) -> SpeakerRegions:
     """Split the speech of one channel into participant and interviewer regions by level.
 
@@ -64,6 +77,7 @@ def split_by_level(activity: SpeechActivity, bleed: BleedConfig, vad: VadConfig)
         return SpeakerRegions(tuple(activity.regions), ())
     main = float(np.percentile(activity.level_db[speech], bleed.reference_percentile))
     loud = speech & (_envelope(activity.level_db, bleed.window) >= main - bleed.margin_db)
+    loud |= _short_quiet_edges(speech, loud, to_cells(bleed.min_interviewer))
     participant = _clean(loud, vad, to_cells(vad.min_speech), activity.duration)
     p_mask = _mask_of(participant, len(speech))
     interviewer = _clean(speech & ~p_mask, vad, to_cells(bleed.min_interviewer), activity.duration,

@@ -32,8 +32,10 @@ class VadConfig:
     ``max_gain_db``; None: as recorded), because webrtcvad's decisions depend on the absolute level. ``hangover``: seconds of speech kept after the
     detector falls silent (protects soft word endings). ``min_silence``: gaps shorter than this are
     bridged; ``min_speech``: bursts shorter than this afterwards are dropped (clicks, breaths).
-    ``refine_edges_db``: region edges are moved to the first/last 10 ms cell whose level is within this
-    many dB of the region's peak (0 turns it off); this removes webrtcvad's late offsets and the hangover.
+    ``refine_edges_db``/``edge_snr_db``: region edges are moved to the first/last 10 ms cell whose level
+    is within ``refine_edges_db`` of the region's peak and at least ``edge_snr_db`` above the noise floor
+    (``refine_edges_db: 0`` turns it off); this removes webrtcvad's frame quantisation, its late offsets
+    and the hangover, and keeps soft word endings (a lower bar than ``min_snr_db``: hysteresis).
     """
 
     name: str = "webrtc"
@@ -48,12 +50,14 @@ class VadConfig:
     min_silence: float = 0.15
     min_speech: float = 0.12
     refine_edges_db: float = 35.0
+    edge_snr_db: float = 3.0
 
     def __post_init__(self) -> None:
         _check(self.frame_ms in VAD_FRAME_MS, f"vad.frame_ms must be one of {VAD_FRAME_MS}, got {self.frame_ms}")
         _check(self.aggressiveness in (0, 1, 2, 3), f"vad.aggressiveness must be 0..3, got {self.aggressiveness}")
         _check(0 <= self.noise_percentile <= 100, "vad.noise_percentile must lie in 0..100")
-        for name in ("hangover", "min_silence", "min_speech", "refine_edges_db", "min_snr_db"):
+        for name in ("hangover", "min_silence", "min_speech", "refine_edges_db", "min_snr_db",
+                     "edge_snr_db"):
             _check(getattr(self, name) >= 0, f"vad.{name} must be >= 0, got {getattr(self, name)}")
 
 

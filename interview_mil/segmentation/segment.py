@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from ..data.audio import audio_info
-from ..data.records import Interview, Turn, validate
-from ..errors import InterviewMilError
+from ..data.records import Interview, Turn, turn_problems
+from ..errors import InterviewMilError, ManifestError
 from .asr import detect_transcript_format
 from .config import SegmentationConfig
 from .sources import TURN_SOURCES
@@ -59,7 +59,10 @@ def segment_interview(interview: Interview, config: SegmentationConfig | None = 
     config = config or SegmentationConfig()
     name, record = choose_source(interview, config, source)
     turns = TURN_SOURCES.get(name)(record, config)
-    validate(dataclasses.replace(interview, duration=None), turns)
+    problems = turn_problems(interview, turns)
+    if problems:  # a bug, not bad input: every source clips its turns to the recording
+        raise ManifestError(f"interview {interview.interview_id!r}: the {name!r} source produced invalid "
+                            f"turns: {'; '.join(problems[:5])}", path=interview.audio_path)
     if not turns:
         warnings.warn(f"{interview.audio_path}: no participant turns found by the {name!r} source "
                       "(silent recording, or no participant lines)", NoTurnsWarning, stacklevel=2)

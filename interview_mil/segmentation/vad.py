@@ -30,7 +30,8 @@ class SpeechActivity:
 
     ``level_db``: RMS level per cell (dBFS). ``raw``: detector decision per cell (already gated by the
     level floor). ``regions``: smoothed speech regions (start, end) in seconds, ordered.
-    ``floor_db``: the level a cell needed to count as speech (dBFS).
+    ``floor_db``: the level a cell needed to count as speech (dBFS); ``noise_db``: the estimated noise
+    floor (dBFS).
     """
 
     duration: float
@@ -38,6 +39,7 @@ class SpeechActivity:
     raw: np.ndarray
     regions: tuple[Region, ...]
     floor_db: float = -70.0
+    noise_db: float = -120.0
 
     @property
     def n_cells(self) -> int:
@@ -100,17 +102,16 @@ def _normalised(signal: np.ndarray, level_db: np.ndarray, config: VadConfig) -> 
     return np.clip(signal * 10 ** (gain_db / 20), -1.0, 1.0).astype(np.float32)
 
 
-def level_floor(level_db: np.ndarray, config: VadConfig) -> float:
-    """The level (dBFS) a cell needs to be speech: ``min_level_db`` and noise floor + ``min_snr_db``."""
-    if level_db.size == 0:
-        return config.min_level_db
-    noise = float(np.percentile(level_db, config.noise_percentile))
-    return max(config.min_level_db, noise + config.min_snr_db)
+def noise_floor(level_db: np.ndarray, config: VadConfig) -> float:
+    """The recording's noise floor (dBFS): the ``noise_percentile`` of its cell levels."""
+    return float(np.percentile(level_db, config.noise_percentile)) if level_db.size else _FLOOR_DB
 
 
 def _refine_edges(regions: list[Region], level_db: np.ndarray, config: VadConfig,
-                  duration: float, floor_db: float) -> list[Region]:
-    """Snap each region's edges to its loud enough cells; search one detector frame beyond each edge."""
+                  duration: float, noise_db: float) -> list[Region]:
+    """Snap each region's edges to its outermost cells within ``refine_edges_db`` of the region's peak
+    and ``edge_snr_db`` above the noise floor (a lower bar than a region needs to start: hysteresis, so
+    soft word endings are kept); the search reaches one detector frame beyond each edge."""
     if config.refine_edges_db <= 0:
         return regions
     reach = config.frame_ms // 10
@@ -122,7 +123,8 @@ def _refine_edges(regions: list[Region], level_db: np.ndarray, config: VadConfig
         segment = level_db[lo:hi]
         if segment.size == 0:
             continue
-        threshold = max(float(np.max(level_db[a:b])) - config.refine_edges_db, floor_db)
+        threshold = max(float(np.max(level_db[a:b])) - config.refine_edges_db,
+                        noise_db + config.edge_snr_db, config.min_level_db)
         loud = np.flatnonzero(segment >= threshold)
         if loud.size == 0:
             continue
@@ -139,11 +141,13 @@ def detect_speech(signal: np.ndarray, sample_rate: int = TARGET_SR,
     signal = np.asarray(signal, dtype=np.float32)
     duration = len(signal) / sample_rate
     level = cell_levels(signal, sample_rate)
-    floor = level_floor(level, config)
+    noise = noise_floor(level, config)
+    floor = max(config.min_level_db, noise + config.min_snr_db)
     raw = VADS.get(config.name)(_normalised(signal, level, config), sample_rate, config) & (level >= floor)
     mask = smooth(raw, config.hangover, config.min_silence, config.min_speech)
-    regions = _refine_edges(mask_to_regions(mask, limit=duration), level, config, duration, floor)
-    return SpeechActivity(duration=duration, level_db=level, raw=raw, regions=tuple(regions), floor_db=floor)
+    regions = _refine_edges(mask_to_regions(mask, limit=duration), level, config, duration, noise)
+    return SpeechActivity(duration=duration, level_db=level, raw=raw, regions=tuple(regions), floor_db=floor,
+                          noise_db=noise)
 
 
 def speech_mask(activity: SpeechActivity) -> np.ndarray:
