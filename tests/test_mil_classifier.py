@@ -11,7 +11,7 @@ from interview_mil import __version__
 from interview_mil.errors import ConfigError, FeatureError, ModelNotFoundError
 from interview_mil.mil import InterviewClassifier, interview_mean_baseline, roc_auc
 
-FAST = dict(hidden=(16,), layer_norm=False, attention_dim=8, dropout=0.0, max_epochs=60, patience=15, batch_size=16, lr=5e-3,
+FAST = dict(hidden=(16,), layer_norm=False, attention_dim=8, dropout=0.0, input_dropout=0.0, max_epochs=60, patience=15, batch_size=16, lr=5e-3,
             weight_decay=1e-4)
 
 
@@ -157,3 +157,14 @@ def test_interview_mean_baseline_fits_and_predicts():
     proba = base.predict_proba(bags[30:])
     assert proba.shape == (10, 2)
     assert roc_auc(y[30:], proba[:, 1]) == 1.0
+
+
+def test_committee_of_models_round_trips_and_pools_validation(tmp_path):
+    bags, y, groups, _ = planted_bags(40, seed=6)
+    clf = InterviewClassifier(**dict(FAST, max_epochs=5), n_models=2).fit(bags, y, groups)
+    assert len(clf.members_) == 2 and clf.validation_["n_bags"] == 2 * clf.n_val_bags_
+    ex = clf.explain(bags[:2])
+    assert np.isclose(ex[0].weights.sum(), 1.0)
+    clf.save(tmp_path / "committee")
+    loaded = InterviewClassifier.load(tmp_path / "committee")
+    assert np.array_equal(loaded.predict_proba(bags), clf.predict_proba(bags))

@@ -12,6 +12,7 @@ from interview_mil.errors import ConfigError
 from interview_mil.mil.metrics import (
     binary_metrics,
     choose_threshold,
+    localisation_auc,
     metrics_by_group,
     regression_metrics,
     roc_auc,
@@ -83,3 +84,11 @@ def test_summarize_mean_sd_and_standard_error():
     s = summarize([0.8, 0.9, 1.0, float("nan")])
     assert s["n"] == 3 and s["mean"] == pytest.approx(0.9)
     assert s["sd"] == pytest.approx(0.1) and s["se"] == pytest.approx(0.1 / math.sqrt(3))
+
+
+def test_localisation_auc_pools_instances_of_positive_bags():
+    scores = [[0.9, 0.1, 0.2], [0.3, 0.8], [5.0, 6.0]]
+    truth = [[1, 0, 0], [0, 1], [0, 0]]
+    assert localisation_auc(scores, truth, bag_labels=[1, 1, 0]) == 1.0  # negative bag ignored
+    assert localisation_auc(scores, truth) == pytest.approx(roc_auc([1, 0, 0, 0, 1, 0, 0],
+                                                                    [0.9, 0.1, 0.2, 0.3, 0.8, 5.0, 6.0]))

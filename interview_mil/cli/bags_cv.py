@@ -24,6 +24,13 @@ def _threshold(text: str) -> str | float:
         raise argparse.ArgumentTypeError("use 'f1' or a number such as 0.5") from None
 
 
+def _defaults() -> dict:
+    """The classifier's own defaults, so the command and the Python API never drift apart."""
+    from ..mil.classifier import InterviewClassifier
+
+    return InterviewClassifier().get_params()
+
+
 def add_parser(subparsers) -> argparse.ArgumentParser:
     from ..mil.pooling import POOLINGS
 
@@ -45,15 +52,19 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--folds", type=int, default=10)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--hidden", default="256,128,64", help="encoder widths, comma-separated ('' for none)")
-    p.add_argument("--dropout", type=float, default=0.25)
-    p.add_argument("--lr", type=float, default=5e-4)
-    p.add_argument("--weight-decay", type=float, default=1e-4)
-    p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--max-epochs", type=int, default=100)
-    p.add_argument("--patience", type=int, default=20)
+    d = _defaults()
+    p.add_argument("--hidden", default=",".join(map(str, d["hidden"])),
+                   help="encoder widths, comma-separated ('' for none)")
+    p.add_argument("--dropout", type=float, default=d["dropout"])
+    p.add_argument("--input-dropout", type=float, default=d["input_dropout"])
+    p.add_argument("--lr", type=float, default=d["lr"])
+    p.add_argument("--weight-decay", type=float, default=d["weight_decay"])
+    p.add_argument("--batch-size", type=int, default=d["batch_size"])
+    p.add_argument("--max-epochs", type=int, default=d["max_epochs"])
+    p.add_argument("--patience", type=int, default=d["patience"])
     p.add_argument("--threshold", type=_threshold, default=0.5,
-                   help="decision threshold: a number, or 'f1' to choose it on the validation split")
+                   help="decision threshold: a number (default 0.5, as in the MIL literature), or 'f1' to "
+                   "choose it on each fold's validation split")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 is fastest for small models)")
     p.add_argument("--out", default=None, help="write the result JSON here")
     p.add_argument("--quiet", action="store_true", help="do not print a line per fold")
@@ -79,7 +90,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"{args.table}: {len(tb.bags)} bags ({int(tb.y.sum())} positive), "
           f"{sum(len(b) for b in tb.bags)} instances, {len(tb.feature_names)} features; "
           f"{args.repeats} × {args.folds}-fold CV with {args.pooling} pooling", file=sys.stderr)
-    params = {"pooling": args.pooling, "hidden": hidden, "dropout": args.dropout, "lr": args.lr,
+    params = {"pooling": args.pooling, "hidden": hidden, "dropout": args.dropout,
+              "input_dropout": args.input_dropout, "lr": args.lr,
               "weight_decay": args.weight_decay, "batch_size": args.batch_size, "max_epochs": args.max_epochs,
               "patience": args.patience, "threshold": args.threshold, "n_threads": args.threads,
               "seed": args.seed}

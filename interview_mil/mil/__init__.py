@@ -20,7 +20,14 @@ from .baseline import MeanBaseline, interview_mean_baseline
 from .bundle import load_classifier, save_classifier
 from .classifier import BagExplanation, InterviewClassifier
 from .evaluation import CVResult, cross_validate
-from .metrics import binary_metrics, choose_threshold, metrics_by_group, regression_metrics, roc_auc
+from .metrics import (
+    binary_metrics,
+    choose_threshold,
+    localisation_auc,
+    metrics_by_group,
+    regression_metrics,
+    roc_auc,
+)
 from .model import MILModel, MILOutput, ModelConfig
 from .pooling import POOLINGS, PoolOutput, build_pooling
 from .preprocess import FeatureScaler
@@ -33,6 +40,6 @@ __all__ = [
     "MILModel", "MILOutput", "MeanBaseline", "ModelConfig", "POOLINGS", "PoolOutput", "TableBags",
     "TrainConfig", "bags_from_table", "binary_metrics", "build_pooling", "check_bags", "choose_threshold",
     "collate_bags", "cross_validate", "group_train_val_split", "interview_mean_baseline", "load_classifier",
-    "metrics_by_group", "pad_bags", "regression_metrics", "repeated_stratified_group_kfold", "roc_auc",
+    "localisation_auc", "metrics_by_group", "pad_bags", "regression_metrics", "repeated_stratified_group_kfold", "roc_auc",
     "save_classifier", "stratified_group_kfold", "summarize", "train_mil",
 ]

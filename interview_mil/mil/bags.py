@@ -111,6 +111,14 @@ class BagDataset(torch.utils.data.Dataset):
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         return self.bags[i], self.y[i], self.phq[i], self.weight[i]
 
+    def subset(self, indices: Sequence[int]) -> "BagDataset":
+        """The bags at ``indices`` (tensors shared, not copied)."""
+        out = BagDataset.__new__(BagDataset)
+        idx = [int(i) for i in indices]
+        out.bags = [self.bags[i] for i in idx]
+        out.y, out.phq, out.weight = self.y[idx], self.phq[idx], self.weight[idx]
+        return out
+
     def batch(self, indices: Sequence[int]) -> BagBatch:
         """The padded batch of the bags at ``indices``."""
         return collate_bags([self[int(i)] for i in indices])

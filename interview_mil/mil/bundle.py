@@ -18,7 +18,7 @@ from .. import __version__
 from ..errors import ModelNotFoundError
 from ..fileio import atomic_path, write_json
 from .classifier import InterviewClassifier
-from .model import MILModel, ModelConfig
+from .model import ModelConfig, build_model
 from .preprocess import FeatureScaler
 
 BUNDLE_FORMAT = "interview_mil.mil.bundle"
@@ -50,7 +50,9 @@ def save_classifier(clf: InterviewClassifier, directory: str | Path, metadata: d
         "threshold": float(clf.threshold_),
         "classes": [int(c) for c in clf.classes_],
         "training": {"best_epoch": int(clf.best_epoch_), "n_train_bags": int(clf.n_train_bags_),
-                     "n_val_bags": int(clf.n_val_bags_), "history": clf.history_},
+                     "n_val_bags": int(clf.n_val_bags_), "history": clf.history_,
+                     "validation": clf.validation_,
+                     "members": [{k: v for k, v in m.items() if k != "history"} for m in clf.members_]},
         "metadata": meta,
     }
     state = {k: v.detach().contiguous().clone() for k, v in clf.model_.state_dict().items()}
@@ -93,9 +95,11 @@ def load_classifier(directory: str | Path) -> InterviewClassifier:
     clf.best_epoch_ = training.get("best_epoch", 0)
     clf.n_train_bags_, clf.n_val_bags_ = training.get("n_train_bags", 0), training.get("n_val_bags", 0)
     clf.history_ = training.get("history", [])
+    clf.validation_ = training.get("validation", {})
+    clf.members_ = training.get("members", [])
     clf.metadata_ = config.get("metadata", {})
     clf.package_version_ = config.get("package_version")
-    model = MILModel(clf.model_config_)
+    model = build_model(clf.model_config_, int(params.get("n_models", 1)))
     model.load_state_dict(load_file(str(weights_path)), strict=True)
     model.eval()
     clf.model_ = model

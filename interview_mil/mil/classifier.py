@@ -20,7 +20,7 @@ from sklearn.exceptions import NotFittedError
 from ..errors import ConfigError, FeatureError
 from .bags import BagDataset, check_bags, check_labels, pad_bags
 from .metrics import binary_metrics, choose_threshold
-from .model import MILModel, ModelConfig
+from .model import MILEnsemble, MILModel, ModelConfig
 from .pooling import POOLINGS
 from .preprocess import FeatureScaler
 from .splits import group_train_val_split
@@ -63,18 +63,22 @@ class InterviewClassifier(BaseEstimator):
     ``phq_head``: add a PHQ-8 regression head (None: add one when ``fit`` gets ``phq``).
     ``val_fraction`` of the training groups is held out for early stopping and the threshold; with
     ``refit=True`` the network is then retrained on all training bags for the early-stopped number of
-    epochs (the threshold stays the one chosen on validation).
+    epochs (the threshold stays the one chosen on validation). ``n_models`` > 1 trains a committee:
+    member ``m`` uses seed ``seed + m`` for its own grouped validation split and initialisation, and the
+    outputs are member averages (the threshold comes from the members' pooled held-out predictions).
+    Defaults are the setting chosen by inner validation on the classic MIL benchmarks
+    (``benchmarks/mil_benchmarks.py``, candidate "E").
     ``n_threads``: torch CPU threads while fitting/predicting (default 1, the fastest for these small
     models, and much faster than several threads on a busy machine; None leaves torch's setting).
     """
 
     def __init__(self, pooling: str = "attention", hidden: Sequence[int] = (256, 128, 64), dropout: float = 0.25,
-                 input_dropout: float = 0.0, layer_norm: bool = True, attention_dim: int = 64, leak: str = "none",
-                 phq_head: bool | None = None, max_epochs: int = 100, batch_size: int = 8, lr: float = 5e-4,
+                 input_dropout: float = 0.2, layer_norm: bool = True, attention_dim: int = 64, leak: str = "none",
+                 phq_head: bool | None = None, max_epochs: int = 100, batch_size: int = 16, lr: float = 1e-3,
                  weight_decay: float = 1e-4, patience: int = 20, val_fraction: float = 0.2,
                  balance: str = "weight", phq_weight: float = 0.5, missing_indicators: bool = True,
                  threshold: str | float = "f1", target_sensitivity: float | None = None, refit: bool = False,
-                 seed: int = 0, n_threads: int | None = 1):
+                 n_models: int = 1, seed: int = 0, n_threads: int | None = 1):
         self.pooling = pooling
         self.hidden = hidden
         self.dropout = dropout
@@ -95,6 +99,7 @@ class InterviewClassifier(BaseEstimator):
         self.threshold = threshold
         self.target_sensitivity = target_sensitivity
         self.refit = refit
+        self.n_models = n_models
         self.seed = seed
         self.n_threads = n_threads
 
@@ -122,55 +127,78 @@ class InterviewClassifier(BaseEstimator):
         phq_arr = None if phq is None else np.asarray(phq, dtype=float)
         if phq_arr is not None and phq_arr.shape != (len(bags),):
             raise FeatureError(f"{phq_arr.size} PHQ-8 values for {len(bags)} bags", fix="give one PHQ-8 total per bag")
-        fit_idx, val_idx = group_train_val_split(y, groups, self.val_fraction, self.seed)
         self.n_features_in_ = bags[0].shape[1]
         self.classes_ = np.array([0, 1])
-        use_phq = bool(self.phq_head) if self.phq_head is not None else phq_arr is not None
-        result = self._fit_network(bags, y, phq_arr, feature_names, fit_idx, val_idx, use_phq, self.max_epochs)
-        self.history_ = result.history
-        self.best_epoch_ = result.best_epoch
-        self.validation_ = {"n_bags": int(len(val_idx)), "loss": result.best_val_loss}
-        val_prob = self._proba([bags[i] for i in val_idx]) if len(val_idx) else None
-        if not isinstance(self.threshold, str):
-            self.threshold_ = float(self.threshold)
-        elif val_prob is not None:
-            self.threshold_ = choose_threshold(y[val_idx], val_prob, self.threshold, self.target_sensitivity)
-        else:
-            self.threshold_ = 0.5
-        if val_prob is not None:
-            m = binary_metrics(y[val_idx], val_prob, self.threshold_)
-            self.validation_.update(accuracy=m["accuracy"], auc=m["auc"], balanced_accuracy=m["balanced_accuracy"])
-        self.n_train_bags_, self.n_val_bags_ = len(fit_idx), len(val_idx)
-        if self.refit and len(val_idx):
-            all_idx = np.arange(len(bags))
-            self._fit_network(bags, y, phq_arr, feature_names, all_idx, np.zeros(0, dtype=int), use_phq,
-                              max(1, self.best_epoch_))
-            self.n_train_bags_, self.n_val_bags_ = len(all_idx), 0
-        self.metadata_: dict[str, Any] = {}
-        return self
-
-    def _fit_network(self, bags: list[np.ndarray], y: np.ndarray, phq: np.ndarray | None,
-                     feature_names: Sequence[str] | None, fit_idx: np.ndarray, val_idx: np.ndarray,
-                     use_phq: bool, max_epochs: int) -> TrainResult:
-        """Fit the scaler on ``fit_idx`` bags, build a fresh seeded model and train it (early stopping on ``val_idx``)."""
-        self.scaler_ = FeatureScaler.fit([bags[i] for i in fit_idx], feature_names, self.missing_indicators)
+        self.scaler_ = FeatureScaler.fit(bags, feature_names, self.missing_indicators)
         self.feature_names_in_ = np.asarray(self.scaler_.feature_names, dtype=object)
         self.model_config_ = ModelConfig(
             n_features=self.scaler_.n_features_out, pooling=self.pooling, hidden=tuple(int(h) for h in self.hidden),
             dropout=float(self.dropout), input_dropout=float(self.input_dropout), layer_norm=bool(self.layer_norm),
-            attention_dim=int(self.attention_dim), leak=self.leak, phq_head=use_phq,
+            attention_dim=int(self.attention_dim), leak=self.leak,
+            phq_head=bool(self.phq_head) if self.phq_head is not None else phq_arr is not None,
         )
+        data = BagDataset(self.scaler_.transform(bags), y, phq_arr, class_balance_weights(y))
+        members, self.members_, val_y, val_p = [], [], [], []
+        for m in range(int(self.n_models)):
+            seed = self.seed + m
+            fit_idx, val_idx = group_train_val_split(y, groups, self.val_fraction, seed)
+            model, result = self._train_member(data, fit_idx, val_idx, seed, self.max_epochs)
+            if len(val_idx):
+                val_y.append(y[val_idx])
+                val_p.append(self._member_proba(model, data, val_idx))
+            refit = bool(self.refit and len(val_idx))
+            if refit:
+                model, _ = self._train_member(data, np.arange(len(bags)), val_idx[:0], seed, max(1, result.best_epoch))
+            members.append(model)
+            self.members_.append({"seed": seed, "best_epoch": result.best_epoch, "val_loss": result.best_val_loss,
+                                  "n_train_bags": len(bags) if refit else len(fit_idx),
+                                  "n_val_bags": len(val_idx), "history": result.history})
+        if len(members) == 1:
+            self.model_ = members[0]
+        else:
+            self.model_ = MILEnsemble(self.model_config_, len(members))
+            for slot, model in zip(self.model_.members, members):
+                slot.load_state_dict(model.state_dict())
+        self.model_.eval()
+        self.best_epoch_ = self.members_[0]["best_epoch"]
+        self.history_ = self.members_[0]["history"]
+        self.n_train_bags_ = self.members_[0]["n_train_bags"]
+        self.n_val_bags_ = self.members_[0]["n_val_bags"]
+        # the threshold and validation figures come from each member's own held-out bags, pooled
+        vy = np.concatenate(val_y) if val_y else np.zeros(0, dtype=int)
+        vp = np.concatenate(val_p) if val_p else np.zeros(0)
+        if not isinstance(self.threshold, str):
+            self.threshold_ = float(self.threshold)
+        elif len(vy):
+            self.threshold_ = choose_threshold(vy, vp, self.threshold, self.target_sensitivity)
+        else:
+            self.threshold_ = 0.5
+        val_losses = [r["val_loss"] for r in self.members_ if r["n_val_bags"]]
+        self.validation_ = {"n_bags": int(len(vy)), "loss": float(np.mean(val_losses)) if val_losses else float("nan")}
+        if len(vy):
+            m = binary_metrics(vy, vp, self.threshold_)
+            self.validation_.update(accuracy=m["accuracy"], auc=m["auc"], balanced_accuracy=m["balanced_accuracy"])
+        self.metadata_: dict[str, Any] = {}
+        return self
+
+    def _train_member(self, data: BagDataset, fit_idx: np.ndarray, val_idx: np.ndarray, seed: int,
+                      max_epochs: int) -> tuple[MILModel, TrainResult]:
+        """A fresh model seeded with ``seed``, trained on ``fit_idx`` with early stopping on ``val_idx``."""
         config = TrainConfig(max_epochs=max_epochs, batch_size=self.batch_size, lr=self.lr,
                              weight_decay=self.weight_decay, patience=self.patience, balance=self.balance,
-                             phq_weight=self.phq_weight, seed=self.seed)
+                             phq_weight=self.phq_weight, seed=seed)
+        with _threads(self.n_threads), seeded(seed):
+            model = MILModel(self.model_config_)
+            result = train_mil(model, data.subset(fit_idx), data.subset(val_idx) if len(val_idx) else None, config)
+        return model, result
 
-        def dataset(idx: np.ndarray) -> BagDataset:
-            return BagDataset(self.scaler_.transform([bags[i] for i in idx]), y[idx],
-                              None if phq is None else phq[idx], class_balance_weights(y[idx]))
-
-        with _threads(self.n_threads), seeded(self.seed):
-            self.model_ = MILModel(self.model_config_)
-            return train_mil(self.model_, dataset(fit_idx), dataset(val_idx) if len(val_idx) else None, config)
+    def _member_proba(self, model: MILModel, data: BagDataset, idx: np.ndarray) -> np.ndarray:
+        """One member's positive-class probabilities for the (already standardised) bags ``idx``."""
+        with _threads(self.n_threads), torch.no_grad():
+            model.eval()
+            probs = [torch.sigmoid(model(*pad_bags(data.bags[i] for i in idx[s : s + PREDICT_BATCH])).bag_logit)
+                     for s in range(0, len(idx), PREDICT_BATCH)]
+        return torch.cat(probs).double().numpy()
 
     # --------------------------------------------------------------- prediction
     def _check_fitted(self) -> None:

@@ -11,7 +11,7 @@ from typing import Sequence
 import numpy as np
 from scipy.stats import rankdata
 
-from ..errors import ConfigError
+from ..errors import ConfigError, FeatureError
 
 
 def roc_auc(y: Sequence[int], score: Sequence[float]) -> float:
@@ -110,3 +110,20 @@ def choose_threshold(y: Sequence[int], prob: Sequence[float], method: str = "f1"
         ok = np.flatnonzero(sens >= target_sensitivity - 1e-12)
         return float(candidates[ok].max())
     raise ConfigError(f"unknown threshold method {method!r}", fix="use 'f1' or 'sensitivity'")
+
+
+def localisation_auc(instance_scores: Sequence[Sequence[float]], instance_truth: Sequence[Sequence[int]],
+                     bag_labels: Sequence[int] | None = None) -> float:
+    """Turn-localisation AUC: instance scores (or weights) against ground-truth marker instances.
+
+    ``instance_scores`` and ``instance_truth`` hold one sequence per bag (same lengths); with
+    ``bag_labels`` only the instances of positive bags count (where markers can exist). The AUC is
+    pooled over all counted instances.
+    """
+    keep = range(len(instance_scores)) if bag_labels is None else [i for i, b in enumerate(bag_labels) if b == 1]
+    scores = np.concatenate([np.asarray(instance_scores[i], dtype=float) for i in keep]) if keep else np.zeros(0)
+    truth = np.concatenate([np.asarray(instance_truth[i], dtype=int) for i in keep]) if keep else np.zeros(0)
+    if scores.shape != truth.shape:
+        raise FeatureError("instance scores and ground-truth marker flags differ in length",
+                           fix="give one score and one 0/1 marker flag per instance of every bag")
+    return roc_auc(truth, scores)

@@ -116,9 +116,45 @@ class MILModel(nn.Module):
         self, X: torch.Tensor, mask: torch.Tensor, return_inst_pred: bool = True
     ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """Bag probabilities (B,) and, with ``return_inst_pred``, instance weights (B, N) (0 on padding)."""
-        was_training = self.training
-        self.eval()
-        out = self(X, mask)
-        self.train(was_training)
-        prob = torch.sigmoid(out.bag_logit)  # (B,)
-        return (prob, out.weights) if return_inst_pred else prob
+        return _predict(self, X, mask, return_inst_pred)
+
+
+class MILEnsemble(nn.Module):
+    """A committee of :class:`MILModel` members sharing one config (each trained on its own split).
+
+    Outputs are member averages: bag logits, instance scores, weights (still summing to 1) and PHQ-8.
+    """
+
+    def __init__(self, config: ModelConfig, n_members: int):
+        super().__init__()
+        self.config = config
+        self.members = nn.ModuleList(MILModel(config) for _ in range(n_members))
+
+    def forward(self, X: torch.Tensor, mask: torch.Tensor) -> MILOutput:
+        outs = [m(X, mask) for m in self.members]
+        bag_logit = torch.stack([o.bag_logit for o in outs]).mean(0)  # (B,)
+        scores = torch.stack([o.instance_scores for o in outs]).mean(0)  # (B, N)
+        weights = torch.stack([o.weights for o in outs]).mean(0)  # (B, N)
+        phq = torch.stack([o.phq for o in outs]).mean(0) if outs[0].phq is not None else None  # (B,)
+        return MILOutput(bag_logit, scores, weights, phq)
+
+    @torch.no_grad()
+    def predict(
+        self, X: torch.Tensor, mask: torch.Tensor, return_inst_pred: bool = True
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """Bag probabilities (B,) and, with ``return_inst_pred``, instance weights (B, N) (0 on padding)."""
+        return _predict(self, X, mask, return_inst_pred)
+
+
+def build_model(config: ModelConfig, n_members: int = 1) -> MILModel | MILEnsemble:
+    """One model, or a committee of ``n_members`` models."""
+    return MILModel(config) if n_members == 1 else MILEnsemble(config, n_members)
+
+
+def _predict(module: nn.Module, X: torch.Tensor, mask: torch.Tensor, return_inst_pred: bool):
+    was_training = module.training
+    module.eval()
+    out = module(X, mask)
+    module.train(was_training)
+    prob = torch.sigmoid(out.bag_logit)  # (B,)
+    return (prob, out.weights) if return_inst_pred else prob
