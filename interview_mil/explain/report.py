@@ -1,0 +1,165 @@
+"""Self-contained HTML reports: a timeline of the interview (turns coloured by weight, interviewer greyed),
+a prosody panel, the top turns with their text, and the screening disclaimer. Figures are inline SVG;
+the file needs nothing else (no scripts, no network)."""
+
+from __future__ import annotations
+
+import html
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .. import SCREENING_DISCLAIMER, __version__
+from ..fileio import write_text
+from .tables import READABLE_PROSODY
+
+
+@dataclass
+class ReportItem:
+    """One recording in a report: its interview-table row and turn table; ``interviewer``: (start, end)
+    spans of interviewer speech when known; ``duration``: recording length (s)."""
+
+    row: dict
+    turns: pd.DataFrame
+    interviewer: Sequence[tuple[float, float]] = field(default_factory=list)
+    duration: float | None = None
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;max-width:1100px;color:#222}
+h1{font-size:1.5rem} h2{font-size:1.2rem;margin-top:2.5rem;border-bottom:1px solid #ccc}
+.disclaimer{background:#fff4e5;border:1px solid #f0a040;padding:.8rem 1rem;border-radius:6px}
+table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0} td,th{border:1px solid #ddd;padding:.25rem .5rem}
+th{background:#f3f3f3} .num{text-align:right} .muted{color:#666;font-size:.85rem} svg{max-width:100%;height:auto}
+"""
+
+
+def _svg(fig) -> str:
+    import matplotlib.pyplot as plt
+
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(fig)
+    text = buffer.getvalue()
+    return text[text.index("<svg"):]
+
+
+def timeline_svg(item: ReportItem) -> str:
+    """Turns as bars placed in time, coloured by weight; interviewer speech in grey."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    from matplotlib import cm, colors
+
+    t = item.turns
+    end = item.duration or float(max([t["end"].max() if len(t) else 0.0] + [b for _, b in item.interviewer]))
+    fig, ax = plt.subplots(figsize=(11, 1.9))
+    for a, b in item.interviewer:
+        ax.broken_barh([(a, b - a)], (0.0, 0.8), facecolors="#bbbbbb")
+    norm = colors.Normalize(vmin=0.0, vmax=max(float(t["weight"].max()) if len(t) else 1.0, 1e-9))
+    cmap = matplotlib.colormaps["viridis_r"]
+    for row in t.itertuples():
+        ax.broken_barh([(row.start, row.end - row.start)], (1.0, 0.8), facecolors=cmap(norm(row.weight)),
+                       edgecolor="black" if row.rank <= 3 else "none", linewidth=0.8)
+        if row.rank <= 3:
+            ax.text((row.start + row.end) / 2, 1.95, str(row.rank), ha="center", va="bottom", fontsize=8)
+    ax.set_xlim(0, end)
+    ax.set_ylim(-0.1, 2.3)
+    ax.set_yticks([0.4, 1.4], ["interviewer", "participant"])
+    ax.set_xlabel("time (s)")
+    fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, pad=0.01, label="weight")
+    return _svg(fig)
+
+
+def prosody_svg(item: ReportItem) -> str:
+    """One small plot per readable prosody measure across the turns; the top-3 turns are marked."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    t = item.turns
+    columns = [c for c in READABLE_PROSODY if c in t.columns]
+    if not columns or not len(t):
+        return "<p class='muted'>No prosody available for these turns.</p>"
+    fig, axes = plt.subplots(1, len(columns), figsize=(2.3 * len(columns), 2.2), squeeze=False)
+    top = t["rank"] <= 3
+    for ax, column in zip(axes[0], columns):
+        ax.plot(t["turn_index"], t[column], color="#888888", marker="o", markersize=3, linewidth=0.8)
+        ax.scatter(t.loc[top, "turn_index"], t.loc[top, column], color="#d62728", zorder=3, s=22,
+                   label="top turns")
+        ax.set_title(READABLE_PROSODY[column], fontsize=8)
+        ax.set_xlabel("turn", fontsize=7)
+        ax.tick_params(labelsize=7)
+    axes[0][0].legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    return _svg(fig)
+
+
+def _fmt(value, digits: int = 2) -> str:
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return "–"
+    if isinstance(value, (float, np.floating)):
+        return f"{value:.{digits}f}"
+    return html.escape(str(value))
+
+
+def _top_turns_html(item: ReportItem, k: int = 5) -> str:
+    t = item.turns.sort_values("rank").head(k)
+    z_cols = [c for c in READABLE_PROSODY if f"{c}_z" in t.columns]
+    head = "".join(f"<th>{html.escape(READABLE_PROSODY[c])} (z)</th>" for c in z_cols)
+    rows = []
+    for r in t.itertuples():
+        cells = "".join(f"<td class='num'>{_fmt(getattr(r, c))} ({_fmt(getattr(r, c + '_z'), 1)})</td>"
+                        for c in z_cols)
+        rows.append(f"<tr><td class='num'>{r.rank}</td><td class='num'>{r.start:.1f}–{r.end:.1f} s</td>"
+                    f"<td class='num'>{r.weight:.3f}</td><td class='num'>{_fmt(r.contribution, 3)}</td>"
+                    f"<td>{_fmt(r.text) if isinstance(r.text, str) else '–'}</td>{cells}</tr>")
+    return ("<table><tr><th>rank</th><th>time</th><th>weight</th><th>contribution</th><th>text</th>"
+            f"{head}</tr>{''.join(rows)}</table>")
+
+
+def _section(item: ReportItem) -> str:
+    r = item.row
+    decision = "screen positive" if r.get("decision") else "screen negative"
+    phq = r.get("phq8_estimate")
+    faith = ""
+    if r.get("prob_drop_top_k") is not None:
+        faith = (f"<p class='muted'>Faithfulness: removing the top {r['faithfulness_k']} turns lowers the "
+                 f"probability by {r['prob_drop_top_k']:.3f}; removing {r['faithfulness_k']} random turns by "
+                 f"{r['prob_drop_random_k']:.3f} on average.</p>")
+    return (f"<h2>Interview {html.escape(str(r['interview_id']))}</h2>"
+            f"<p><b>Model probability {r['probability']:.3f}</b> — {decision} at threshold "
+            f"{r['threshold']:.3f}; {r['n_turns']} participant turns"
+            + (f"; PHQ-8 estimate {phq:.1f}" if phq is not None and np.isfinite(phq) else "") + ".</p>"
+            + faith + "<h3>Timeline</h3>" + timeline_svg(item)
+            + "<p class='muted'>Bars: participant turns coloured by their weight in the model's decision "
+              "(numbers: the three most influential); grey: interviewer speech, never used as evidence.</p>"
+            + "<h3>Prosody of each turn</h3>" + prosody_svg(item)
+            + "<h3>Most influential turns</h3>" + _top_turns_html(item))
+
+
+def render_report(items: Sequence[ReportItem], title: str) -> str:
+    """The whole HTML document for ``items`` (one recording or a whole split)."""
+    summary = ""
+    if len(items) > 1:
+        rows = "".join(f"<tr><td>{html.escape(str(i.row['interview_id']))}</td>"
+                       f"<td class='num'>{i.row['probability']:.3f}</td><td class='num'>{i.row['decision']}</td>"
+                       f"<td class='num'>{i.row['n_turns']}</td></tr>" for i in items)
+        summary = ("<h2>Summary</h2><table><tr><th>interview</th><th>probability</th><th>decision</th>"
+                   f"<th>turns</th></tr>{rows}</table>")
+    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>"
+            f"<p class='disclaimer'><b>Not a diagnosis.</b> {html.escape(SCREENING_DISCLAIMER)}</p>"
+            + summary + "".join(_section(i) for i in items)
+            + f"<p class='muted'>interview_mil {__version__}. This report holds no audio.</p></body></html>")
+
+
+def write_report(items: Sequence[ReportItem], path: str | Path, title: str) -> Path:
+    """Render and write the report atomically; returns ``path``."""
+    return write_text(path, render_report(items, title))
