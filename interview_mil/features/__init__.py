@@ -1,1 +1,19 @@
-"""features stage."""
+"""Features stage: per-turn prosody and pretrained speech-model embeddings, in a resumable store.
+
+``FeatureConfig`` / ``EncoderConfig`` (settings; ``key()`` names the store folder), ``load_encoder``
+(a speech encoder loaded once), ``featurize_interview`` (one interview → ``TurnFeatures``),
+``featurize_manifest`` (a batch into a ``FeatureStore``; failures recorded, done interviews skipped).
+The prosody set lives in ``interview_mil.features.prosody``.
+"""
+
+from .config import FEATURES_VERSION, EncoderConfig, FeatureConfig, parse_layers
+from .encoders import ENCODERS, Encoder, load_encoder
+from .featurize import FeaturizeReport, featurize_interview, featurize_manifest, group_turns
+from .store import FeatureStore
+from .turn_features import TurnFeatures
+
+__all__ = [
+    "FEATURES_VERSION", "EncoderConfig", "FeatureConfig", "parse_layers", "ENCODERS", "Encoder",
+    "load_encoder", "FeaturizeReport", "featurize_interview", "featurize_manifest", "group_turns",
+    "FeatureStore", "TurnFeatures",
+]

