@@ -71,9 +71,9 @@ def _measure(x: np.ndarray, sample_rate: int, t0: float, t1: float, duration: fl
 
     step = config.time_step
     sounding = sounding_frames(db, silence_threshold(db, config), int(round(config.min_sounding / step)))
-    row.update(loudness_features(db, sounding))
-    pauses = pause_runs(sounding, max(int(math.ceil(config.min_pause / step - 1e-9)), 1))
     voiced = track.voiced_at(intensity.times[in_turn])
+    row.update(loudness_features(db, sounding if unvoiced else voiced))
+    pauses = pause_runs(sounding, max(int(math.ceil(config.min_pause / step - 1e-9)), 1))
     nuclei = None if unvoiced else len(syllable_nuclei(db, sounding, voiced, config.min_dip_db))
     row.update(timing_features(duration, len(db), step, sounding, pauses, nuclei))
 

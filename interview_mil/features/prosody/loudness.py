@@ -50,25 +50,26 @@ def is_silent_turn(db: np.ndarray, config: ProsodyConfig) -> bool:
     return len(db) == 0 or float(np.percentile(db, 99.0)) < config.silent_floor_db
 
 
-def loudness_features(db: np.ndarray, sounding: np.ndarray) -> dict[str, float]:
-    """Intensity statistics over the sounding frames of a turn (pauses excluded, so loudness variability
-    is not a second pause measure).
+def loudness_features(db: np.ndarray, frames: np.ndarray) -> dict[str, float]:
+    """Intensity statistics over the selected frames of a turn: the voiced frames (the loudness of the
+    voice; pauses, stop closures and fricatives excluded, so loudness variability is not a second pause
+    measure), or the sounding frames of a turn without voicing.
 
-    ``db``: (n,) intensity of the turn's frames; ``sounding``: (n,) bool. ``intensity_mean_db``: mean of
-    the frame levels (dB). ``intensity_sd_db``: their standard deviation. ``intensity_range_db``: 95th
+    ``db``: (n,) intensity of the turn's frames; ``frames``: (n,) bool selection. ``intensity_mean_db``:
+    mean of the selected frame levels (dB). ``intensity_sd_db``: their standard deviation. ``intensity_range_db``: 95th
     minus 5th percentile. ``intensity_delta_sd_db``: standard deviation of the frame-to-frame change
-    (dB per frame step, ``time_step``) over pairs of consecutive sounding frames: how much loudness
+    (dB per frame step, ``time_step``) over pairs of consecutive selected frames: how much loudness
     moves from moment to moment (low for flat, monotonous delivery).
     """
     out = dict.fromkeys(("intensity_mean_db", "intensity_sd_db", "intensity_range_db",
                          "intensity_delta_sd_db"), NAN)
-    levels = db[sounding]
+    levels = db[frames]
     if len(levels) < 2:
         return out
     p5, p95 = np.percentile(levels, [5.0, 95.0])
     out.update(intensity_mean_db=float(levels.mean()), intensity_sd_db=float(levels.std(ddof=1)),
                intensity_range_db=float(p95 - p5))
-    pairs = sounding[1:] & sounding[:-1]
+    pairs = frames[1:] & frames[:-1]
     if pairs.sum() >= 2:
         out["intensity_delta_sd_db"] = float(np.diff(db)[pairs].std(ddof=1))
     return out

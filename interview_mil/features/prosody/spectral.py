@@ -42,8 +42,8 @@ def spectral_features(power: np.ndarray, sample_rate: int, n_fft: int, n_mfcc: i
     """Means over the given frames of ``power`` (n_bins, n_frames), already restricted to voiced frames.
 
     ``mfcc_XX_mean``: mean of librosa MFCCs (40 mel bands, log power in dB, DCT-II ortho).
-    ``spectral_slope_db_per_khz``: least-squares slope of the frame's dB spectrum against frequency over
-    50–5000 Hz (capped at Nyquist), averaged. ``alpha_ratio_db``: level of 1–5 kHz minus level of
+    ``spectral_slope_db_per_khz``: least-squares slope of the frame's band levels (dB of the power summed
+    in 250 Hz bands from 50 Hz to 5 kHz, capped at Nyquist) against band centre (kHz), averaged. ``alpha_ratio_db``: level of 1–5 kHz minus level of
     50–1000 Hz (summed power, dB; negative in normal speech, higher = relatively more high-frequency
     energy). ``hammarberg_db``: strongest bin in 0–2 kHz minus strongest in 2–5 kHz (dB). Bands above
     Nyquist are cut there; a band left empty gives NaN. No frames → all NaN.
@@ -63,11 +63,13 @@ def spectral_features(power: np.ndarray, sample_rate: int, n_fft: int, n_mfcc: i
         return out
     freqs = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
     db = 10.0 * np.log10(power + _EPS)
-    fit = _band(freqs, 50.0, 5000.0)
-    if fit.sum() >= 2:
-        khz = freqs[fit] / 1000.0
+    edges = np.arange(50.0, min(5000.0, 0.5 * sample_rate) + 1.0, 250.0)
+    if len(edges) >= 3:  # band levels (dB of summed power), so harmonics and not the gaps between them count
+        levels = np.stack([10.0 * np.log10(power[_band(freqs, lo, hi)].sum(axis=0) + _EPS)
+                           for lo, hi in zip(edges[:-1], edges[1:])])
+        khz = (edges[:-1] + edges[1:]) / 2000.0
         kc = khz - khz.mean()
-        out["spectral_slope_db_per_khz"] = float((kc @ db[fit]).mean() / (kc @ kc))
+        out["spectral_slope_db_per_khz"] = float((kc @ levels).mean() / (kc @ kc))
     low, high = _band(freqs, 50.0, 1000.0), _band(freqs, 1000.0, 5000.0)
     if low.any() and high.any():
         ratio = 10.0 * np.log10((power[high].sum(axis=0) + _EPS) / (power[low].sum(axis=0) + _EPS))

@@ -1,15 +1,15 @@
 """Voiced test signals with a known F0 contour, for tests and ``benchmarks/prosody_accuracy.py``.
 
 A harmonic-rich source (every harmonic below 0.45 × the sample rate, amplitudes falling as
-k^-``tilt``, like a glottal pulse train) follows the contour sample by sample, passes through a few
-vowel-like formant resonators and gets a little white noise. Syllable-like loudness envelopes and
+k^-``tilt``, like a glottal pulse train) follows the contour sample by sample, gains a few vowel-like
+formant peaks (parallel resonators, so the source's tilt is kept) and a little white noise. Syllable-like loudness envelopes and
 silent gaps can be imposed, so rates and pauses are known too.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import lfilter
+from scipy.signal import iirpeak, lfilter
 
 VOWEL_A = ((730.0, 90.0), (1090.0, 110.0), (2440.0, 160.0))  # (centre Hz, bandwidth Hz)
 
@@ -40,11 +40,11 @@ def voiced_signal(f0: np.ndarray, sample_rate: int = 16_000, amplitude: float = 
         if not below.any():
             break
         x += np.where(below, np.sin(k * phase), 0.0) * k ** (-tilt)
-    for centre, bandwidth in formants:
-        if centre < 0.5 * sample_rate:
-            r = np.exp(-np.pi * bandwidth / sample_rate)
-            a = [1.0, -2 * r * np.cos(2 * np.pi * centre / sample_rate), r * r]
-            x = lfilter([1.0 - r], a, x)
+    source = x
+    for centre, bandwidth in formants:  # parallel resonances: +10 dB peaks on the source's own tilt
+        if centre < 0.45 * sample_rate:
+            b, a = iirpeak(centre, centre / bandwidth, fs=sample_rate)
+            x = x + 2.0 * lfilter(b, a, source)
     peak = np.max(np.abs(x)) if voiced.any() else 1.0
     x = amplitude * x / max(peak, 1e-12)
     rms = np.sqrt(np.mean(x[voiced] ** 2)) if voiced.any() else amplitude / 10
