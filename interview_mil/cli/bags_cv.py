@@ -62,6 +62,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=d["batch_size"])
     p.add_argument("--max-epochs", type=int, default=d["max_epochs"])
     p.add_argument("--patience", type=int, default=d["patience"])
+    p.add_argument("--val-fraction", type=float, default=d["val_fraction"],
+                   help="share of each training side held out (by group) for early stopping; 0 trains "
+                   "--max-epochs epochs on all training bags (the classic-benchmark setting uses 0 and 25)")
+    p.add_argument("--refit", action=argparse.BooleanOptionalAction, default=d["refit"],
+                   help="after early stopping, retrain on all training bags for the early-stopped number of epochs")
     p.add_argument("--threshold", type=_threshold, default=0.5,
                    help="decision threshold: a number (default 0.5, as in the MIL literature), or 'f1' to "
                    "choose it on each fold's validation split")
@@ -93,7 +98,8 @@ def run(args: argparse.Namespace) -> int:
     params = {"pooling": args.pooling, "hidden": hidden, "dropout": args.dropout,
               "input_dropout": args.input_dropout, "lr": args.lr,
               "weight_decay": args.weight_decay, "batch_size": args.batch_size, "max_epochs": args.max_epochs,
-              "patience": args.patience, "threshold": args.threshold, "n_threads": args.threads,
+              "patience": args.patience, "val_fraction": args.val_fraction, "refit": args.refit,
+              "threshold": args.threshold, "n_threads": args.threads,
               "seed": args.seed}
 
     def show(r: dict) -> None:

@@ -66,8 +66,14 @@ class InterviewClassifier(BaseEstimator):
     epochs (the threshold stays the one chosen on validation). ``n_models`` > 1 trains a committee:
     member ``m`` uses seed ``seed + m`` for its own grouped validation split and initialisation, and the
     outputs are member averages (the threshold comes from the members' pooled held-out predictions).
-    Defaults are the setting chosen by inner validation on the classic MIL benchmarks
-    (``benchmarks/mil_benchmarks.py``, candidate "E").
+    Architecture and optimiser defaults are candidate "E" of the selection on the classic MIL benchmarks
+    (``benchmarks/mil_benchmarks.py``). The benchmark runs E as ``val_fraction=0, max_epochs=25,
+    threshold=0.5`` (25 epochs on all training bags): the literature protocol fixes the threshold at 0.5,
+    and on those 92-200-bag sets early stopping on a ~17-bag validation split bought nothing. The defaults
+    here keep a grouped validation split because interview data needs a decision threshold chosen on
+    held-out bags (``threshold="f1"``) and its best epoch count is not known in advance; pass
+    ``refit=True`` to give the network all training bags afterwards (it was clearly better on the
+    benchmarks' inner holdouts: 0.833 vs 0.802 mean accuracy, at twice the cost).
     ``n_threads``: torch CPU threads while fitting/predicting (default 1, the fastest for these small
     models, and much faster than several threads on a busy machine; None leaves torch's setting).
     """

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .base import POOLINGS, Pooling, PoolOutput, masked_softmax, weighted_sum, zero_padding
+from .base import POOLINGS, Pooling, PoolOutput, masked_softmax, real_rows, weighted_sum, zero_padding
 
 
 @POOLINGS.register("attention")
@@ -24,12 +24,12 @@ class AttentionPooling(Pooling):
         self.w = nn.Linear(attention_dim, 1, bias=False)
 
     def attention_logits(self, h: torch.Tensor) -> torch.Tensor:
-        """Unnormalised attention: (B, N, D) → (B, N)."""
-        return self.w(torch.tanh(self.V(h))).squeeze(-1)  # (B, N)
+        """Unnormalised attention: (..., D) → (...)."""
+        return self.w(torch.tanh(self.V(h))).squeeze(-1)  # (...,)
 
     def forward(self, h: torch.Tensor, mask: torch.Tensor) -> PoolOutput:
         h = zero_padding(h, mask)  # (B, N, D)
-        weights = masked_softmax(self.attention_logits(h), mask)  # (B, N)
+        weights = masked_softmax(real_rows(self.attention_logits, h, mask), mask)  # (B, N)
         z = weighted_sum(h, weights)  # (B, D)
         bag_logit = self.classifier(z).squeeze(-1)  # (B,)
         return PoolOutput(bag_logit, self.instance_logits(h, mask), weights, z)
