@@ -21,7 +21,7 @@ from ...errors import FeatureError
 from .config import PROSODY_FLAGS, ProsodyConfig, prosody_feature_names
 from .loudness import is_silent_turn, loudness_features, silence_threshold, track_intensity
 from .pitch import frames_between, pitch_features, track_pitch
-from .spectral import power_spectrogram, spectral_features
+from .spectral import power_frames, spectral_features
 from .timing import pause_runs, sounding_frames, syllable_nuclei, timing_features
 from .voice import glottal_pulses, voice_features
 
@@ -81,10 +81,9 @@ def _measure(x: np.ndarray, sample_rate: int, t0: float, t1: float, duration: fl
         row.update(voice_features(sound, glottal_pulses(sound, track), track, t0, t1,
                                   config.min_voiced_frames))
     if (config.mfcc or config.spectral) and not unvoiced:
-        i0, i1 = int(round(t0 * sample_rate)), int(round(t1 * sample_rate))
-        power, times, n_fft = power_spectrogram(x[i0:i1], sample_rate, step)
-        keep = track.voiced_at(times + i0 / sample_rate)
-        row.update(spectral_features(power[:, keep], sample_rate, n_fft, config.mfcc, config.spectral))
+        times = track.times[frames_between(track.times, t0, t1) & np.isfinite(track.f0)]
+        power, n_fft = power_frames(x, sample_rate, np.rint(times * sample_rate))
+        row.update(spectral_features(power, sample_rate, n_fft, config.mfcc, config.spectral))
     return {**row, **flags}
 
 
