@@ -82,8 +82,10 @@ def group_train_val_split(y: Sequence[int], groups: Sequence | None, val_fractio
         return np.arange(len(y)), np.zeros(0, dtype=int)
     n_splits = max(2, int(round(1.0 / val_fraction)))
     groups_per_class = [len(np.unique(g[y == c])) for c in np.unique(y)]
-    if len(groups_per_class) < 2 or min(groups_per_class) < 2 or len(np.unique(g)) < n_splits:
+    if len(groups_per_class) < 2 or min(groups_per_class) < 2:
         return np.arange(len(y)), np.zeros(0, dtype=int)
+    # tiny training sets: hold out one group per class rather than fail (fewer groups than folds)
+    n_splits = min(n_splits, min(groups_per_class))
     tr, va = stratified_group_kfold(y, g, n_splits, seed)[0]
     return tr, va
 
