@@ -19,14 +19,17 @@ _SLOPE_BAND_HZ = 250.0
 
 @functools.lru_cache(maxsize=8)
 def _analysis(sample_rate: int) -> tuple[int, int, np.ndarray]:
-    """(window length, FFT size, Hann window) for 25 ms frames at ``sample_rate``."""
+    """(window length, FFT size, Hann window scaled to unit sum) for 25 ms frames at ``sample_rate``:
+    with the unit-sum window a sinusoid of amplitude A peaks at (A/2)² whatever the rate."""
     win = max(int(round(0.025 * sample_rate)), 16)
-    return win, 1 << (win - 1).bit_length(), np.hanning(win + 2)[1:-1]
+    window = np.hanning(win + 2)[1:-1]
+    return win, 1 << (win - 1).bit_length(), window / window.sum()
 
 
 @functools.lru_cache(maxsize=8)
 def _bands(sample_rate: int, n_fft: int) -> dict[str, np.ndarray]:
-    """Cached matrices and masks over the FFT bins: ``mel`` (40, bins) Slaney mel filterbank; ``slope``
+    """Cached matrices and masks over the FFT bins: ``mel`` (40, bins) Slaney mel filterbank over 0–min(8 kHz, Nyquist) (so
+    16, 22.05 and 44.1 kHz audio give comparable MFCCs); ``slope``
     (n_bands, bins) 0/1 sums over 250 Hz bands from 50 Hz to min(5 kHz, Nyquist) and ``slope_khz`` their
     centres; ``low``/``high`` 50–1000 Hz / 1–5 kHz; ``below``/``above`` 0–2 kHz / 2–5 kHz."""
     freqs = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
@@ -38,7 +41,8 @@ def _bands(sample_rate: int, n_fft: int) -> dict[str, np.ndarray]:
     slope = np.array([band(lo, hi) for lo, hi in zip(edges[:-1], edges[1:])], dtype=np.float64)
     slope = slope[slope.sum(axis=1) > 0] if len(slope) else np.zeros((0, len(freqs)))
     centres = (edges[:-1] + edges[1:]) / 2000.0
-    return {"mel": librosa.filters.mel(sr=sample_rate, n_fft=n_fft, n_mels=_N_MELS),
+    return {"mel": librosa.filters.mel(sr=sample_rate, n_fft=n_fft, n_mels=_N_MELS,
+                                       fmax=min(8000.0, 0.5 * sample_rate)),
             "slope": slope, "slope_khz": centres[:len(slope)],
             "low": band(50.0, 1000.0), "high": band(1000.0, 5000.0),
             "below": band(0.0, 2000.0), "above": band(2000.0, 5000.0)}
@@ -60,7 +64,7 @@ def spectral_features(power: np.ndarray, sample_rate: int, n_fft: int, n_mfcc: i
                       with_shape: bool = True) -> dict[str, float]:
     """Means over the frames of ``power`` (n_bins, n_frames), already restricted to voiced frames.
 
-    ``mfcc_XX_mean``: mean of librosa MFCCs (40 mel bands, log power in dB, DCT-II ortho).
+    ``mfcc_XX_mean``: mean of librosa MFCCs (40 mel bands up to 8 kHz, log power in dB, DCT-II ortho).
     ``spectral_slope_db_per_khz``: least-squares slope of the frame's band levels (dB of the power summed
     in 250 Hz bands from 50 Hz to 5 kHz, capped at Nyquist) against band centre (kHz), averaged.
     ``alpha_ratio_db``: level of 1–5 kHz minus level of 50–1000 Hz (summed power, dB; negative in normal
