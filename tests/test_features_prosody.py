@@ -79,6 +79,14 @@ def test_pitch_tracks_known_contours_within_2_percent(f_start, f_end):
     assert feats["f0_median_hz"] == pytest.approx(np.median(truth), rel=0.03)
 
 
+def test_pitch_trackers_by_name():
+    x = voiced_signal(gliding_f0(140, 180, 1.0, SR), SR)
+    cc = extract_turn_prosody(x, SR, None, ProsodyConfig(pitch_tracker="praat_cc"))
+    assert cc["f0_median_hz"] == pytest.approx(extract_turn_prosody(x, SR, None)["f0_median_hz"], rel=0.01)
+    with pytest.raises(ConfigError, match="praat_ac"):
+        extract_turn_prosody(x, SR, None, ProsodyConfig(pitch_tracker="crepe"))
+
+
 def test_flat_pitch_has_less_spread_than_modulated_pitch():
     flat = extract_turn_prosody(voiced_signal(gliding_f0(150, 150, 2.0, SR), SR), SR, None)
     lively = extract_turn_prosody(

@@ -16,11 +16,12 @@ from ...errors import ConfigError
 class ProsodyConfig:
     """Prosody extraction settings (times in seconds, frequencies in Hz, levels in dB).
 
-    Pitch: Praat's autocorrelation tracker between ``f0_min`` and ``f0_max`` every ``time_step`` s, run
-    on the audio resampled to ``pitch_sample_rate`` Hz (0 = as given; 4 kHz keeps every harmonic below
-    2 kHz, doubles the speed and moves F0 by < 0.1 %). ``f0_outlier_filter``: F0 statistics ignore
-    voiced frames outside [0.75 × Q1, 1.5 × Q3] of the turn's F0 (De Looze & Hirst 2008 range rule),
-    the octave jumps of creaky or irregular phonation.
+    Pitch: the tracker named ``pitch_tracker`` in ``pitch.PITCH_TRACKERS`` (default ``praat_ac``, Praat's
+    autocorrelation tracker; ``praat_cc`` is its cross-correlation one) between ``f0_min`` and ``f0_max``
+    every ``time_step`` s, run on the audio resampled to ``pitch_sample_rate`` Hz (0 = as given; 4 kHz
+    keeps every harmonic below 2 kHz, doubles the speed and moves F0 by < 0.1 %). ``f0_outlier_filter``:
+    F0 statistics ignore voiced frames outside [0.75 × Q1, 1.5 × Q3] of the turn's F0 (De Looze & Hirst
+    2008 range rule), the octave jumps of creaky or irregular phonation.
     Loudness and syllable nuclei: Praat intensity with a window set by ``intensity_min_pitch``
     (50 Hz → 64 ms, as in de Jong & Wempe 2009). A frame is *silent* when its intensity is more than
     ``silence_db`` below the turn's 99th-percentile intensity; silent runs of at least ``min_pause`` s
@@ -33,6 +34,7 @@ class ProsodyConfig:
 
     f0_min: float = 75.0
     f0_max: float = 500.0
+    pitch_tracker: str = "praat_ac"
     pitch_sample_rate: int = 4000
     f0_outlier_filter: bool = True
     time_step: float = 0.01

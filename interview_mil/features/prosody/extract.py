@@ -43,7 +43,8 @@ def _check_finite(x: np.ndarray, where: str) -> None:
     if not np.isfinite(x).all():
         bad = int((~np.isfinite(x)).sum())
         raise FeatureError(f"{where}: the audio holds {bad} non-finite sample(s) (NaN or inf)",
-                           fix="re-decode or repair the recording; interview_mil.data.load_audio rejects such files")
+                           fix="re-decode or repair the recording "
+                               "(interview_mil.data.load_audio rejects such files)")
 
 
 def _measure(x: np.ndarray, sample_rate: int, t0: float, t1: float, duration: float,

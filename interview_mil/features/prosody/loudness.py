@@ -56,10 +56,10 @@ def loudness_features(db: np.ndarray, frames: np.ndarray) -> dict[str, float]:
     measure), or the sounding frames of a turn without voicing.
 
     ``db``: (n,) intensity of the turn's frames; ``frames``: (n,) bool selection. ``intensity_mean_db``:
-    mean of the selected frame levels (dB). ``intensity_sd_db``: their standard deviation. ``intensity_range_db``: 95th
-    minus 5th percentile. ``intensity_delta_sd_db``: standard deviation of the frame-to-frame change
-    (dB per frame step, ``time_step``) over pairs of consecutive selected frames: how much loudness
-    moves from moment to moment (low for flat, monotonous delivery).
+    mean of the selected frame levels (dB). ``intensity_sd_db``: their standard deviation.
+    ``intensity_range_db``: 95th minus 5th percentile. ``intensity_delta_sd_db``: standard deviation of
+    the frame-to-frame change (dB per frame step, ``time_step``) over pairs of consecutive selected
+    frames: how much loudness moves from moment to moment (low for flat, monotonous delivery).
     """
     out = dict.fromkeys(("intensity_mean_db", "intensity_sd_db", "intensity_range_db",
                          "intensity_delta_sd_db"), NAN)

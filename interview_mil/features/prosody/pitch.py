@@ -16,7 +16,24 @@ import numpy as np
 import parselmouth
 from scipy.signal import resample_poly
 
+from ...registry import Registry
 from .config import ProsodyConfig
+
+# Praat pitch trackers by name: (sound, config) -> parselmouth.Pitch. "praat_ac" (default, autocorrelation,
+# Praat's choice for intonation) or "praat_cc" (cross-correlation, Praat's choice for voice analysis).
+PITCH_TRACKERS: Registry = Registry("pitch tracker")
+
+
+@PITCH_TRACKERS.register("praat_ac")
+def _praat_ac(sound: parselmouth.Sound, config: ProsodyConfig) -> parselmouth.Pitch:
+    return sound.to_pitch_ac(time_step=config.time_step, pitch_floor=config.f0_min,
+                             pitch_ceiling=config.f0_max)
+
+
+@PITCH_TRACKERS.register("praat_cc")
+def _praat_cc(sound: parselmouth.Sound, config: ProsodyConfig) -> parselmouth.Pitch:
+    return sound.to_pitch_cc(time_step=config.time_step, pitch_floor=config.f0_min,
+                             pitch_ceiling=config.f0_max)
 
 NAN = float("nan")
 
@@ -49,10 +66,11 @@ class PitchTrack:
 
 
 def track_pitch(x: np.ndarray, sample_rate: int, config: ProsodyConfig) -> PitchTrack:
-    """Run Praat's ``To Pitch (ac)`` (default costs) on ``x`` (n,) float at ``sample_rate`` Hz, first
-    resampled to ``config.pitch_sample_rate`` (polyphase, zero phase), with the config's floor, ceiling
-    and time step. A stretch shorter than the analysis window (3 periods of ``f0_min``) gives an empty
-    track."""
+    """Run the Praat tracker ``config.pitch_tracker`` (default costs) on ``x`` (n,) float at
+    ``sample_rate`` Hz, first resampled to ``config.pitch_sample_rate`` (polyphase, zero phase), with
+    the config's floor, ceiling and time step. A stretch shorter than the analysis window (3 periods
+    of ``f0_min``) gives an empty track."""
+    tracker = PITCH_TRACKERS.get(config.pitch_tracker)  # unknown names raise, listing the known ones
     if len(x) / sample_rate < 3.0 / config.f0_min + 2 * config.time_step:
         empty = np.zeros(0)
         return PitchTrack(empty, empty, empty, None)
@@ -62,8 +80,7 @@ def track_pitch(x: np.ndarray, sample_rate: int, config: ProsodyConfig) -> Pitch
         x = resample_poly(x, int(target) // g, int(sample_rate) // g)
         sample_rate = target
     sound = parselmouth.Sound(x, sampling_frequency=float(sample_rate))
-    pitch = sound.to_pitch_ac(time_step=config.time_step, pitch_floor=config.f0_min,
-                              pitch_ceiling=config.f0_max)
+    pitch = tracker(sound, config)
     selected = pitch.selected_array
     f0 = selected["frequency"].astype(np.float64)
     strength = selected["strength"].astype(np.float64)

@@ -28,10 +28,10 @@ def _analysis(sample_rate: int) -> tuple[int, int, np.ndarray]:
 
 @functools.lru_cache(maxsize=8)
 def _bands(sample_rate: int, n_fft: int) -> dict[str, np.ndarray]:
-    """Cached matrices and masks over the FFT bins: ``mel`` (40, bins) Slaney mel filterbank over 0–min(8 kHz, Nyquist) (so
-    16, 22.05 and 44.1 kHz audio give comparable MFCCs); ``slope``
-    (n_bands, bins) 0/1 sums over 250 Hz bands from 50 Hz to min(5 kHz, Nyquist) and ``slope_khz`` their
-    centres; ``low``/``high`` 50–1000 Hz / 1–5 kHz; ``below``/``above`` 0–2 kHz / 2–5 kHz."""
+    """Cached matrices and masks over the FFT bins: ``mel`` (40, bins) Slaney mel filterbank over
+    0–min(8 kHz, Nyquist) (so 16, 22.05 and 44.1 kHz audio give comparable MFCCs); ``slope``
+    (n_bands, bins) 0/1 sums over 250 Hz bands from 50 Hz to min(5 kHz, Nyquist) and ``slope_khz``
+    their centres; ``low``/``high`` 50–1000 Hz / 1–5 kHz; ``below``/``above`` 0–2 kHz / 2–5 kHz."""
     freqs = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
 
     def band(lo: float, hi: float) -> np.ndarray:

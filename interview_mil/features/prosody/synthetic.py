@@ -2,8 +2,8 @@
 
 A harmonic-rich source (every harmonic below 0.45 × the sample rate, amplitudes falling as
 k^-``tilt``, like a glottal pulse train) follows the contour sample by sample, gains a few vowel-like
-formant peaks (parallel resonators, so the source's tilt is kept) and a little white noise. Syllable-like loudness envelopes and
-silent gaps can be imposed, so rates and pauses are known too.
+formant peaks (parallel resonators, so the source's tilt is kept) and a little white noise.
+Syllable-like loudness envelopes and silent gaps can be imposed, so rates and pauses are known too.
 """
 
 from __future__ import annotations

@@ -41,7 +41,8 @@ def pause_runs(sounding: np.ndarray, min_pause_frames: int) -> list[tuple[int, i
             if b - a >= min_pause_frames and a > 0 and b < len(sounding)]
 
 
-def syllable_nuclei(db: np.ndarray, sounding: np.ndarray, voiced: np.ndarray, min_dip_db: float) -> np.ndarray:
+def syllable_nuclei(db: np.ndarray, sounding: np.ndarray, voiced: np.ndarray,
+                    min_dip_db: float) -> np.ndarray:
     """Indices of syllable nuclei in an intensity contour (n,) dB.
 
     Candidates are local intensity maxima on sounding frames. Walking left to right, a candidate becomes a

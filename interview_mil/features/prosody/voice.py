@@ -42,7 +42,8 @@ def voice_features(sound: parselmouth.Sound, pulses: parselmouth.Data | None, tr
         return out
     out["hnr_db"] = hnr_from_strength(strength)
     if pulses is not None:
-        jitter = call(pulses, "Get jitter (local)", t0, t1, _PERIOD_FLOOR, _PERIOD_CEILING, _MAX_PERIOD_FACTOR)
+        jitter = call(pulses, "Get jitter (local)", t0, t1, _PERIOD_FLOOR, _PERIOD_CEILING,
+                      _MAX_PERIOD_FACTOR)
         shimmer = call([sound, pulses], "Get shimmer (local)", t0, t1, _PERIOD_FLOOR, _PERIOD_CEILING,
                        _MAX_PERIOD_FACTOR, _MAX_AMPLITUDE_FACTOR)
         out["jitter_local"] = _finite(jitter)
