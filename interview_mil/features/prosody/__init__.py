@@ -9,6 +9,10 @@ numeric columns; ``PROSODY_FLAGS`` the boolean flag columns that follow them.
 
 from .config import PROSODY_FEATURES, PROSODY_FLAGS, ProsodyConfig, prosody_feature_names
 from .extract import extract_prosody, extract_turn_prosody
+from .pitch import PITCH_TRACKERS
 
-__all__ = ["PROSODY_FEATURES", "PROSODY_FLAGS", "ProsodyConfig", "prosody_feature_names",
+# Bumped whenever a feature's computation changes, so a feature store keyed on it never mixes versions.
+PROSODY_VERSION = "1"
+
+__all__ = ["PITCH_TRACKERS", "PROSODY_FEATURES", "PROSODY_FLAGS", "PROSODY_VERSION", "ProsodyConfig", "prosody_feature_names",
            "extract_prosody", "extract_turn_prosody"]
