@@ -158,7 +158,10 @@ def featurize_manifest(interviews: Sequence[Interview], turns: Mapping[str, Sequ
     by_id = group_turns(turns)
     todo = []
     for interview in interviews:
-        (report.skipped if store.has(interview.interview_id) else todo).append(interview)
+        if store.has(interview.interview_id):
+            report.skipped.append(interview.interview_id)
+        else:
+            todo.append(interview)
     if not todo:
         return report
     encoder = None

@@ -89,6 +89,7 @@ def apply_precision(model, config: EncoderConfig, device: str):
 
         with warnings.catch_warnings():  # torch 2.10+ warns that quantised tensor creation is deprecated
             warnings.simplefilter("ignore", UserWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
             quantized = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
         return quantized, torch.float32
     if config.dtype == "float16" and device == "cpu":
