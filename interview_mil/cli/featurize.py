@@ -60,8 +60,6 @@ def build_config(args: argparse.Namespace):
         value = getattr(args, flag)
         if value is not None:
             enc["model" if flag == "encoder" else flag] = _layers_value(value) if flag == "layers" else value
-    if args.backend == "ct2" and "layers" not in enc:
-        enc["layers"] = "last"
     data = dict(data)
     if enc and not args.no_encoder:
         data["encoder"] = enc

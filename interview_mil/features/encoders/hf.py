@@ -133,14 +133,15 @@ class HFEncoder(Encoder):
             else:
                 frames, last = self._run_w2v2(waves)
             self._captured[self.n_layers] = last
-            per_slot = []
-            for slot in self.slots:  # (B, T, hidden) float64: per-frame mean over the slot's layers
-                per_slot.append(torch.stack([self._captured[k].double() for k in slot]).mean(dim=0))
-            hidden = torch.stack(per_slot, dim=1)  # (B, n_slots, T, hidden)
-            out = []
-            for i, n in enumerate(frames):
-                h = hidden[i, :, :n]
-                out.append(FrameStats(h.sum(dim=1).cpu().numpy(), h.square().sum(dim=1).cpu().numpy(), int(n)))
+            totals = np.zeros((len(waves), len(self.slots), self.hidden_size))
+            squares = np.zeros_like(totals)
+            for s, slot in enumerate(self.slots):  # per-frame mean over the slot's layers: (B, T, hidden)
+                h = torch.stack([self._captured[k].float() for k in slot]).mean(dim=0)
+                for i, n in enumerate(frames):
+                    valid = h[i, :n].double()
+                    totals[i, s] = valid.sum(dim=0).cpu().numpy()
+                    squares[i, s] = valid.square().sum(dim=0).cpu().numpy()
+            out = [FrameStats(totals[i], squares[i], int(n)) for i, n in enumerate(frames)]
         self._captured = {}
         return out
 
