@@ -47,3 +47,16 @@ def synthetic_corpus(tmp_path_factory) -> Path:
     generate_corpus(out, SynthConfig(n_interviews=4, seed=3, target_duration_s=40.0,
                                      depressed_fraction=0.5, label_strength=1.0), progress=False)
     return out
+
+
+@pytest.fixture(scope="session")
+def recipe_corpus(tmp_path_factory) -> Path:
+    """10 synthetic interviews of about 30 s (half depressed; train 6, dev 2, test 2) for end-to-end
+    tests of experiments, recipes and scoring. Read-only for tests."""
+    pytest.importorskip("piper", reason="the synthetic corpus needs interview-mil[synth]")
+    from interview_mil.corpora.synthetic import SynthConfig, generate_corpus
+
+    out = tmp_path_factory.mktemp("recipe_corpus")
+    generate_corpus(out, SynthConfig(n_interviews=10, seed=5, target_duration_s=30.0, depressed_fraction=0.5,
+                                     label_strength=1.0), progress=False)
+    return out

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Recipe "folder": see README.md here. Usage, from any folder:
+#   recipes/folder/run.sh                                    # default config, all stages
+#   CONF=conf/<name>.yaml STAGE=4 recipes/folder/run.sh      # one config, from stage 4 on
+#   recipes/folder/run.sh model.pooling=noisy_or             # dotted overrides (use a new EXP=...)
+set -euo pipefail
+cd "$(dirname "$0")"
+export CONF=${CONF:-conf/prosody_attention.yaml}
+exec ../run_stages.sh "$@"

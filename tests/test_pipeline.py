@@ -1,0 +1,109 @@
+"""Scoring new recordings: `interview-mil score` and `ScreeningPipeline`, on synthetic interviews and on the
+real conversation in ../shared/data/conversation (with its STM, and with no transcript at all)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+
+from interview_mil.cli.main import main
+from interview_mil.explain.tables import INTERVIEW_COLUMNS, TURN_COLUMNS
+from interview_mil.pipeline import ScreeningPipeline
+
+from conftest import shared_path
+
+DEBUG = ["model.params.max_epochs=5", "model.params.patience=5", "evaluation.seeds=[0]"]
+
+
+@pytest.fixture(scope="module")
+def model_dir(recipe_corpus, tmp_path_factory) -> Path:
+    """A prosody + attention model trained through `interview-mil train` on the recipe corpus."""
+    conf = Path(__file__).resolve().parents[1] / "recipes" / "synthetic" / "conf" / "prosody_attention.yaml"
+    exp = tmp_path_factory.mktemp("exp")
+    assert main(["train", str(conf), f"corpus.root={recipe_corpus}", *DEBUG, "--out", str(exp),
+                 "--no-progress"]) == 0
+    return exp / "model"
+
+
+def _test_recordings(corpus: Path) -> list[tuple[Path, Path]]:
+    labels = pd.read_csv(corpus / "ground_truth" / "labels.csv")
+    ids = labels.loc[labels["split"] == "test", "Participant_ID"].astype(str)
+    return [(corpus / f"{i}_P" / f"{i}_AUDIO.wav", corpus / f"{i}_P" / f"{i}_TRANSCRIPT.csv") for i in ids]
+
+
+def _check_tables(out: Path, n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    interviews = pd.read_csv(out / "interviews.csv")
+    turns = pd.read_csv(out / "turns.csv")
+    assert list(interviews.columns[:len(INTERVIEW_COLUMNS)]) == INTERVIEW_COLUMNS and len(interviews) == n
+    assert list(turns.columns[:len(TURN_COLUMNS)]) == TURN_COLUMNS
+    assert (out / "interviews.parquet").exists() and (out / "turns.parquet").exists()
+    assert interviews["probability"].between(0, 1).all()
+    sums = turns.groupby("interview_id")["weight"].sum()
+    assert np.allclose(sums, 1.0, atol=1e-4)
+    assert (turns["end"] > turns["start"]).all()
+    return interviews, turns
+
+
+def test_score_cli_and_python_api_agree(model_dir, recipe_corpus, tmp_path, capsys):
+    recordings = _test_recordings(recipe_corpus)
+    args = ["score", str(model_dir), *[str(a) for a, _ in recordings], "--out", str(tmp_path / "s"), "--html",
+            "--no-progress"]
+    for _, transcript in recordings:
+        args += ["--transcript", str(transcript)]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "probability" in printed and "#1" in printed and "not a diagnostic device" in printed
+    interviews, turns = _check_tables(tmp_path / "s", len(recordings))
+    assert (tmp_path / "s" / "report.html").exists()
+    assert turns["text"].notna().any()  # transcript text carried into the turn table
+    pipe = ScreeningPipeline.from_pretrained(model_dir)
+    audio, transcript = recordings[0]
+    result = pipe.apply(audio, transcript=transcript)
+    assert result.interview_id == audio.stem.replace("_AUDIO", "")
+    row = interviews.astype({"interview_id": str}).set_index("interview_id").loc[result.interview_id]
+    assert result.probability == pytest.approx(row["probability"], abs=1e-6)
+    assert result.decision == int(result.probability >= result.threshold)
+    assert len(result.top_turns(3)) == min(3, len(result.turns))
+
+
+def test_score_real_conversation_with_stm_and_without_transcript(model_dir, tmp_path):
+    conv = shared_path("conversation")
+    wav, stm = conv / "sample.wav", conv / "sample.stm"
+    assert main(["score", str(model_dir), str(wav), "--transcript", str(stm), "--participant", "Diane",
+                 "--out", str(tmp_path / "stm"), "--no-progress"]) == 0
+    _, turns = _check_tables(tmp_path / "stm", 1)
+    assert len(turns) >= 3
+    assert main(["score", str(model_dir), str(wav), "--out", str(tmp_path / "vad"), "--no-progress"]) == 0
+    _, vad_turns = _check_tables(tmp_path / "vad", 1)
+    assert len(vad_turns) >= 1 and vad_turns["text"].isna().all()
+
+
+def test_score_batch_reports_failures_and_finishes_the_rest(model_dir, recipe_corpus, tmp_path, capsys):
+    good, transcript = _test_recordings(recipe_corpus)[0]
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"RIFF\x00\x00not audio at all")
+    silent = tmp_path / "silent.wav"
+    sf.write(silent, np.zeros(16000 * 5, dtype=np.float32), 16000)
+    code = main(["score", str(model_dir), str(broken), str(silent), str(good), "--out", str(tmp_path / "o"),
+                 "--no-progress"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "broken.wav" in err and "silent.wav" in err and "no participant speech" in err
+    _check_tables(tmp_path / "o", 1)
+
+
+def test_score_needs_one_transcript_per_recording(model_dir, recipe_corpus, tmp_path, capsys):
+    (a, ta), (b, _) = _test_recordings(recipe_corpus)[:2]
+    assert main(["score", str(model_dir), str(a), str(b), "--transcript", str(ta), "--out", str(tmp_path)]) == 2
+    assert "once per AUDIO" in capsys.readouterr().err
+
+
+def test_missing_model_bundle_says_how_to_fix(tmp_path):
+    from interview_mil.errors import ModelNotFoundError
+
+    with pytest.raises(ModelNotFoundError, match="interview-mil train"):
+        ScreeningPipeline.from_pretrained(tmp_path / "nothing")
