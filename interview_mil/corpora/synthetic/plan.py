@@ -94,12 +94,15 @@ def draw_participant(rng: np.random.Generator) -> Participant:
         median, formant = rng.uniform(90, 135), rng.uniform(0.95, 1.05)
     voice = VoiceParams(
         pitch_median_hz=float(median), formant_shift=float(formant),
-        pitch_range=float(rng.uniform(0.6, 1.45)), rate=float(rng.uniform(0.85, 1.2)),
-        gain_db=float(rng.uniform(-4.0, 3.0)), flatten_loudness=float(rng.uniform(0.0, 0.35)),
+        pitch_range=float(rng.uniform(0.45, 1.6)), rate=float(rng.uniform(0.8, 1.25)),
+        gain_db=float(rng.uniform(-4.0, 3.0)), flatten_loudness=float(rng.uniform(0.0, 0.7)),
     )
-    lat_lo = float(rng.uniform(0.3, 1.6))
+    # Speakers differ as much in the traits the markers move (pitch range, loudness and its
+    # dynamics, pauses, latency) as the markers move them, so an interview average cannot give the
+    # label away; only the contrast between a speaker's own turns can.
+    lat_lo = float(rng.uniform(0.3, 2.8))
     return Participant(gender, voice, (lat_lo, lat_lo + float(rng.uniform(0.4, 1.2))),
-                       float(rng.uniform(1.3, 2.8)), float(rng.uniform(0.7, 1.6)))
+                       float(rng.uniform(1.3, 2.8)), float(rng.uniform(0.6, 2.4)))
 
 
 def marker_voice(neutral: VoiceParams, strength: float, rng: np.random.Generator) -> VoiceParams:
@@ -111,7 +114,7 @@ def marker_voice(neutral: VoiceParams, strength: float, rng: np.random.Generator
         formant_shift=neutral.formant_shift,
         rate=neutral.rate * (1 + 0.3 * s),
         gain_db=neutral.gain_db - 6.0 * s,
-        flatten_loudness=min(1.0, neutral.flatten_loudness + 0.8 * s),
+        flatten_loudness=neutral.flatten_loudness + (1.0 - neutral.flatten_loudness) * 0.85 * s,
     )
 
 

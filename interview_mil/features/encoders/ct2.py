@@ -92,6 +92,11 @@ class CT2WhisperEncoder(Encoder):
 
     def _forward(self, waves: list[np.ndarray]) -> list[FrameStats]:
         feats = self.feature_extractor(waves, sampling_rate=SAMPLE_RATE, return_tensors="np").input_features
+        # window: the longest turn of the batch, at least min_window_seconds (mel frames: 100 per s)
+        full = feats.shape[-1]
+        longest = max(2 * whisper_frames(w.size, full // 2) for w in waves)
+        frames = min(full, max(longest, int(round(self.config.min_window_seconds * 100))))
+        feats = feats[:, :, :frames]
         storage = self._ct2.StorageView.from_array(np.ascontiguousarray(feats, dtype=np.float32))
         states = np.asarray(self.model.encode(storage, to_cpu=True), dtype=np.float64)  # (B, 1500, hidden)
         self.hidden_size = int(states.shape[-1])
