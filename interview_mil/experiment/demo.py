@@ -82,7 +82,7 @@ def held_out_metrics(results, corpus_root: Path) -> dict:
             "localisation_auc": localisation_auc(scores, flags, y), "precision_at_3": precision_at_k(items, 3)}
 
 
-def run_demo(out: str | Path = "demo_out", encoder: str | None = None, n_interviews: int = 30, seed: int = 1,
+def run_demo(out: str | Path = "demo_out", encoder: str | None = None, n_interviews: int = 24, seed: int = 1,
              progress: bool = True, say=print) -> dict:
     """Run the whole demo into ``out``; returns the figures it printed."""
     from .. import SCREENING_DISCLAIMER
