@@ -25,13 +25,15 @@ def prepared(synthetic_corpus, tmp_path_factory):
     return manifest, turns, model
 
 
-def test_featurize_end_to_end_and_rerun(prepared, tmp_path, capsys):
+# --workers 2 spawns processes that import the whole stack (~1-3 min on 2 busy cores): slow suite only.
+@pytest.mark.parametrize("workers", ["1", pytest.param("2", marks=pytest.mark.slow)])
+def test_featurize_end_to_end_and_rerun(prepared, tmp_path, capsys, workers):
     manifest, turns, model = prepared
     config = tmp_path / "features.yaml"
     config.write_text(yaml.safe_dump({"prosody": {"mfcc": 4}, "encoder": {"model": str(model), "pool": "mean_std"}}))
     store = tmp_path / "store"
     args = ["featurize", str(manifest), "--turns", str(turns), "--out", str(store), "--config", str(config),
-            "--layers", "1", "--workers", "2", "--device", "cpu", "--no-progress"]
+            "--layers", "1", "--workers", workers, "--device", "cpu", "--no-progress"]
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "4 interview(s) featurized, 0 already done, 0 failed (prosody + embeddings)" in out
