@@ -80,6 +80,7 @@ class ScreeningPipeline:
         self.feature_names = list(feature_names)
         self.top_k = top_k
         self.device = device
+        self.projection = None  # EmbeddingProjection of the bundle, when the model was trained with one
         self._encoder = None
 
     @classmethod
@@ -98,9 +99,14 @@ class ScreeningPipeline:
         features = from_dict(FeatureConfig, meta["features"], source=path)
         if device and features.encoder is not None:
             features = dataclasses.replace(features, encoder=dataclasses.replace(features.encoder, device=device))
-        return cls(model, from_dict(SegmentationConfig, meta["segmentation"], source=path), features,
+        pipe = cls(model, from_dict(SegmentationConfig, meta["segmentation"], source=path), features,
                    meta["parts"], meta.get("feature_names") or list(model.feature_names_in_),
                    int(meta.get("top_k", 3)), device)
+        if meta.get("projection"):
+            from .experiment.projection import EmbeddingProjection
+
+            pipe.projection = EmbeddingProjection.from_dict(meta["projection"])
+        return pipe
 
     def _get_encoder(self):
         if self.features.encoder is None or "embedding" not in self.parts:
@@ -140,6 +146,8 @@ class ScreeningPipeline:
                              fix="check the recording is not silent and the participant speaker/channel is right")
         feats = featurize_interview(interview, turns, self.features, encoder=self._get_encoder())
         bag, _, prosody = bag_from_features(feats, turns, self.parts, columns=self.feature_names)
+        if self.projection is not None:
+            bag = self.projection.apply(bag)
         row, table = explain_interview(self.model, interview.interview_id, turns, bag, prosody, top_k=self.top_k)
         row["audio"] = str(audio)
         return ScreeningResult(interview.interview_id, str(audio), row, table, interviewer_spans(interview),

@@ -61,11 +61,14 @@ def classifier_params() -> set[str]:
 @dataclass(frozen=True)
 class ModelSection:
     """The MIL model: ``pooling`` (attention, gated_attention, noisy_or, mean, max), which feature
-    ``parts`` form the turn vector, and any other ``InterviewClassifier`` keyword in ``params``."""
+    ``parts`` form the turn vector, and any other ``InterviewClassifier`` keyword in ``params``.
+    ``embedding_pcs``: replace the embedding columns by their first k principal components (fitted on
+    the training turns of each fold; see ``experiment.projection``)."""
 
     pooling: str = "attention"
     parts: tuple[str, ...] = ("prosody",)
     params: dict[str, Any] = field(default_factory=dict)
+    embedding_pcs: int | None = None  # PCA of the embedding columns (fitted on training turns); None = raw
 
     def __post_init__(self) -> None:
         from ..mil import POOLINGS

@@ -51,7 +51,7 @@ def demo_config(out: Path, encoder, n_interviews: int, seed: int) -> ExperimentC
         corpus=CorpusSection(name="synthetic", root=str(out / "corpus"),
                              synth={"n_interviews": n_interviews, "seed": seed, "target_duration_s": 90.0}),
         features=FeatureConfig(encoder=encoder),
-        model=ModelSection(pooling="attention", parts=parts),
+        model=ModelSection(pooling="attention", parts=parts, embedding_pcs=8 if encoder is not None else None),
         evaluation=EvaluationSection(mode="cv", seeds=(0, 1, 2), folds=4, cv_splits=("train", "dev")),
     )
 

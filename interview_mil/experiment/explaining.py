@@ -28,8 +28,12 @@ def explain_split(exp: ExperimentDir, config: ExperimentConfig, split: str, out_
     markers = None
     if truth is not None:
         markers = [marker_truth(truth, data.interviews[k].interview_id, data.turns[k]) for k in idx]
+    from .projection import EmbeddingProjection, project
+
+    meta = getattr(model, "metadata_", {}) or {}
+    proj = EmbeddingProjection.from_dict(meta["projection"]) if meta.get("projection") else None
     items = explain_interviews(model, [data.interviews[k] for k in idx], [data.turns[k] for k in idx],
-                               [data.bags[k] for k in idx], [data.prosody[k] for k in idx],
+                               project([data.bags[k] for k in idx], proj), [data.prosody[k] for k in idx],
                                top_k=config.explain.top_k, n_random=config.explain.n_random, markers=markers)
     for item, k in zip(items, idx):
         item.row["label"] = data.interviews[k].label

@@ -21,6 +21,7 @@ from ..fileio import write_json, write_text
 from .config import ExperimentConfig
 from .dataset import Dataset, load_dataset, marker_truth, synthetic_truth_table
 from .layout import ExperimentDir, git_commit
+from .projection import fit_projection, project
 
 log = logging.getLogger(__name__)
 
@@ -57,33 +58,37 @@ def train(exp: ExperimentDir, config: ExperimentConfig, data: Dataset | None = N
     _check_trainable(data, idx, f"splits {list(config.evaluation.train_splits)}")
     clf = make_classifier(config, config.evaluation.seeds[0])
     start = time.perf_counter()
-    clf.fit(data.subset_bags(idx), data.labels(idx), data.groups(idx), data.phq(idx), data.feature_names)
-    clf.save(exp.model, metadata=model_metadata(config, data, idx))
+    proj = fit_projection(data.subset_bags(idx), data.feature_names, config.model.embedding_pcs)
+    names = data.feature_names if proj is None else proj.output_names
+    clf.fit(project(data.subset_bags(idx), proj), data.labels(idx), data.groups(idx), data.phq(idx), names)
+    meta = model_metadata(config, data, idx)
+    meta["projection"] = None if proj is None else proj.to_dict()
+    clf.save(exp.model, metadata=meta)
     exp.record("train", n_train=int(len(idx)), seconds=round(time.perf_counter() - start, 2),
                threshold=float(clf.threshold_), skipped=data.skipped, dropped_columns=data.dropped_columns)
     return clf
 
 
-def _localisation(clf, data: Dataset, idx: np.ndarray, truth) -> float:
+def _localisation(clf, data: Dataset, idx: np.ndarray, bags, truth) -> float:
     """Turn-localisation AUC over the positive interviews: weight × n_turns vs. the marker turns."""
     from ..mil import localisation_auc
 
     if truth is None:
         return float("nan")
-    explanations = clf.explain(data.subset_bags(idx))
+    explanations = clf.explain(bags)
     scores = [e.weights * len(e.weights) for e in explanations]
     flags = [marker_truth(truth, data.interviews[k].interview_id, data.turns[k]) for k in idx]
     return localisation_auc(scores, flags, data.labels(idx))
 
 
-def _fold_record(clf, data: Dataset, test: np.ndarray, truth, baseline) -> dict:
+def _fold_record(clf, data: Dataset, test: np.ndarray, bags, truth, baseline) -> dict:
     from ..mil import binary_metrics
 
-    bags, y = data.subset_bags(test), data.labels(test)
+    y = data.labels(test)
     prob = clf.predict_proba(bags)[:, 1]
     record = {k: v for k, v in binary_metrics(y, prob, clf.threshold_).items()}
     record["threshold"] = float(clf.threshold_)
-    record["localisation_auc"] = _localisation(clf, data, test, truth)
+    record["localisation_auc"] = _localisation(clf, data, test, bags, truth)
     if baseline is not None:
         base = binary_metrics(y, baseline.predict_proba(bags)[:, 1], 0.5)
         record["baseline"] = {k: base[k] for k in REPORTED if k in base}
@@ -126,13 +131,15 @@ def evaluate_dataset(data: Dataset, config: ExperimentConfig, truth=None, progre
         for train_idx, test_idx in _folds(config, data, seed):
             _check_trainable(data, train_idx, f"seed {seed}")
             clf = make_classifier(config, seed)
-            clf.fit(data.subset_bags(train_idx), data.labels(train_idx), data.groups(train_idx),
-                    data.phq(train_idx), data.feature_names)
+            proj = fit_projection(data.subset_bags(train_idx), data.feature_names, config.model.embedding_pcs)
+            names = data.feature_names if proj is None else proj.output_names
+            train_bags = project(data.subset_bags(train_idx), proj)
+            clf.fit(train_bags, data.labels(train_idx), data.groups(train_idx), data.phq(train_idx), names)
             baseline = None
             if config.evaluation.baseline:
-                baseline = interview_mean_baseline(data.subset_bags(train_idx), data.labels(train_idx),
-                                                   feature_names=data.feature_names, seed=seed)
-            folds.append(_fold_record(clf, data, test_idx, truth, baseline))
+                baseline = interview_mean_baseline(train_bags, data.labels(train_idx), feature_names=names, seed=seed)
+            folds.append(_fold_record(clf, data, test_idx, project(data.subset_bags(test_idx), proj), truth,
+                                      baseline))
         seed_record = {"seed": seed, "folds": folds,
                        **{n: float(np.nanmean([f.get(n, np.nan) for f in folds])) for n in REPORTED + ("localisation_auc",)}}
         if config.evaluation.baseline:
