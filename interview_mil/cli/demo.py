@@ -18,7 +18,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--out", default="demo_out", help="output folder (default demo_out)")
     p.add_argument("--encoder", help="speech encoder: a CTranslate2 Whisper folder or an HF id/path available "
                    "offline (default: the bundled Whisper tiny.en when the whisper-ct2 extra is installed)")
-    p.add_argument("--n-interviews", type=int, default=24, help="size of the synthetic corpus (default 24)")
+    p.add_argument("--n-interviews", type=int, default=40, help="number of synthetic interviews, about 1 minute each (default 40)")
     p.add_argument("--seed", type=int, default=1, help="corpus seed (default 1)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=run)

@@ -49,7 +49,7 @@ def demo_config(out: Path, encoder, n_interviews: int, seed: int) -> ExperimentC
     return ExperimentConfig(
         name="demo",
         corpus=CorpusSection(name="synthetic", root=str(out / "corpus"),
-                             synth={"n_interviews": n_interviews, "seed": seed, "target_duration_s": 90.0}),
+                             synth={"n_interviews": n_interviews, "seed": seed, "target_duration_s": 60.0}),
         features=FeatureConfig(encoder=encoder),
         model=ModelSection(pooling="attention", parts=parts, embedding_pcs=8 if encoder is not None else None),
         evaluation=EvaluationSection(mode="cv", seeds=(0, 1, 2), folds=4, cv_splits=("train", "dev")),
@@ -82,7 +82,7 @@ def held_out_metrics(results, corpus_root: Path) -> dict:
             "localisation_auc": localisation_auc(scores, flags, y), "precision_at_3": precision_at_k(items, 3)}
 
 
-def run_demo(out: str | Path = "demo_out", encoder: str | None = None, n_interviews: int = 24, seed: int = 1,
+def run_demo(out: str | Path = "demo_out", encoder: str | None = None, n_interviews: int = 40, seed: int = 1,
              progress: bool = True, say=print) -> dict:
     """Run the whole demo into ``out``; returns the figures it printed."""
     from .. import SCREENING_DISCLAIMER
