@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from interview_mil.data.records import Interview, Turn
-from interview_mil.explain.export import explain_interviews, interviewer_spans, precision_at_k, write_tables
+from interview_mil.explain.export import (ExplainedInterview, explain_interviews, interviewer_spans, precision_at_k,
+                                         precision_ceiling, write_tables)
 from interview_mil.explain.tables import INTERVIEW_COLUMNS, TURN_COLUMNS, explain_interview
 from interview_mil.mil import InterviewClassifier
 
@@ -131,3 +132,18 @@ def test_interviewer_spans_from_transcripts(tmp_path):
     spans = interviewer_spans(Interview("a", "/x.wav", rttm_path=str(rttm), participant_speaker="B"))
     assert spans == [(0.5, 1.5)]
     assert interviewer_spans(Interview("v", "/x.wav")) == []
+
+
+def test_precision_at_k_and_its_ceiling_on_known_rankings():
+    def item(marks, ranks):
+        return ExplainedInterview({}, pd.DataFrame({"marker_truth": marks, "rank": ranks}))
+
+    one_marker = item([False, True, False, False, False], [2, 1, 3, 4, 5])   # marker ranked first
+    two_markers = item([True, False, True, False], [4, 1, 2, 3])             # markers ranked 2nd and 4th
+    control = item([False, False, False], [1, 2, 3])                         # no marker: left out
+    items = [one_marker, two_markers, control]
+    assert precision_at_k(items, 3) == pytest.approx(2 / 6)
+    assert precision_ceiling(items, 3) == pytest.approx(3 / 6)   # 1 of 3 + 2 of 3 at best
+    assert precision_at_k(items, 1) == pytest.approx(1 / 2)
+    assert precision_ceiling(items, 1) == 1.0
+    assert np.isnan(precision_at_k([control], 3)) and np.isnan(precision_ceiling([control], 3))

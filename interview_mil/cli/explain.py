@@ -31,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
           f"turns in {summary['faithful_share']:.0%} of interviews")
     if "precision_at_k" in summary and not math.isnan(summary["precision_at_k"]):
         print(f"precision@{summary['k']} of the top turns against the synthetic marker turns: "
-              f"{summary['precision_at_k']:.3f}")
+              f"{summary['precision_at_k']:.3f} (highest reachable with these marker counts: "
+              f"{summary['precision_ceiling']:.3f})")
     for name, path in summary["paths"].items():
         print(f"  {name}: {path}")
     return 0

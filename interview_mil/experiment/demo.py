@@ -59,7 +59,7 @@ def demo_config(out: Path, encoder, n_interviews: int, seed: int) -> ExperimentC
 def held_out_metrics(results, corpus_root: Path) -> dict:
     """Bag AUC, turn-localisation AUC and precision@3 of the scored test recordings (ground truth known)."""
     from ..data.records import Turn
-    from ..explain.export import precision_at_k
+    from ..explain.export import precision_at_k, precision_ceiling
     from ..mil import localisation_auc, roc_auc
     from .dataset import marker_truth, synthetic_truth_table
 
@@ -79,7 +79,8 @@ def held_out_metrics(results, corpus_root: Path) -> dict:
         flags.append(marks)
         items.append(r.explained())
     return {"n": len(y), "n_positive": int(sum(y)), "bag_auc": roc_auc(y, prob),
-            "localisation_auc": localisation_auc(scores, flags, y), "precision_at_3": precision_at_k(items, 3)}
+            "localisation_auc": localisation_auc(scores, flags, y), "precision_at_3": precision_at_k(items, 3),
+            "precision_at_3_ceiling": precision_ceiling(items, 3), "precision_at_1": precision_at_k(items, 1)}
 
 
 def run_demo(out: str | Path = "demo_out", encoder: str | None = None, n_interviews: int = 40, seed: int = 1,
@@ -125,7 +126,9 @@ def run_demo(out: str | Path = "demo_out", encoder: str | None = None, n_intervi
     if figures:
         say(f"held-out test split ({figures['n']} interviews, {figures['n_positive']} depressed): bag AUC "
             f"{figures['bag_auc']:.3f}, turn-localisation AUC {figures['localisation_auc']:.3f}, "
-            f"precision@3 of the top turns vs. marker turns {figures['precision_at_3']:.3f}")
+            f"precision@3 of the top turns vs. marker turns {figures['precision_at_3']:.3f} (the most any "
+            f"ranking could reach with these interviews' marker turns: {figures['precision_at_3_ceiling']:.3f}), "
+            f"precision@1 {figures['precision_at_1']:.3f}")
     for audio, message in failures.items():
         say(f"failed: {audio}: {message}")
     say(SCREENING_DISCLAIMER)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import ManifestError
-from ..explain.export import explain_interviews, precision_at_k, write_tables
+from ..explain.export import explain_interviews, precision_at_k, precision_ceiling, write_tables
 from .config import ExperimentConfig
 from .dataset import load_dataset, marker_truth, synthetic_truth_table
 from .layout import ExperimentDir
@@ -44,6 +44,7 @@ def explain_split(exp: ExperimentDir, config: ExperimentConfig, split: str, out_
                                        / max(1, sum(i.row["faithful"] is not None for i in items)))}
     if markers is not None:
         summary["precision_at_k"] = precision_at_k(items, config.explain.top_k)
+        summary["precision_ceiling"] = precision_ceiling(items, config.explain.top_k)
         summary["k"] = config.explain.top_k
     exp.record(f"explain_{split}", **summary)
     summary["paths"] = {k: str(v) for k, v in paths.items()}

@@ -98,13 +98,31 @@ def write_tables(items: Sequence[ExplainedInterview], out_dir: str | Path, html:
 
 def precision_at_k(items: Sequence[ExplainedInterview], k: int = 3, positives_only: bool = True) -> float:
     """Share of the top-k turns that are ground-truth marker turns (needs ``marker_truth``), pooled over
-    interviews (of the positive class when ``positives_only``; those with no marker turn are left out)."""
+    interviews (with ``positives_only``, only those that have at least one marker turn).
+
+    Its ceiling is below 1 whenever an interview has fewer than k marker turns (a 5-turn interview with
+    one marker turn allows at most 1/3 at k = 3): read it next to ``precision_ceiling``."""
     hits, total = 0, 0
-    for item in items:
-        t = item.turns
-        if "marker_truth" not in t.columns or (positives_only and not t["marker_truth"].any()):
-            continue
+    for t in _marked(items, positives_only):
         top = t.sort_values("rank").head(k)
         hits += int(top["marker_truth"].sum())
         total += len(top)
     return hits / total if total else float("nan")
+
+
+def precision_ceiling(items: Sequence[ExplainedInterview], k: int = 3, positives_only: bool = True) -> float:
+    """The highest ``precision_at_k`` any ranking could reach on these interviews (marker turns first)."""
+    hits, total = 0, 0
+    for t in _marked(items, positives_only):
+        n = min(k, len(t))
+        hits += min(n, int(t["marker_truth"].sum()))
+        total += n
+    return hits / total if total else float("nan")
+
+
+def _marked(items: Sequence[ExplainedInterview], positives_only: bool):
+    for item in items:
+        t = item.turns
+        if "marker_truth" not in t.columns or (positives_only and not t["marker_truth"].any()):
+            continue
+        yield t
