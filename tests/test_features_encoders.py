@@ -128,6 +128,13 @@ def test_batch_plan_and_batch_size_do_not_change_results(models):
     assert sorted(i for b in batches for i in b) == list(range(6))
     assert all(len(b) * max(lengths[i] for i in b) <= 100 or len(b) == 1 for b in batches)
     assert [lengths[b[0]] for b in batches] == sorted((lengths[b[0]] for b in batches), reverse=True)
+    # a padding limit: every batch of several items pads at most 25 % above its real samples
+    lengths = [100, 95, 90, 20, 19, 18, 5, 4]
+    tight = plan_batches(lengths, batch_samples=10_000, max_padding=0.25)
+    assert sorted(i for b in tight for i in b) == list(range(8))
+    assert all(len(b) * lengths[b[0]] <= 1.25 * sum(lengths[i] for i in b) for b in tight)
+    assert [[lengths[i] for i in b] for b in tight] == [[100, 95, 90], [20, 19, 18], [5, 4]]
+    assert len(plan_batches(lengths, batch_samples=10_000)) == 1  # without the limit: one batch
     folder = models("wavlm")
     w = waves((1.0, 0.5, 2.0, 0.7, 1.3))
     small = load_encoder(EncoderConfig(model=folder, batch_seconds=0.5)).encode(w)  # one turn per batch

@@ -49,19 +49,26 @@ def split_chunks(n_samples: int, max_samples: int) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
 
 
-def plan_batches(lengths: Sequence[int], batch_samples: int, max_items: int | None = None) -> list[list[int]]:
+def plan_batches(lengths: Sequence[int], batch_samples: int, max_items: int | None = None,
+                 max_padding: float | None = None) -> list[list[int]]:
     """Indices of ``lengths`` sorted longest first, grouped so each batch's padded size
-    (items × longest) stays within ``batch_samples`` (a single longer item gets a batch of its own)."""
+    (items × longest) stays within ``batch_samples`` (a single longer item gets a batch of its own)
+    and, with ``max_padding``, within ``1 + max_padding`` times the batch's real samples (padding is
+    computed like audio, so on a CPU a batch of mixed lengths can cost more than its items one by one)."""
     order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
     batches: list[list[int]] = []
     current: list[int] = []
+    real = 0
     for i in order:
         longest = lengths[current[0]] if current else lengths[i]
+        padded = (len(current) + 1) * longest
         full = max_items is not None and len(current) >= max_items
-        if current and ((len(current) + 1) * longest > batch_samples or full):
+        wasteful = max_padding is not None and padded > (1.0 + max_padding) * (real + lengths[i])
+        if current and (padded > batch_samples or full or wasteful):
             batches.append(current)
-            current = []
+            current, real = [], 0
         current.append(i)
+        real += lengths[i]
     if current:
         batches.append(current)
     return batches
@@ -123,6 +130,7 @@ class Encoder:
     mode: str
     max_chunk_seconds: float
     max_items: int | None = None
+    max_padding: float | None = None  # see plan_batches; None where every item is padded to a window anyway
 
     @property
     def dim(self) -> int:
@@ -159,7 +167,8 @@ class Encoder:
                 pieces.append((owner, piece))
         batch_samples = int(self.config.batch_seconds * SAMPLE_RATE)
         stats: list[FrameStats | None] = [None] * len(waves)
-        for batch in plan_batches([p.size for _, p in pieces], batch_samples, self.max_items):
+        for batch in plan_batches([p.size for _, p in pieces], batch_samples, self.max_items,
+                                  self.max_padding):
             for i, result in zip(batch, self._forward([pieces[i][1] for i in batch])):
                 owner = pieces[i][0]
                 if stats[owner] is None:
