@@ -15,7 +15,7 @@ timing and for the equivalence checks). The embedding is layer ``--layer`` (defa
   bare   the full fp32 model's plain forward over the same turns, both length-sorted padded batches
          (120 s of padded audio each) and one turn at a time; the faster of the two is the limit.
   fast   our encoder paths: model truncated after ``--layer`` (fp32), truncated + dynamic int8 Linear,
-         bf16 (only where the CPU has native bf16), ct2 (Whisper-only: not applicable to wav2vec2). A
+         bf16 (only where the CPU has native bf16); ct2 is not applicable to wav2vec2-base (see the output). A
          path counts only if the cosine similarity of every turn's embedding to the reference is >= 0.99.
   ours   ``featurize_interview`` (audio read from disk, full prosody set + the fastest counted path)
          + ``FeatureStore.save``, one interview after another.
@@ -223,7 +223,8 @@ def main(argv=None) -> int:
             if args.quick:
                 break
     skipped = [] if has_native_bf16() else ["bf16 (no native bf16 on this CPU: emulated, slower)"]
-    skipped.append("ct2 (CTranslate2 backend is Whisper-only; not applicable to wav2vec2)")
+    skipped.append("ct2 (our CTranslate2 backend serves Whisper; CTranslate2's own Wav2Vec2 converter reads a "
+                   "layer norm from every convolution layer and needs a CTC head, which wav2vec2-base lacks)")
     best = min(counted, key=lambda n: counted[n][0]) if counted else None
     chosen = counted[best][1] if best else EncoderConfig(model=str(folder), layers=layer)
 
