@@ -141,9 +141,9 @@ def evaluate_dataset(data: Dataset, config: ExperimentConfig, truth=None, progre
             folds.append(_fold_record(clf, data, test_idx, project(data.subset_bags(test_idx), proj), truth,
                                       baseline))
         seed_record = {"seed": seed, "folds": folds,
-                       **{n: float(np.nanmean([f.get(n, np.nan) for f in folds])) for n in REPORTED + ("localisation_auc",)}}
+                       **{n: _nanmean([f.get(n, np.nan) for f in folds]) for n in REPORTED + ("localisation_auc",)}}
         if config.evaluation.baseline:
-            seed_record["baseline"] = {n: float(np.nanmean([f["baseline"][n] for f in folds])) for n in REPORTED}
+            seed_record["baseline"] = {n: _nanmean([f["baseline"][n] for f in folds]) for n in REPORTED}
         per_seed.append(seed_record)
         if progress:
             log.info("seed %d: AUC %.3f, balanced accuracy %.3f", seed, seed_record["auc"],
@@ -184,3 +184,11 @@ def format_evaluation(result: dict) -> str:
         lines.append(f"| {name} | {m} | {b_text} |")
     lines += ["", SCREENING_DISCLAIMER, ""]
     return "\n".join(lines)
+
+
+def _nanmean(values) -> float:
+    """Mean of the finite values; NaN (without numpy's empty-slice warning) when there are none, as for
+    the localisation AUC of a corpus without turn-level ground truth or a fold with one class."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    return float(values.mean()) if values.size else float("nan")
