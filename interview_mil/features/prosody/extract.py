@@ -100,7 +100,8 @@ def extract_turn_prosody(audio_of_turn: np.ndarray, sample_rate: int, turn: Turn
     _check_finite(x, where)
     duration = len(x) / sample_rate
     latency = None if turn is None else turn.response_latency
-    return _measure(x, sample_rate, 0.0, duration, duration, latency, config)
+    with _blas_controller().limit(limits=1, user_api="blas"):  # see extract_prosody
+        return _measure(x, sample_rate, 0.0, duration, duration, latency, config)
 
 
 _CONTROLLER: list[ThreadpoolController] = []
