@@ -123,7 +123,7 @@ def _summary(records: list[dict], key: str | None = None) -> dict:
 def evaluate_dataset(data: Dataset, config: ExperimentConfig, truth=None, progress: bool = True) -> dict:
     """Per-seed metrics and mean ± sd over seeds for ``config.model`` on ``data`` (nothing written).
     ``truth``: the synthetic corpus's ground-truth turns (adds turn-localisation AUC)."""
-    from ..mil import interview_mean_baseline
+    from ..mil import interview_mean_baseline, summarize
 
     per_seed = []
     for seed in config.evaluation.seeds:
@@ -141,9 +141,10 @@ def evaluate_dataset(data: Dataset, config: ExperimentConfig, truth=None, progre
             folds.append(_fold_record(clf, data, test_idx, project(data.subset_bags(test_idx), proj), truth,
                                       baseline))
         seed_record = {"seed": seed, "folds": folds,
-                       **{n: _nanmean([f.get(n, np.nan) for f in folds]) for n in REPORTED + ("localisation_auc",)}}
+                       **{n: summarize([f.get(n, np.nan) for f in folds])["mean"]
+                          for n in REPORTED + ("localisation_auc",)}}
         if config.evaluation.baseline:
-            seed_record["baseline"] = {n: _nanmean([f["baseline"][n] for f in folds]) for n in REPORTED}
+            seed_record["baseline"] = {n: summarize([f["baseline"][n] for f in folds])["mean"] for n in REPORTED}
         per_seed.append(seed_record)
         if progress:
             log.info("seed %d: AUC %.3f, balanced accuracy %.3f", seed, seed_record["auc"],
@@ -184,11 +185,3 @@ def format_evaluation(result: dict) -> str:
         lines.append(f"| {name} | {m} | {b_text} |")
     lines += ["", SCREENING_DISCLAIMER, ""]
     return "\n".join(lines)
-
-
-def _nanmean(values) -> float:
-    """Mean of the finite values; NaN (without numpy's empty-slice warning) when there are none, as for
-    the localisation AUC of a corpus without turn-level ground truth or a fold with one class."""
-    values = np.asarray(values, dtype=float)
-    values = values[np.isfinite(values)]
-    return float(values.mean()) if values.size else float("nan")
