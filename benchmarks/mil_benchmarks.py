@@ -91,8 +91,13 @@ CANDIDATES = {
           "batch_size": 8},
     "G": {"hidden": (256, 128, 64), "dropout": 0.25, "input_dropout": 0.2, "lr": 1e-3, "weight_decay": 5e-3,
           "batch_size": 16},
+    # stage 4: one bag per update, as Ilse et al. (and Wang et al.'s mi-Net) trained
+    "H": {"hidden": (256, 128, 64), "dropout": 0.25, "input_dropout": 0.2, "lr": 5e-4, "weight_decay": 5e-3,
+          "batch_size": 1},
+    "I": {"hidden": (256, 128, 64), "dropout": 0.25, "input_dropout": 0.2, "lr": 5e-4, "weight_decay": 1e-4,
+          "batch_size": 1},
 }
-SETTING_NAME = "E+noval25"  # fixed by the three selection stages (see the module docstring)
+SETTING_NAME = "E+noval25+ens5"  # fixed by the four selection stages (see the module docstring)
 
 
 def load(name: str):

@@ -81,14 +81,16 @@ def test_bags_cv_missing_column_is_a_clear_error(tmp_path, capsys):
 def test_bags_cv_on_musk1_two_folds_one_repeat(tmp_path, capsys):
     table = shared_path("mil-benchmarks", "musk1_normalized.csv")
     out = tmp_path / "musk1.json"
-    # the classic-benchmark setting (E+noval25): 25 epochs on all training bags, no validation split
+    # the classic-benchmark setting (E+noval25+ens5) with a committee of 2 to stay quick: 25 epochs on
+    # all training bags, no validation split
     code = main(["bags-cv", str(table), "--folds", "2", "--repeats", "1", "--val-fraction", "0", "--max-epochs",
-                 "25", "--quiet", "--out", str(out)])
+                 "25", "--n-models", "2", "--quiet", "--out", str(out)])
     assert code == 0
     result = json.loads(out.read_text())
     assert result["settings"]["n_bags"] == 92 and len(result["settings"]["features"]) == 166
     params = result["settings"]["params"]
     assert params["val_fraction"] == 0.0 and params["refit"] is False and params["threshold"] == 0.5
+    assert params["n_models"] == 2
     assert all(f["best_epoch"] == 25 and f["n_train"] == 46 for f in result["folds"])
     assert result["accuracy_mean"] > 0.6 and result["auc_mean"] > 0.7
 
@@ -108,6 +110,7 @@ def test_benchmark_settings_parse_and_split_runs_merge_into_one_table(tmp_path, 
     bench = _benchmark_module()
     noval = bench.variant_params("E+noval25")
     assert noval["val_fraction"] == 0.0 and noval["max_epochs"] == 25 and noval["threshold"] == 0.5
+    assert bench.SETTING["n_models"] == 5 and bench.SETTING["max_epochs"] == 25  # E+noval25+ens5
     assert bench.variant_params("E+refit")["refit"] is True and bench.variant_params("B+ens3")["n_models"] == 3
     with pytest.raises(SystemExit):
         bench.variant_params("E+bogus")

@@ -67,6 +67,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    "--max-epochs epochs on all training bags (the classic-benchmark setting uses 0 and 25)")
     p.add_argument("--refit", action=argparse.BooleanOptionalAction, default=d["refit"],
                    help="after early stopping, retrain on all training bags for the early-stopped number of epochs")
+    p.add_argument("--n-models", type=int, default=d["n_models"],
+                   help="train a committee of this many networks per fold (seeds seed..seed+n-1) and average "
+                   "their outputs; the classic-benchmark setting uses 5")
     p.add_argument("--threshold", type=_threshold, default=0.5,
                    help="decision threshold: a number (default 0.5, as in the MIL literature), or 'f1' to "
                    "choose it on each fold's validation split")
@@ -99,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
               "input_dropout": args.input_dropout, "lr": args.lr,
               "weight_decay": args.weight_decay, "batch_size": args.batch_size, "max_epochs": args.max_epochs,
               "patience": args.patience, "val_fraction": args.val_fraction, "refit": args.refit,
-              "threshold": args.threshold, "n_threads": args.threads,
+              "threshold": args.threshold, "n_models": args.n_models, "n_threads": args.threads,
               "seed": args.seed}
 
     def show(r: dict) -> None:
