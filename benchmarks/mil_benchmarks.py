@@ -25,6 +25,14 @@ How ``SETTING`` was chosen, without looking at any test fold (all on the first r
    validation split, threshold 0.5, about a quarter of E+refit's cost. Selection runs:
    ``--select-curve E G --datasets musk1 tiger --curve-epochs 80`` and
    ``--select-curve E --datasets musk2 --curve-epochs 60 --select-folds 5``.
+4. Stage 4 (a later session, after E+noval25's full run stayed below the paper on Musk2 and Tiger), on
+   the same inner holdouts of all 10 first-repetition folds: ``--select-holdout E+noval25 E+noval25+ens5``.
+   A committee of five E+noval25 networks (seeds 0-4, all training bags, averaged logits) against one:
+   Musk1 0.835 vs 0.829, Musk2 0.857 vs 0.815, Tiger 0.833 vs 0.839; mean 0.842 vs 0.828. Per-bag
+   updates as in Ilse et al. (candidate H: batch size 1, lr 5e-4, weight decay 5e-3; ``--select-curve H
+   --datasets musk1 tiger --curve-epochs 40``) were no better than E (two-set mean 0.824 / 0.834
+   / 0.826 at 10 / 20 / 30 epochs against E's 0.837 / 0.827 / 0.833; Tiger falls to 0.781 by epoch 40)
+   at about five times E's cost per epoch, so not taken. SETTING = E+noval25+ens5.
 
 Results of SETTING E+noval25 (5 × 10-fold, mean ± SE over 50 folds; 2 shared CPU cores, load 3-8;
 runs split over processes, merged with ``--table-from``; Musk2 max was stopped unfinished at the time limit)::

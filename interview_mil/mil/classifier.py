@@ -68,8 +68,10 @@ class InterviewClassifier(BaseEstimator):
     outputs are member averages (the threshold comes from the members' pooled held-out predictions).
     Architecture and optimiser defaults are candidate "E" of the selection on the classic MIL benchmarks
     (``benchmarks/mil_benchmarks.py``). The benchmark runs E as ``val_fraction=0, max_epochs=25,
-    threshold=0.5`` (25 epochs on all training bags): the literature protocol fixes the threshold at 0.5,
-    and on those 92-200-bag sets early stopping on a ~17-bag validation split bought nothing. The defaults
+    threshold=0.5, n_models=5`` (a committee of five, each 25 epochs on all training bags): the
+    literature protocol fixes the threshold at 0.5, on those 92-200-bag sets early stopping on a ~17-bag
+    validation split bought nothing, and the committee raised inner-holdout accuracy from 0.828 to 0.842
+    (mean over Musk1, Musk2, Tiger) at five times the cost. The defaults
     here keep a grouped validation split because interview data needs a decision threshold chosen on
     held-out bags (``threshold="f1"``) and its best epoch count is not known in advance; pass
     ``refit=True`` to give the network all training bags afterwards (it was clearly better on the
