@@ -40,7 +40,7 @@ pooling, ~15 min per Tiger run and ~30 min per Musk2 run; merged with ``--table-
     accuracy         musk1           musk2           tiger           AUC   musk1  musk2  tiger
     attention        0.878 ± 0.016   0.837 ± 0.017   0.839 ± 0.010         0.962  0.943  0.904
     gated_attention  0.878 ± 0.015   0.817 ± 0.017   0.839 ± 0.010         0.959  0.937  0.908
-    noisy_or         0.832 ± 0.020   NOISYOR_M2   0.832 ± 0.010         0.897  NOISYOR_AUC  0.894
+    noisy_or         0.832 ± 0.020   0.804 ± 0.019   0.832 ± 0.010         0.897  0.900  0.894
     mean             0.881 ± 0.016   -               0.841 ± 0.010         0.956  -      0.909
     max              0.898 ± 0.015   0.802 ± 0.020   0.843 ± 0.010         0.961  0.914  0.913
 
