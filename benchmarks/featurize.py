@@ -42,6 +42,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
+WARM_UP = np.random.default_rng(0).normal(0, 0.1, 16_000).astype(np.float32)  # 1 s, for first-call costs
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="2 interviews of ~60 s; stop at the first fast path "
@@ -130,8 +133,8 @@ def run_bare(folder: Path, waves, batch_seconds: float = 120.0) -> dict[str, flo
     model = tf.Wav2Vec2Model.from_pretrained(folder).eval()
     batches = plan_batches([w.size for w in waves], int(batch_seconds * 16_000))
     times = {}
+    warm_up(lambda: model(fe(WARM_UP, sampling_rate=16_000, return_tensors="pt").input_values))
     with torch.inference_mode():
-        warm_up(lambda: model(fe(WARM_UP, sampling_rate=16_000, return_tensors="pt").input_values))
         t0 = time.perf_counter()
         for batch in batches:
             inputs = fe([waves[i] for i in batch], sampling_rate=16_000, padding=True, return_tensors="pt")
@@ -142,9 +145,6 @@ def run_bare(folder: Path, waves, batch_seconds: float = 120.0) -> dict[str, flo
             model(fe(wave, sampling_rate=16_000, return_tensors="pt").input_values).last_hidden_state
         times["per turn"] = time.perf_counter() - t0
     return times
-
-
-WARM_UP = np.random.default_rng(0).normal(0, 0.1, 16_000).astype(np.float32)  # 1 s, for first-call costs
 
 
 def warm_up(call) -> None:

@@ -9,6 +9,7 @@ nuclei, glottal pulses (jitter/shimmer) and HNR.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Sequence
 
@@ -104,14 +105,10 @@ def extract_turn_prosody(audio_of_turn: np.ndarray, sample_rate: int, turn: Turn
         return _measure(x, sample_rate, 0.0, duration, duration, latency, config)
 
 
-_CONTROLLER: list[ThreadpoolController] = []
-
-
+@functools.cache
 def _blas_controller() -> ThreadpoolController:
     """One controller per process (building one scans every loaded library: ~50 ms with torch loaded)."""
-    if not _CONTROLLER:
-        _CONTROLLER.append(ThreadpoolController())
-    return _CONTROLLER[0]
+    return ThreadpoolController()
 
 
 def extract_prosody(audio: np.ndarray, sample_rate: int, turns: Sequence[Turn],
