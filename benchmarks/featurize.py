@@ -138,11 +138,11 @@ def run_bare(folder: Path, waves, batch_seconds: float = 120.0) -> dict[str, flo
         t0 = time.perf_counter()
         for batch in batches:
             inputs = fe([waves[i] for i in batch], sampling_rate=16_000, padding=True, return_tensors="pt")
-            model(inputs.input_values).last_hidden_state
+            _ = model(inputs.input_values).last_hidden_state
         times["batched"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         for wave in waves:
-            model(fe(wave, sampling_rate=16_000, return_tensors="pt").input_values).last_hidden_state
+            _ = model(fe(wave, sampling_rate=16_000, return_tensors="pt").input_values).last_hidden_state
         times["per turn"] = time.perf_counter() - t0
     return times
 

@@ -105,7 +105,7 @@ def corpus_features(corpus: Path, work: Path, config: ProsodyConfig,
     for interview in interviews:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            jobs.append((interview, segment_interview(interview), load_audio(interview.audio_path)))
+            jobs.append((interview, segment_interview(interview).turns, load_audio(interview.audio_path)))
     cpu = []
     for _ in range(max(repeats, 1)):
         t = time.process_time()

@@ -18,7 +18,6 @@ Real conversation (``sample.wav``, ``sample.stm``, ``sample.rttm``):
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import sys
@@ -30,8 +29,16 @@ import numpy as np
 import pandas as pd
 
 from interview_mil.data import Interview, audio_info, load_audio
-from interview_mil.segmentation import (BleedConfig, RefineConfig, SegmentationConfig, TranscriptConfig,
-                                        TurnConfig, VadConfig, detect_speech, segment_interview)
+from interview_mil.segmentation import (
+    BleedConfig,
+    RefineConfig,
+    SegmentationConfig,
+    TranscriptConfig,
+    TurnConfig,
+    VadConfig,
+    detect_speech,
+    segment_interview,
+)
 from interview_mil.segmentation.regions import frame_agreement, regions_to_mask
 from interview_mil.segmentation.speakers import read_rttm, read_stm
 from interview_mil.segmentation.vad import speech_mask
@@ -73,7 +80,7 @@ def vad_only(root: Path, ids: list[int], gt: pd.DataFrame, seg: pd.DataFrame, co
         seconds += audio_info(audio).duration
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            turns = _merge_pieces(segment_interview(Interview(str(pid), str(audio)), config, source="vad"))
+            turns = _merge_pieces(segment_interview(Interview(str(pid), str(audio)), config, source="vad").turns)
         g = gt[gt.Participant_ID == pid]
         truth = list(zip(g.start_time, g.stop_time))
         pairs = match([(a, b) for a, b, _ in turns], truth)
@@ -113,8 +120,8 @@ def transcript_turns(root: Path, ids: list[int], gt: pd.DataFrame) -> dict:
     for pid in ids:
         iv = Interview(str(pid), str(root / f"{pid}_P" / f"{pid}_AUDIO.wav"),
                        transcript_path=str(root / f"{pid}_P" / f"{pid}_TRANSCRIPT.csv"))
-        raw = segment_interview(iv, raw_cfg)
-        refined = segment_interview(iv, SegmentationConfig(turns=WHOLE))
+        raw = segment_interview(iv, raw_cfg).turns
+        refined = segment_interview(iv, SegmentationConfig(turns=WHOLE)).turns
         g = gt[gt.Participant_ID == pid].reset_index(drop=True)
         total += len(g)
         if len(raw) != len(g):
@@ -142,7 +149,8 @@ def synthetic(root: Path) -> dict:
     ids = sorted(int(i) for i in gt.Participant_ID.unique())
     out = {"interviews": len(ids),
            "vad_only": vad_only(root, ids, gt, seg, SegmentationConfig()),
-           "vad_only_no_bleed_removal": vad_only(root, ids, gt, seg, SegmentationConfig(bleed=BleedConfig(enabled=False))),
+           "vad_only_no_bleed_removal": vad_only(root, ids, gt, seg,
+                                                 SegmentationConfig(bleed=BleedConfig(enabled=False))),
            "transcript": transcript_turns(root, ids, gt)}
     for margin in (6.0, 18.0):
         out[f"vad_only_margin_{margin:g}dB"] = vad_only(root, ids, gt, seg,
@@ -168,9 +176,9 @@ def conversation(folder: Path) -> dict:
             iv = Interview("sample", str(wav), participant_speaker=spk,
                            **({"transcript_path": str(path)} if kind == "stm" else {"rttm_path": str(path)}))
             lines = sorted((round(r[1], 3), round(r[2], 3)) for r in records if r[0] == spk)
-            per_line = _spans(segment_interview(iv, every_line))
-            turns = segment_interview(iv, merged)
-            refined = segment_interview(iv)
+            per_line = _spans(segment_interview(iv, every_line).turns)
+            turns = segment_interview(iv, merged).turns
+            refined = segment_interview(iv).turns
             covered = all(any(t.start <= a + 1e-3 and b <= t.end + 1e-3 for t in turns) for a, b in lines)
             kept = sum(t.duration for t in refined) / sum(t.duration for t in turns)
             out[f"{kind}:{spk}"] = {"lines": len(lines), "turns_without_merging_equal_lines": per_line == lines,

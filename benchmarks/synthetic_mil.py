@@ -16,7 +16,6 @@ tiny.en of the whisper-ct2 extra. Synthetic results say nothing about clinical p
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import sys
@@ -27,11 +26,10 @@ from pathlib import Path
 import numpy as np
 
 from interview_mil.experiment import ExperimentDir, run_missing_stages
-from interview_mil.experiment.config import CorpusSection, EvaluationSection, ExperimentConfig, ModelSection
-from interview_mil.experiment.dataset import load_dataset, synthetic_truth_table
-from interview_mil.experiment.training import evaluate_dataset
+from interview_mil.experiment.config import CorpusSection, ExperimentConfig, ModelSection
+from interview_mil.experiment.dataset import dataset_truth, load_dataset
 from interview_mil.features import EncoderConfig, FeatureConfig
-from interview_mil.mil import roc_auc
+from interview_mil.mil import cross_validate, roc_auc
 
 POOLINGS = ("attention", "gated_attention", "noisy_or", "mean", "max")
 
@@ -60,7 +58,7 @@ def best_mean_feature(data) -> tuple[str, float, dict]:
     for j, name in enumerate(data.feature_names):
         if name.startswith("emb_"):
             continue
-        means = np.array([np.nanmean(data.bags[k][:, j]) if np.isfinite(data.bags[k][:, j]).any() else np.nan
+        means = np.array([np.nanmean(data.bags[k].X[:, j]) if np.isfinite(data.bags[k].X[:, j]).any() else np.nan
                           for k in idx])
         ok = np.isfinite(means)
         if ok.sum() < 4 or len(set(y[ok])) < 2:
@@ -103,17 +101,17 @@ def main(argv=None) -> int:
             corpus=CorpusSection(name="synthetic", root=str(corpus),
                                  synth={"n_interviews": args.n_interviews, "seed": args.seed,
                                         "target_duration_s": args.duration}),
-            features=FeatureConfig(encoder=encoder), model=ModelSection(parts=parts),
-            evaluation=EvaluationSection(mode="cv", seeds=tuple(args.seeds), folds=args.folds,
-                                         cv_splits=("train", "dev", "test")))
+            features=FeatureConfig(encoder=encoder), model=ModelSection(parts=parts))
         exp = ExperimentDir(work / f"exp_{enc_name}")
         start = time.perf_counter()
         run_missing_stages(exp, base, progress=False)
         data = load_dataset(exp, base)
-        truth = synthetic_truth_table(corpus)
+        pool = data.indices(None)  # every labelled interview
+        truth = dataset_truth(data, base)  # ground-truth marker turns, one 0/1 array per bag
+        flags = [truth[k] for k in pool]
         print(f"\n== features: prosody{'' if encoder is None else ' + ' + enc_name} "
               f"({len(data.feature_names)} columns, {len(data.bags)} interviews, "
-              f"{sum(len(b) for b in data.bags)} turns; stages {time.perf_counter() - start:.0f} s)", flush=True)
+              f"{sum(len(b.X) for b in data.bags)} turns; stages {time.perf_counter() - start:.0f} s)", flush=True)
         if enc_name == "none":
             name, auc, aucs = best_mean_feature(data)
             results["best_interview_mean_feature"] = {"name": name, "auc": auc, "all": aucs}
@@ -121,15 +119,16 @@ def main(argv=None) -> int:
         print(f"{'pooling':16s} {'bag AUC':>15s} {'localisation AUC':>17s} {'bal. accuracy':>15s} "
               f"{'baseline AUC':>15s}")
         for pooling in args.poolings:
-            config = dataclasses.replace(base, model=ModelSection(pooling=pooling, parts=parts))
             t0 = time.perf_counter()
-            r = evaluate_dataset(data, config, truth, progress=False)
-            s, b = r["summary"], r["baseline_summary"]
+            r = cross_validate(data.X(pool), data.labels(pool), data.groups(pool), {"pooling": pooling},
+                               folds=args.folds, seeds=args.seeds, phq=data.phq(pool),
+                               feature_names=data.feature_names, instance_truth=flags, baseline=True)
+            s, b = r.seed_summary, r.baseline_seed_summary  # mean ± sd over seeds
             print(f"{pooling:16s} {fmt(s['auc']):>15s} {fmt(s['localisation_auc']):>17s} "
                   f"{fmt(s['balanced_accuracy']):>15s} {fmt(b['auc']):>15s}   ({time.perf_counter() - t0:.0f} s)",
                   flush=True)
             results["runs"].append({"encoder": enc_name, "pooling": pooling, "summary": s, "baseline": b,
-                                    "seeds": [{k: v for k, v in x.items() if k != "folds"} for x in r["seeds"]]})
+                                    "seeds": r.per_seed})
             if args.json:
                 Path(args.json).write_text(json.dumps(results, indent=1, default=float))
     print("\nSynthetic data: these figures test the method, not clinical performance. "

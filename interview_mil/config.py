@@ -32,15 +32,16 @@ def _convert(tp: Any, value: Any, where: str, source: str | None) -> Any:
     if origin in (Union, types.UnionType):
         if value is None and type(None) in args:
             return None
-        errors = []
+        reasons = []
         for arg in args:
             if arg is type(None):
                 continue
             try:
                 return _convert(arg, value, where, source)
             except ConfigError as exc:
-                errors.append(exc.reason)
-        raise ConfigError(f"{where}: {value!r} matches none of {args}", path=source)
+                reasons.append(exc.reason)
+        allowed = " | ".join("null" if a is type(None) else getattr(a, "__name__", str(a)) for a in args)
+        raise ConfigError(f"{where}: {value!r} matches none of {allowed} ({'; '.join(reasons)})", path=source)
     if typing.get_origin(tp) is typing.Literal:
         if value not in args:
             raise ConfigError(f"{where}: {value!r} is not one of {list(args)}", path=source)

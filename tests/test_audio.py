@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 import soundfile as sf
-
 from conftest import tone
+
 from interview_mil.data import audio_info, load_audio, write_audio
 from interview_mil.errors import AudioError
 

@@ -16,6 +16,11 @@ class Train:
 
 
 @dataclass(frozen=True)
+class Window:
+    size: int | str | None = None
+
+
+@dataclass(frozen=True)
 class Exp:
     name: str = "x"
     seed: int | None = None
@@ -45,6 +50,17 @@ def test_wrong_types_are_errors():
         from_dict(Exp, {"train": {"epochs": "ten"}})
     with pytest.raises(ConfigError, match="expected a number"):
         from_dict(Exp, {"train": {"lr": True}})
+
+
+def test_a_value_matching_no_alternative_says_why_for_each():
+    with pytest.raises(ConfigError) as err:
+        from_dict(Window, {"size": 1.5})
+    message = str(err.value)
+    assert "size: 1.5" in message and "int | str | null" in message
+    assert "expected an integer" in message and "expected a string" in message
+    with pytest.raises(ConfigError, match="expected an integer, got 'ten'"):
+        from_dict(Exp, {"seed": "ten"})
+    assert from_dict(Window, {"size": "auto"}).size == "auto" and from_dict(Window, {"size": None}).size is None
 
 
 def test_registry_lists_known_names():

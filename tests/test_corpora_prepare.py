@@ -72,7 +72,7 @@ def test_daic_woz_without_full_test_labels(daic, tmp_path):
 
 def test_daic_woz_sync_offset_reaches_the_turns(daic, tmp_path):
     manifest = {i.interview_id: i for i in read_manifest(prepare_daic_woz(daic, tmp_path / "o"))}
-    turns = segment_interview(manifest["318"], SegmentationConfig())
+    turns = segment_interview(manifest["318"], SegmentationConfig()).turns
     assert len(turns) == 1 and turns[0].start == pytest.approx(35.32, abs=0.05)
 
 

@@ -3,18 +3,22 @@ the experiment folder refuses to mix data settings; provenance is recorded."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 import yaml
 
-from interview_mil.errors import ConfigError
+from interview_mil.cli.main import main
+from interview_mil.corpora import PREPARERS
+from interview_mil.errors import ConfigError, ManifestError
 from interview_mil.experiment import ExperimentDir, config_dict, load_experiment_config
 
 RECIPES = Path(__file__).resolve().parents[1] / "recipes"
 
 
-@pytest.mark.parametrize("conf", sorted(RECIPES.glob("*/conf/*.yaml")), ids=lambda p: f"{p.parent.parent.name}/{p.stem}")
+@pytest.mark.parametrize("conf", sorted(RECIPES.glob("*/conf/*.yaml")),
+                         ids=lambda p: f"{p.parent.parent.name}/{p.stem}")
 def test_recipe_configs_load_and_round_trip(conf, tmp_path):
     config = load_experiment_config(conf)
     assert config.corpus.name == conf.parent.parent.name
@@ -67,5 +71,58 @@ def test_experiment_folder_refuses_changed_data_settings_and_records_provenance(
     with pytest.raises(ConfigError, match="segmentation"):
         exp.write_config(load_experiment_config(None, ["segmentation.vad.aggressiveness=0"]))
     exp.record("prepare", n_interviews=3)
-    meta = __import__("json").loads(exp.meta_path.read_text())
+    meta = json.loads(exp.meta_path.read_text())
     assert meta["package_version"] and "git_commit" in meta and meta["stages"]["prepare"]["n_interviews"] == 3
+
+
+def test_corpora_are_looked_up_in_the_preparer_registry(tmp_path):
+    assert PREPARERS.names() == ["daic_woz", "e_daic", "folder", "synthetic"]
+    with pytest.raises(ConfigError, match="daic_woz, e_daic, folder, synthetic|'daic_woz', 'e_daic'"):
+        load_experiment_config(None, ["corpus.name=avec"])
+    bad_option = load_experiment_config(None, ["corpus.name=daic_woz", f"corpus.root={tmp_path}",
+                                               "corpus.options={split_file: x}"]).corpus
+    with pytest.raises(ConfigError, match="corpus.options.split_file"):
+        PREPARERS.get("daic_woz")(bad_option, tmp_path / "out", False)
+    stray_labels = load_experiment_config(None, ["corpus.name=e_daic", "corpus.labels=labels.csv"]).corpus
+    with pytest.raises(ConfigError, match="corpus.labels is not used by the e_daic corpus"):
+        PREPARERS.get("e_daic")(stray_labels, tmp_path / "out", False)
+    folder = load_experiment_config(None, ["corpus.name=folder", "corpus.labels=l.csv",
+                                           "corpus.options={id_colum: file}"]).corpus
+    with pytest.raises(ConfigError, match="corpus.options.id_colum") as err:
+        PREPARERS.get("folder")(folder, tmp_path / "out", False)
+    assert "id_column" in str(err.value)  # the valid options are listed
+
+
+def test_experiment_folder_loads_manifest_and_turns_or_says_which_stage_to_run(tmp_path):
+    exp = ExperimentDir(tmp_path / "exp")
+    with pytest.raises(ManifestError, match="no interview manifest yet") as err:
+        exp.load_manifest()
+    assert "interview-mil prepare" in str(err.value)
+    with pytest.raises(ManifestError, match="no turns table yet") as err:
+        exp.load_turns()
+    assert "interview-mil segment --exp EXP" in str(err.value)
+
+
+def test_every_stage_run_is_logged_in_order(tmp_path):
+    exp = ExperimentDir(tmp_path / "exp")
+    exp.record("featurize", done=3, skipped=0)
+    exp.record("train", n_train=3)
+    exp.record("featurize", done=1, skipped=3)
+    assert [e["done"] for e in exp.stage_log("featurize")] == [3, 1]
+    assert [e["stage"] for e in exp.stage_log()] == ["featurize", "train", "featurize"]
+    assert json.loads(exp.meta_path.read_text())["stages"]["featurize"]["done"] == 1  # the latest run
+
+
+def test_experiment_forms_of_segment_and_featurize_take_their_settings_from_the_folder(tmp_path, capsys):
+    exp = ExperimentDir(tmp_path / "exp")
+    exp.write_config(load_experiment_config(None))
+    assert main(["segment", "--exp", str(exp.root), "--out", "t.csv", "--vad-aggressiveness", "3"]) == 2
+    assert main(["featurize", "--exp", str(exp.root), "--encoder", "x", "--set", "prosody.f0_max=400"]) == 2
+    err = capsys.readouterr().err
+    assert "['--out', '--vad-aggressiveness']" in err and "['--encoder', '--set']" in err
+    assert main(["segment", "--exp", str(exp.root)]) == 2  # prepared config, but no manifest yet
+    assert "no interview manifest yet" in capsys.readouterr().err
+    assert main(["segment", "--exp", str(tmp_path / "nowhere")]) == 2
+    assert "not an experiment folder" in capsys.readouterr().err
+    assert main(["featurize", "--turns", "t.csv"]) == 2
+    assert "MANIFEST --turns TURNS --out STORE, or --exp EXP" in capsys.readouterr().err

@@ -10,9 +10,18 @@ import pandas as pd
 import pytest
 
 from interview_mil.data.records import Interview, Turn
-from interview_mil.explain.export import (ExplainedInterview, explain_interviews, interviewer_spans, precision_at_k,
-                                         precision_ceiling, write_tables)
-from interview_mil.explain.tables import INTERVIEW_COLUMNS, TURN_COLUMNS, explain_interview
+from interview_mil.explain import (
+    INTERVIEW_COLUMNS,
+    TURN_COLUMNS,
+    ExplainedInterview,
+    InterviewRow,
+    explain_bag,
+    explain_bags,
+    precision_at_k,
+    precision_ceiling,
+    write_tables,
+)
+from interview_mil.features import Bag
 from interview_mil.mil import InterviewClassifier
 
 
@@ -45,42 +54,50 @@ def _turns(iid, n):
     return [Turn(iid, f"{iid}_t{k:03d}", k, 10.0 * k + 2.0, 5.0, text=f"answer {k}") for k in range(n)]
 
 
+def _bag(iid, X, prosody=None, duration=None, label=None):
+    names = [f"f{j}" for j in range(X.shape[1])]
+    interview = Interview(str(iid), f"/audio/{iid}.wav", label=label, duration=duration)
+    return Bag(interview, _turns(str(iid), len(X)), X, names, prosody)
+
+
 def test_turn_and_interview_tables(fitted):
     clf, bags, y, markers = fitted
     prosody = pd.DataFrame({"f0_range_st": np.arange(8.0), "pause_ratio": np.linspace(0, 0.7, 8)},
                            index=[f"7_t{k:03d}" for k in range(8)])
-    row, table = explain_interview(clf, "7", _turns("7", 8), bags[7], prosody, top_k=3)
+    item = explain_bag(clf, _bag(7, bags[7], prosody), top_k=3)
+    row, table = item.row, item.turns
     assert list(table.columns[:len(TURN_COLUMNS)]) == TURN_COLUMNS
+    assert (table["audio_path"] == "/audio/7.wav").all() and row.audio_path == "/audio/7.wav"
     assert np.isclose(table["weight"].sum(), 1.0, atol=1e-5)
     assert sorted(table["rank"]) == list(range(1, 9))
     assert table.loc[table["rank"] == 1, "weight"].item() == table["weight"].max()
     assert np.isfinite(table["contribution"]).all()
     assert {"f0_range_st", "f0_range_st_z", "pause_ratio_z"} <= set(table.columns)
     assert abs(table["f0_range_st_z"].mean()) < 1e-9 and np.isclose(table["f0_range_st_z"].std(ddof=0), 1.0)
-    assert set(INTERVIEW_COLUMNS) <= set(row)
-    assert row["decision"] == int(row["probability"] >= row["threshold"])
-    assert row["top_turn_ids"].split(";") == table.sort_values("rank")["turn_id"].head(3).tolist()
+    assert row.top_turn_ids.split(";") == table.sort_values("rank")["turn_id"].head(3).tolist()
+    # the interview probability is the model's own: explaining changes nothing
+    assert row.probability == pytest.approx(clf.predict_proba([bags[7]])[0, 1], abs=1e-6)
 
 
 def test_planted_turns_rank_first_and_removal_is_faithful(fitted):
     clf, bags, y, markers = fitted
     positives = [k for k in range(len(bags)) if y[k] == 1]
-    interviews = [Interview(str(k), "/nonexistent.wav") for k in positives]
-    items = explain_interviews(clf, interviews, [_turns(str(k), 8) for k in positives],
-                               [bags[k] for k in positives], [None] * len(positives), top_k=1,
-                               markers=[markers[k] for k in positives])
+    items = explain_bags(clf, [_bag(k, bags[k], label=1) for k in positives], top_k=1,
+                         markers=[markers[k] for k in positives])
+    assert all(i.row.label == 1 for i in items)
     # every positive bag has at least one marker turn: the top-ranked turn should be one of them
     assert precision_at_k(items, 1) >= 0.8
-    faithful = [i.row["faithful"] for i in items]
+    faithful = [i.row.faithful for i in items]
     assert np.mean(faithful) >= 0.8
-    drops = np.array([i.row["prob_drop_top_k"] - i.row["prob_drop_random_k"] for i in items])
+    drops = np.array([i.row.prob_drop_top_k - i.row.prob_drop_random_k for i in items])
     assert np.median(drops) > 0
 
 
 def test_write_tables_and_report(fitted, tmp_path):
     clf, bags, y, markers = fitted
-    interviews = [Interview(str(k), "/x.wav", duration=90.0) for k in (1, 2)]
-    items = explain_interviews(clf, interviews, [_turns("1", 8), _turns("2", 8)], [bags[1], bags[2]], [None, None])
+    spans = {"1": [(0.0, 1.5), (12.0, 12.5)]}
+    items = explain_bags(clf, [_bag(k, bags[k], duration=90.0) for k in (1, 2)], spans)
+    assert items[0].interviewer == spans["1"] and items[1].interviewer == []
     paths = write_tables(items, tmp_path / "out", html=True, title="test report")
     for name in ("interviews_csv", "interviews_parquet", "turns_csv", "turns_parquet", "report"):
         assert paths[name].exists(), name
@@ -105,7 +122,7 @@ def _browser():
 @pytest.mark.skipif(_browser() is None, reason="no headless Chromium/Chrome installed to render the report")
 def test_report_renders_in_headless_chromium(fitted, tmp_path):
     clf, bags, y, markers = fitted
-    items = explain_interviews(clf, [Interview("1", "/x.wav", duration=90.0)], [_turns("1", 8)], [bags[1]], [None])
+    items = explain_bags(clf, [_bag(1, bags[1], duration=90.0)])
     paths = write_tables(items, tmp_path, html=True)
     shot = tmp_path / "shot.png"
     dom = subprocess.run([_browser(), "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
@@ -121,22 +138,10 @@ def test_report_renders_in_headless_chromium(fitted, tmp_path):
     assert pixels.std() > 5  # something was drawn, not a blank page
 
 
-def test_interviewer_spans_from_transcripts(tmp_path):
-    daic = tmp_path / "1_TRANSCRIPT.csv"
-    daic.write_text("start_time\tstop_time\tspeaker\tvalue\n1.0\t2.5\tEllie\thi\n3.0\t6.0\tParticipant\thello\n"
-                    "6.5\t8.0\tEllie\thow are you\n")
-    spans = interviewer_spans(Interview("1", "/x.wav", transcript_path=str(daic)))
-    assert spans == [(1.0, 2.5), (6.5, 8.0)]
-    rttm = tmp_path / "a.rttm"
-    rttm.write_text("SPEAKER a 1 0.50 1.00 <NA> <NA> A <NA> <NA>\nSPEAKER a 1 2.00 3.00 <NA> <NA> B <NA> <NA>\n")
-    spans = interviewer_spans(Interview("a", "/x.wav", rttm_path=str(rttm), participant_speaker="B"))
-    assert spans == [(0.5, 1.5)]
-    assert interviewer_spans(Interview("v", "/x.wav")) == []
-
-
 def test_precision_at_k_and_its_ceiling_on_known_rankings():
     def item(marks, ranks):
-        return ExplainedInterview({}, pd.DataFrame({"marker_truth": marks, "rank": ranks}))
+        row = InterviewRow("x", "/x.wav", 0.5, 1, 0.5, len(marks), "")
+        return ExplainedInterview(row, pd.DataFrame({"marker_truth": marks, "rank": ranks}))
 
     one_marker = item([False, True, False, False, False], [2, 1, 3, 4, 5])   # marker ranked first
     two_markers = item([True, False, True, False], [4, 1, 2, 3])             # markers ranked 2nd and 4th

@@ -12,11 +12,16 @@ import pytest
 from interview_mil.config import from_dict
 from interview_mil.data.records import Turn
 from interview_mil.errors import ConfigError, FeatureError
-from interview_mil.features.prosody import (PROSODY_FEATURES, PROSODY_FLAGS, ProsodyConfig,
-                                            extract_prosody, extract_turn_prosody, prosody_feature_names)
+from interview_mil.features.prosody import (
+    PROSODY_FEATURES,
+    PROSODY_FLAGS,
+    ProsodyConfig,
+    extract_prosody,
+    extract_turn_prosody,
+    prosody_feature_names,
+)
 from interview_mil.features.prosody.pitch import track_pitch
-from interview_mil.features.prosody.synthetic import (gliding_f0, syllable_envelope, voiced_signal,
-                                                      with_pauses)
+from interview_mil.features.prosody.synthetic import gliding_f0, syllable_envelope, voiced_signal, with_pauses
 
 SR = 16_000
 CONTRACT = ("f0_mean_hz f0_median_hz f0_sd_st f0_range_st f0_slope_st_per_s voiced_fraction "
@@ -277,7 +282,7 @@ def test_synthetic_corpus_turns(synthetic_corpus, tmp_path):
     truth = pd.read_csv(synthetic_corpus / "ground_truth" / "turns.csv")
     frames = []
     for interview in interviews:
-        turns = segment_interview(interview)
+        turns = segment_interview(interview).turns
         df = extract_prosody(load_audio(interview.audio_path), SR, turns)
         gt = truth[truth.Participant_ID == int(interview.interview_id)]
         # each segmented turn takes the marker of the ground-truth answer it overlaps most

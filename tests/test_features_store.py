@@ -18,8 +18,15 @@ import pytest
 
 from interview_mil.data import Interview, Turn, write_audio, write_manifest, write_turns
 from interview_mil.errors import AudioError, FeatureError
-from interview_mil.features import (EncoderConfig, FeatureConfig, FeatureStore, TurnFeatures, featurize_interview,
-                                    featurize_manifest, load_encoder)
+from interview_mil.features import (
+    EncoderConfig,
+    FeatureConfig,
+    FeatureStore,
+    TurnFeatures,
+    featurize_interview,
+    featurize_manifest,
+    load_encoder,
+)
 from interview_mil.features.encoders.tiny import build_tiny_model
 
 SR = 16_000
@@ -123,7 +130,7 @@ def test_manifest_rerun_skips_and_failures_are_recorded(tmp_path, tiny_model, co
     report = featurize_manifest(interviews + bad, all_turns, config, tmp_path / "store", progress=False)
     assert sorted(report.done) == ["i0", "i1", "i2"]
     assert set(report.failed) == {"nan", "outside", "empty"}
-    assert "NaN" in report.failed["nan"] and "outside the audio" in report.failed["outside"]
+    assert "NaN" in report.failed["nan"] and "after the recording" in report.failed["outside"]
     assert "no turns" in report.failed["empty"]
     again = featurize_manifest(interviews + bad, all_turns, config, tmp_path / "store", progress=False)
     assert again.done == [] and sorted(again.skipped) == ["i0", "i1", "i2"] and len(again.failed) == 3
@@ -140,7 +147,7 @@ def test_featurize_interview_bad_input(tiny_model, corpus):
     iv = interviews[0]
     with pytest.raises(FeatureError, match="no turns"):
         featurize_interview(iv, [], config, encoder)
-    with pytest.raises(FeatureError, match="outside the audio"):
+    with pytest.raises(FeatureError, match="after the recording"):
         featurize_interview(iv, [Turn(iv.interview_id, "late", 0, 30.0, 2.0)], config, encoder)
     with pytest.raises(FeatureError, match="belongs to interview"):
         featurize_interview(iv, [Turn("other", "x", 0, 1.0, 1.0)], config, encoder)

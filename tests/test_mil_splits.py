@@ -34,6 +34,9 @@ def test_grouped_folds_never_share_a_participant_and_cover_each_bag_once():
     first = [f.test.tolist() for f in folds if f.repeat == 0]
     second = [f.test.tolist() for f in folds if f.repeat == 1]
     assert first != second  # repetitions reshuffle
+    for f in folds:  # repetition r is exactly the folds of seed 7 + r (the harness runs one seed at a time)
+        train, test = stratified_group_kfold(y, groups, 5, 7 + f.repeat)[f.fold]
+        assert np.array_equal(f.train, train) and np.array_equal(f.test, test)
 
 
 def test_validation_split_is_carved_by_group():

@@ -9,12 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
+from conftest import shared_path
 
 from interview_mil.cli.main import main
-from interview_mil.explain.tables import INTERVIEW_COLUMNS, TURN_COLUMNS
+from interview_mil.explain import INTERVIEW_COLUMNS, TURN_COLUMNS
 from interview_mil.pipeline import ScreeningPipeline
-
-from conftest import shared_path
 
 DEBUG = ["model.params.max_epochs=5", "model.params.patience=5", "evaluation.seeds=[0]"]
 
@@ -62,12 +61,16 @@ def test_score_cli_and_python_api_agree(model_dir, recipe_corpus, tmp_path, caps
     assert turns["text"].notna().any()  # transcript text carried into the turn table
     pipe = ScreeningPipeline.from_pretrained(model_dir)
     audio, transcript = recordings[0]
-    result = pipe.apply(audio, transcript=transcript)
+    stages = []
+    result = pipe.apply(audio, transcript=transcript, hook=lambda stage, record: stages.append(stage))
+    assert stages == ["segment", "featurize", "bag", "explain"]
     assert result.interview_id == audio.stem.replace("_AUDIO", "")
     row = interviews.astype({"interview_id": str}).set_index("interview_id").loc[result.interview_id]
     assert result.probability == pytest.approx(row["probability"], abs=1e-6)
-    assert result.decision == int(result.probability >= result.threshold)
+    assert row["audio_path"] == str(audio)
     assert len(result.top_turns(3)) == min(3, len(result.turns))
+    # the interviewer's transcript lines come with the segmentation, for the report's timeline
+    assert result.interviewer and all(b > a for a, b in result.interviewer)
 
 
 def test_score_real_conversation_with_stm_and_without_transcript(model_dir, tmp_path):

@@ -1,4 +1,5 @@
-"""Every recipe config end to end on a tiny synthetic corpus with debug settings, through the real CLI.
+"""Every recipe config end to end on a tiny synthetic corpus with debug settings, through the real CLI,
+and one recipe's ``run.sh`` end to end as a user runs it.
 
 DAIC-WOZ configs read the synthetic corpus directly (it is in the DAIC-WOZ layout); E-DAIC and folder
 configs get miniature corpora in their own layouts built from it. Hugging Face encoders named by the
@@ -8,7 +9,11 @@ tiny.en is the real one when the `whisper-ct2` extra is installed.
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -104,10 +109,8 @@ def test_recipe_config_end_to_end(conf, corpus, tmp_path, capsys):
     overrides = debug_overrides(conf, corpus, tmp_path)
     exp = tmp_path / "exp"
     assert main(["prepare", str(conf), *overrides, "--out", str(exp), "--no-progress"]) == 0
-    assert main(["segment", "--manifest", str(exp / "data/interviews.jsonl"), "--config",
-                 str(exp / "segmentation.yaml"), "--out", str(exp / "turns.parquet"), "--no-progress"]) == 0
-    assert main(["featurize", str(exp / "data/interviews.jsonl"), "--turns", str(exp / "turns.parquet"),
-                 "--config", str(exp / "features.yaml"), "--out", str(exp / "features")]) == 0
+    assert main(["segment", "--exp", str(exp), "--no-progress"]) == 0
+    assert main(["featurize", "--exp", str(exp), "--no-progress"]) == 0
     assert main(["train", str(conf), *overrides, "--out", str(exp), "--no-progress"]) == 0
     assert (exp / "model" / "model.safetensors").exists() and (exp / "meta.json").exists()
     assert main(["evaluate", str(exp), "--no-progress"]) == 0
@@ -119,3 +122,59 @@ def test_recipe_config_end_to_end(conf, corpus, tmp_path, capsys):
     assert (exp / "explain" / split / "report.html").exists()
     out = capsys.readouterr().out
     assert "mean ± sd" in out and "not a diagnostic device" in out
+    assert [e["stage"] for e in json.loads((exp / "meta.json").read_text())["log"]] == \
+        ["prepare", "segment", "featurize", "train", "evaluate", f"explain_{split}"]
+
+
+# Stage 1 generates this corpus (10 interviews of about 30 s: train 6, dev 2, test 2, half depressed);
+# the rest are the debug settings of the per-config test above.
+RUN_SH_OVERRIDES = ["corpus.synth.n_interviews=10", "corpus.synth.target_duration_s=30",
+                    "corpus.synth.depressed_fraction=0.5", "corpus.synth.label_strength=1.0",
+                    "evaluation.seeds=[0]", "evaluation.folds=2", "model.params.max_epochs=5",
+                    "model.params.patience=5", "explain.n_random=3"]
+STAGES = ["prepare", "segment", "featurize", "train", "evaluate", "explain"]
+
+
+def test_synthetic_run_sh_runs_every_stage_once(tmp_path, capsys):
+    """``recipes/synthetic/run.sh`` as a user runs it: all six stages, every artefact, and no stage
+    redoing an earlier one's work (one segmentation, each interview featurized once)."""
+    pytest.importorskip("piper", reason="the synthetic corpus needs interview-mil[synth]")
+    imil = Path(sys.executable).with_name("interview-mil")
+    if not imil.exists():
+        pytest.skip(f"no interview-mil script beside {sys.executable} (install the package)")
+    exp, corpus = tmp_path / "exp", tmp_path / "corpus"
+    env = {k: v for k, v in os.environ.items() if k not in ("CONF", "STAGE", "STOP_STAGE", "EXPLAIN_SPLIT")}
+    env.update(IMIL=str(imil), EXP=str(exp), WORKERS="1")
+    done = subprocess.run([str(RECIPES / "synthetic" / "run.sh"), f"corpus.root={corpus}", *RUN_SH_OVERRIDES],
+                          env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, f"run.sh failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+    for number, stage in enumerate(STAGES, 1):
+        assert f"stage {number}: {stage}" in done.stdout
+
+    manifest = [json.loads(line) for line in (exp / "data" / "interviews.jsonl").read_text().splitlines()]
+    assert len(manifest) == 10 and (corpus / "ground_truth" / "labels.csv").exists()
+    for name in ("config.yaml", "segmentation.yaml", "features.yaml", "turns.parquet", "turns.csv",
+                 "interviewer_spans.parquet", "segment_report.json", "model/model.safetensors", "evaluation.json",
+                 "evaluation.md", "explain/dev/interviews.csv", "explain/dev/turns.csv", "explain/dev/report.html"):
+        assert (exp / name).exists(), name
+    report = json.loads((exp / "segment_report.json").read_text())
+    assert report["n_interviews"] == 10 and report["n_turns"] > 0 and not report["failures"]
+    segmented = {row["interview_id"] for row in pd.read_parquet(exp / "turns.parquet").to_dict("records")}
+    stores = [p for p in (exp / "features").iterdir() if p.is_dir()]
+    assert len(stores) == 1, f"one feature store expected, found {stores}"
+    assert {p.name for p in stores[0].iterdir() if p.is_dir()} == segmented
+
+    meta = json.loads((exp / "meta.json").read_text())
+    log = meta["log"]
+    assert [e["stage"] for e in log] == ["prepare", "segment", "featurize", "train", "evaluate", "explain_dev"], \
+        "each stage should run once; a later stage redid earlier work:\n" + json.dumps(log, indent=1)
+    assert log[1]["n_interviews"] == 10 and log[1]["command"].split()[1:3] == ["segment", "--exp"]
+    assert log[2]["done"] == len(segmented) and log[2]["skipped"] == 0 and log[2]["store"] == str(stores[0])
+    assert log[3]["command"].split()[1] == "train"
+
+    # Rerunning a finished stage by hand redoes nothing either.
+    assert main(["segment", "--exp", str(exp), "--no-progress"]) == 0
+    assert main(["featurize", "--exp", str(exp), "--no-progress"]) == 0
+    assert json.loads((exp / "meta.json").read_text())["log"] == log
+    out = capsys.readouterr().out
+    assert "already segmented" in out and "0 interview(s) featurized, 10 already done" in out

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from test_segmentation_speech import build_dialogue, write_daic
 
 from interview_mil.cli.main import main
 from interview_mil.data import Interview, read_turns, write_audio, write_manifest
-from test_segmentation_speech import build_dialogue, write_daic
 
 COLUMNS = {"interview_id", "turn_id", "turn_index", "start", "end", "duration", "speaker", "text",
            "response_latency", "n_pauses", "pause_time", "source"}

@@ -6,13 +6,20 @@ import logging
 
 import numpy as np
 import pytest
+from test_segmentation_speech import build_dialogue, write_daic
 
 from interview_mil.data import Interview, write_audio
 from interview_mil.errors import TranscriptError
-from interview_mil.segmentation import (DAIC_SYNC_OFFSETS, RefineConfig, SegmentationConfig, TranscriptConfig,
-                                        TurnConfig, segment_interview, speech_activity,
-                                        turns_from_daic_transcript)
-from test_segmentation_speech import build_dialogue, write_daic
+from interview_mil.segmentation import (
+    DAIC_SYNC_OFFSETS,
+    RefineConfig,
+    SegmentationConfig,
+    TranscriptConfig,
+    TurnConfig,
+    segment_interview,
+    speech_activity,
+    turns_from_daic_transcript,
+)
 
 NO_REFINE = SegmentationConfig(refine=RefineConfig(enabled=False), turns=TurnConfig(max_length=None))
 
@@ -164,9 +171,9 @@ def test_transcript_turns_equal_the_true_answers_on_speech(tmp_path):
     dialogue = build_dialogue()
     audio, transcript = write_daic(dialogue, tmp_path / "1000_P", "1000", speaker_case=("ELLIE", " participant"))
     interview = Interview("1000", str(audio), transcript_path=str(transcript))
-    raw = segment_interview(interview, NO_REFINE)
+    raw = segment_interview(interview, NO_REFINE).turns
     assert _spans(raw) == [(round(a, 3), round(b, 3)) for a, b in dialogue.turns]
-    refined = segment_interview(interview)  # default: trimmed by VAD, pauses measured
+    refined = segment_interview(interview).turns  # default: trimmed by VAD, pauses measured
     errors = [abs(t.start - a) for t, (a, _) in zip(refined, dialogue.turns)]
     errors += [abs(t.end - b) for t, (_, b) in zip(refined, dialogue.turns)]
     assert max(errors) < 0.05
@@ -180,5 +187,21 @@ def test_out_of_sync_session_lines_up_with_its_audio(tmp_path):
     offset = DAIC_SYNC_OFFSETS["318"]
     dialogue = build_dialogue(lead=offset + 0.5, voice="buzz")
     audio, transcript = write_daic(dialogue, tmp_path / "318_P", "318", offset=offset)
-    turns = segment_interview(Interview("318", str(audio), transcript_path=str(transcript)), NO_REFINE)
+    turns = segment_interview(Interview("318", str(audio), transcript_path=str(transcript)), NO_REFINE).turns
     assert [t.start for t in turns] == pytest.approx([a for a, _ in dialogue.turns], abs=2e-3)
+
+
+def test_out_of_sync_session_interviewer_timeline_lines_up_with_its_turns(tmp_path):
+    """The interviewer spans that the report draws come from the same shifted lines as the turns, so in a
+    session with a sync offset they sit where the interviewer actually speaks in the audio."""
+    offset = DAIC_SYNC_OFFSETS["318"]
+    dialogue = build_dialogue(lead=offset + 0.5, voice="buzz")
+    audio, transcript = write_daic(dialogue, tmp_path / "318_P", "318", offset=offset)
+    seg = segment_interview(Interview("318", str(audio), transcript_path=str(transcript)), NO_REFINE)
+    assert seg.source == "daic_woz"
+    assert len(seg.interviewer) == len(dialogue.questions)
+    for (a, b), (qa, qb, _) in zip(seg.interviewer, dialogue.questions):
+        assert (a, b) == pytest.approx((qa, qb), abs=2e-3)
+    # each answer starts after the question before it ends: timeline and turns agree
+    for turn, (_, q_end, _) in zip(seg.turns, dialogue.questions):
+        assert turn.start >= q_end - 2e-3

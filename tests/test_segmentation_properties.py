@@ -7,8 +7,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from interview_mil.data import Interview, validate
-from interview_mil.segmentation import (BleedConfig, RefineConfig, SegmentationConfig, TurnConfig, VadConfig,
-                                        detect_speech, turns_from_vad)
+from interview_mil.segmentation import (
+    BleedConfig,
+    RefineConfig,
+    SegmentationConfig,
+    TurnConfig,
+    VadConfig,
+    detect_speech,
+    turns_from_vad,
+)
 from interview_mil.segmentation.refine import make_turns, refine_spans
 from interview_mil.segmentation.spans import Line, spans_from_lines
 

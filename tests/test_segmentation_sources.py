@@ -7,18 +7,29 @@ import warnings
 import numpy as np
 import pytest
 import soundfile as sf
-
 from conftest import shared_path
+from test_segmentation_speech import SR, build_dialogue, write_daic
+
 from interview_mil.data import Interview, resample, write_audio
 from interview_mil.errors import AudioError, ConfigError, TranscriptError
-from interview_mil.segmentation import (TURN_SOURCES, NoTurnsWarning, RefineConfig, SegmentationConfig,
-                                        TranscriptConfig, TurnConfig, choose_source, detect_speech,
-                                        detect_transcript_format, segment_interview, turns_from_asr_transcript,
-                                        turns_from_rttm, turns_from_stm)
+from interview_mil.segmentation import (
+    TURN_SOURCES,
+    NoTurnsWarning,
+    RefineConfig,
+    SegmentationConfig,
+    TranscriptConfig,
+    TurnConfig,
+    choose_source,
+    detect_speech,
+    detect_transcript_format,
+    segment_interview,
+    turns_from_asr_transcript,
+    turns_from_rttm,
+    turns_from_stm,
+)
 from interview_mil.segmentation.regions import frame_agreement, regions_to_mask
 from interview_mil.segmentation.speakers import read_rttm, read_stm
 from interview_mil.segmentation.vad import speech_mask
-from test_segmentation_speech import SR, build_dialogue, write_daic
 
 NO_REFINE = SegmentationConfig(refine=RefineConfig(enabled=False), turns=TurnConfig(max_length=None))
 EDAIC = 'Start_Time,End_Time,Text,Confidence\n1.2,2.5,"yes, i am",0.93\n2.7,4.0,fine,0.88\n6.0,7.5,uh,0.2\n'
@@ -130,16 +141,16 @@ def test_silence_gives_no_turns_and_a_warning(tmp_path):
                          ("hiss", np.random.default_rng(1).normal(0, 10 ** (-60 / 20), 16_000 * 3))]:
         path = write_audio(tmp_path / f"{name}.wav", signal.astype(np.float32))
         with pytest.warns(NoTurnsWarning, match="no participant turns"):
-            assert segment_interview(Interview(name, str(path))) == []
+            assert segment_interview(Interview(name, str(path))).turns == []
 
 
 def test_empty_and_unreadable_audio_raise_naming_the_file(tmp_path):
     empty = tmp_path / "empty.wav"
     empty.write_bytes(b"")
     with pytest.raises(AudioError, match="empty.wav: file is empty"):
-        segment_interview(Interview("e", str(empty)))
+        segment_interview(Interview("e", str(empty))).turns
     with pytest.raises(AudioError, match="missing.wav: audio file not found"):
-        segment_interview(Interview("m", str(tmp_path / "missing.wav")))
+        segment_interview(Interview("m", str(tmp_path / "missing.wav"))).turns
 
 
 def _errors(turns, truth):
@@ -150,11 +161,11 @@ def test_8khz_and_stereo_recordings(tmp_path):
     dialogue = build_dialogue(voice="buzz")
     narrow = tmp_path / "narrow.wav"
     sf.write(narrow, resample(dialogue.audio, SR, 8_000), 8_000, subtype="PCM_16")
-    turns = segment_interview(Interview("n", str(narrow)), source="vad")
+    turns = segment_interview(Interview("n", str(narrow)), source="vad").turns
     assert len(turns) == len(dialogue.turns) and np.median(_errors(turns, dialogue.turns)) < 0.05
     both = tmp_path / "both.wav"  # the same mono mix on two channels, no channel chosen → mixed to mono
     sf.write(both, np.stack([dialogue.audio, dialogue.audio], axis=1), SR, subtype="PCM_16")
-    turns = segment_interview(Interview("b", str(both)))
+    turns = segment_interview(Interview("b", str(both))).turns
     assert len(turns) == len(dialogue.turns) and np.median(_errors(turns, dialogue.turns)) < 0.05
 
 
@@ -168,20 +179,20 @@ def test_stereo_source_keeps_the_participant_channel(tmp_path):
     stereo = np.stack([interviewer + leak * participant, participant + leak * interviewer], axis=1)
     path = tmp_path / "stereo.wav"
     sf.write(path, stereo, SR, subtype="PCM_16")
-    turns = segment_interview(Interview("s", str(path), channel=1))
+    turns = segment_interview(Interview("s", str(path), channel=1)).turns
     assert {t.source for t in turns} == {"stereo"}
     assert len(turns) == len(loud.turns) and np.median(_errors(turns, loud.turns)) < 0.05
     for turn, (_, q_end, _), (a, _) in zip(turns, loud.questions, loud.turns):
         assert turn.response_latency == pytest.approx(a - q_end, abs=0.1)
     with pytest.raises(AudioError, match="two-channel recording"):
         segment_interview(Interview("m", str(write_audio(tmp_path / "m.wav", loud.audio)), channel=0),
-                          source="stereo")
+                          source="stereo").turns
 
 
 def test_daic_transcript_from_a_manifest_record(tmp_path):
     dialogue = build_dialogue(voice="buzz")
     audio, transcript = write_daic(dialogue, tmp_path / "1001_P", "1001")
-    turns = segment_interview(Interview("1001", str(audio), transcript_path=str(transcript)))
+    turns = segment_interview(Interview("1001", str(audio), transcript_path=str(transcript))).turns
     assert {t.source for t in turns} == {"daic_woz"} and len(turns) == len(dialogue.turns)
 
 
@@ -209,9 +220,9 @@ def test_real_conversation_stm_turns_agree_with_the_reference(speaker):
     stm = folder / "sample.stm"
     interview = Interview("sample", str(folder / "sample.wav"), transcript_path=str(stm),
                           participant_speaker=speaker)
-    raw = segment_interview(interview, NO_REFINE)
+    raw = segment_interview(interview, NO_REFINE).turns
     assert _spans(raw) == _reference(read_stm(stm), speaker)
-    refined = segment_interview(interview)
+    refined = segment_interview(interview).turns
     for turn, (a, b) in zip(refined, _spans(raw)):
         assert a - 1e-6 <= turn.start and turn.end <= b + 1e-6  # trimming never extends a turn
     assert sum(t.duration for t in refined) > 0.8 * sum(b - a for a, b in _spans(raw))
@@ -222,7 +233,7 @@ def test_real_conversation_rttm_turns_agree_with_the_reference():
     rttm = folder / "sample.rttm"
     for speaker in ("speaker90", "speaker91"):
         interview = Interview("sample", str(folder / "sample.wav"), rttm_path=str(rttm), participant_speaker=speaker)
-        assert _spans(segment_interview(interview, NO_REFINE)) == _reference(read_rttm(rttm), speaker)
+        assert _spans(segment_interview(interview, NO_REFINE).turns) == _reference(read_rttm(rttm), speaker)
     # the RTTM's speaker91 and the STM's Sheila are the same person: their turns agree frame by frame
     sheila = turns_from_stm(folder / "sample.stm", "Sheila", "sample", NO_REFINE)
     s91 = turns_from_rttm(rttm, "speaker91", "sample", NO_REFINE)
@@ -240,4 +251,4 @@ def test_real_conversation_vad_agrees_with_the_reference_speech():
     assert frame_agreement(speech_mask(activity), reference) >= 0.90
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # real speech: no empty-result warning
-        assert segment_interview(Interview("sample", str(folder / "sample.wav")), source="vad")
+        assert segment_interview(Interview("sample", str(folder / "sample.wav")), source="vad").turns

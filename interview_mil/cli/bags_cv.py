@@ -51,7 +51,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--pooling", default="attention", choices=POOLINGS.names())
     p.add_argument("--folds", type=int, default=10)
     p.add_argument("--repeats", type=int, default=5)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0,
+                   help="first seed: repetition r splits the bags and seeds the model with seed + r")
     d = _defaults()
     p.add_argument("--hidden", default=",".join(map(str, d["hidden"])),
                    help="encoder widths, comma-separated ('' for none)")
@@ -102,8 +103,7 @@ def run(args: argparse.Namespace) -> int:
               "input_dropout": args.input_dropout, "lr": args.lr,
               "weight_decay": args.weight_decay, "batch_size": args.batch_size, "max_epochs": args.max_epochs,
               "patience": args.patience, "val_fraction": args.val_fraction, "refit": args.refit,
-              "threshold": args.threshold, "n_models": args.n_models, "n_threads": args.threads,
-              "seed": args.seed}
+              "threshold": args.threshold, "n_models": args.n_models, "n_threads": args.threads}
 
     def show(r: dict) -> None:
         if not args.quiet:
@@ -111,8 +111,10 @@ def run(args: argparse.Namespace) -> int:
                   f"({r['seconds']:.1f} s)", file=sys.stderr, flush=True)
 
     start = time.perf_counter()
-    res = cross_validate(tb.bags, tb.y, tb.groups, params, args.folds, args.repeats, args.seed,
-                         feature_names=tb.feature_names, on_fold=show)
+    # repetition r: split seed and model seed args.seed + r
+    res = cross_validate(tb.bags, tb.y, tb.groups, params, folds=args.folds,
+                         seeds=range(args.seed, args.seed + args.repeats), feature_names=tb.feature_names,
+                         on_fold=show)
     flat = res.flat_summary()
     print(f"bag accuracy {flat['accuracy_mean']:.3f} ± {flat['accuracy_se']:.3f}  "
           f"AUC {flat['auc_mean']:.3f} ± {flat['auc_se']:.3f}  "
@@ -123,7 +125,8 @@ def run(args: argparse.Namespace) -> int:
             "per_repeat": res.summary["per_repeat"],
             "settings": {"table": str(args.table), "bag_col": args.bag_col, "label_col": args.label_col,
                          "group_col": args.group_col, "features": tb.feature_names,
-                         "excluded_columns": tb.excluded, **res.settings},
+                         "excluded_columns": tb.excluded, **res.settings, "seed": args.seed,
+                         "params": {**res.settings["params"], "seed": args.seed}},
             "package_version": __version__,
             "seconds": time.perf_counter() - start,
             "folds": res.folds,

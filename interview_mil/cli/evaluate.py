@@ -22,11 +22,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from ..config import apply_overrides, from_dict
     from ..errors import ConfigError
-    from ..experiment import ExperimentConfig, ExperimentDir, config_dict, evaluate
-    from ._experiment import print_evaluation
+    from ..experiment import ExperimentConfig, config_dict, evaluate
+    from ._experiment import open_experiment, print_evaluation
 
-    exp = ExperimentDir(__import__("pathlib").Path(args.experiment))
-    config = exp.read_config()
+    exp, config = open_experiment(args.experiment)
     if args.overrides:
         bad = [o for o in args.overrides if not o.startswith(("evaluation.", "model."))]
         if bad:

@@ -4,6 +4,7 @@ tables (CSV + Parquet) for every interview of a split, made with EXP's model."""
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 ORDER = 60
 
@@ -24,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..experiment import ExperimentDir, explain_split
 
-    exp = ExperimentDir(__import__("pathlib").Path(args.experiment))
+    exp = ExperimentDir(Path(args.experiment))
     summary = explain_split(exp, exp.read_config(), args.split, args.out, html=args.html)
     print(f"{summary['n_interviews']} interviews explained → {summary['out']}")
     print(f"faithfulness: removing the top-k turns lowered the probability more than removing k random "

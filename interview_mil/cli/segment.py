@@ -1,7 +1,9 @@
-"""``interview-mil segment``: the participant's response turns of one recording or of a whole manifest.
+"""``interview-mil segment``: the participant's response turns of one recording, of a whole manifest, or
+of an experiment (stage 2 of a recipe).
 
     interview-mil segment AUDIO --out TURNS.csv [--transcript FILE] [--rttm FILE] [--participant NAME]
     interview-mil segment --manifest M.jsonl --out TURNS.parquet [--config seg.yaml] [--set vad.aggressiveness=3]
+    interview-mil segment --exp EXP        # EXP's manifest and segmentation settings → EXP/turns.parquet
 """
 
 from __future__ import annotations
@@ -28,9 +30,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "file, a transcript (DAIC-WOZ, E-DAIC ASR or STM, detected from the content), a participant "
         "channel of a stereo file, else VAD only (interviewer bleed removed by level). E-DAIC ASR "
         "transcripts have no speakers, so interviewer speech stays in those turns.")
-    p.add_argument("audio", nargs="?", help="one recording (or use --manifest)")
+    p.add_argument("audio", nargs="?", help="one recording (or use --manifest or --exp)")
     p.add_argument("--manifest", help="interview manifest (.jsonl/.parquet): segment every interview in it")
-    p.add_argument("--out", required=True, help="turns table to write (.csv, .csv.gz or .parquet)")
+    p.add_argument("--exp", help="experiment folder (after `interview-mil prepare`): segment its manifest with "
+                   "its segmentation settings into EXP/turns.parquet + segment_report.json, as `train` would; "
+                   "takes no other option and never redoes a finished segmentation")
+    p.add_argument("--out", help="turns table to write (.csv, .csv.gz or .parquet); not with --exp")
     p.add_argument("--transcript", help="DAIC-WOZ / E-DAIC transcript or STM file for AUDIO")
     p.add_argument("--rttm", help="RTTM speaker segments for AUDIO")
     p.add_argument("--participant", help="the participant's speaker name in the RTTM/STM file")
@@ -78,18 +83,17 @@ def build_config(args: argparse.Namespace):
 
 def _single(args: argparse.Namespace, config) -> int:
     from ..data import Interview, write_turns
-    from ..segmentation import choose_source, segment_interview
+    from ..segmentation import segment_interview
 
     interview = Interview(
         interview_id=args.interview_id or Path(args.audio).stem, audio_path=args.audio,
         transcript_path=args.transcript, rttm_path=args.rttm, participant_speaker=args.participant,
         channel=args.channel)
-    source, _ = choose_source(interview, config, args.source)
-    turns = segment_interview(interview, config, args.source)
-    write_turns(turns, args.out)
-    speech = sum(t.duration for t in turns)
-    print(f"{interview.interview_id}: {len(turns)} turns ({speech:.1f} s of participant speech, source "
-          f"{source}) -> {args.out}")
+    result = segment_interview(interview, config, args.source)
+    write_turns(result.turns, args.out)
+    speech = sum(t.duration for t in result.turns)
+    print(f"{interview.interview_id}: {len(result.turns)} turns ({speech:.1f} s of participant speech, source "
+          f"{result.source}) -> {args.out}")
     return 0
 
 
@@ -112,12 +116,44 @@ def _batch(args: argparse.Namespace, config) -> int:
     return 0
 
 
+def _experiment(args: argparse.Namespace) -> int:
+    """The experiment's segment stage: exactly what `train` would run, recorded in EXP/meta.json."""
+    from ..experiment import segment
+    from ._experiment import open_experiment, refuse_other_options
+
+    refuse_other_options(args, (), {"audio": "AUDIO", "interview_id": "--id", "overrides": "--set"})
+    exp, config = open_experiment(args.exp)
+    summary = segment(exp, config, progress=not args.no_progress)
+    if summary.get("skipped"):
+        print(f"already segmented ({exp.segment_report.name}): {summary['n_turns']} turns in {exp.turns}; "
+              "nothing redone")
+    else:
+        done = summary["n_interviews"] - len(summary["failures"])
+        print(f"{done}/{summary['n_interviews']} interviews segmented, {summary['n_turns']} turns -> {exp.turns} "
+              f"(report: {exp.segment_report})")
+    if summary["no_turns"]:
+        print(f"no turns found in {len(summary['no_turns'])} interview(s): {', '.join(summary['no_turns'])}",
+              file=sys.stderr)
+    if summary["failures"]:
+        print(f"{len(summary['failures'])} interview(s) failed and are left out of the experiment:",
+              file=sys.stderr)
+        for interview_id, message in summary["failures"].items():
+            print(f"  {interview_id}: {message}", file=sys.stderr)
+    return 0 if summary["n_turns"] else 1
+
+
 def run(args: argparse.Namespace) -> int:
     from ..errors import ConfigError
 
+    if args.exp:
+        return _experiment(args)
     if bool(args.audio) == bool(args.manifest):
-        raise ConfigError("give either one AUDIO file or --manifest M, not both and not neither",
-                          fix="interview-mil segment AUDIO --out TURNS.csv, or --manifest M.jsonl --out T.parquet")
+        raise ConfigError("give either one AUDIO file or --manifest M (or --exp EXP), not both and not neither",
+                          fix="interview-mil segment AUDIO --out TURNS.csv, --manifest M.jsonl --out T.parquet, "
+                              "or --exp EXP")
+    if not args.out:
+        raise ConfigError("--out is required with AUDIO or --manifest",
+                          fix="name the turns table to write, e.g. --out turns.parquet")
     if args.manifest and (args.transcript or args.rttm or args.participant or args.channel is not None):
         raise ConfigError("--transcript/--rttm/--participant/--channel describe one AUDIO file; with "
                           "--manifest they come from the manifest's records")

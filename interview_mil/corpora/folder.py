@@ -58,7 +58,7 @@ def prepare_folder(audio_dir: str | Path, labels_csv: str | Path, output_dir: st
         return None
 
     labels = [label_of(r) for r in rows]
-    splits = ({g: None for g in groups} if split_column else
+    splits = (dict.fromkeys(groups) if split_column else
               grouped_stratified_splits(groups, labels, seed=seed))
     interviews, problems = [], []
     for r, iid, group, label in zip(rows, ids, groups, labels):

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import pandas as pd
 
@@ -93,3 +93,26 @@ def read_turns(path: str | Path) -> dict[str, list[Turn]]:
         turn = Turn.from_dict(row)
         by_interview[turn.interview_id].append(turn)
     return {k: sorted(v, key=lambda t: t.turn_index) for k, v in by_interview.items()}
+
+
+SPAN_COLUMNS = ["interview_id", "start", "end"]
+
+
+def write_spans(spans: dict[str, Sequence[tuple[float, float]]], path: str | Path) -> Path:
+    """Speech spans per interview (e.g. the interviewer's, for report timelines) as a table with columns
+    ``interview_id, start, end`` (seconds); CSV or Parquet by suffix, written atomically."""
+    rows = [(iid, float(a), float(b)) for iid, items in spans.items() for a, b in items]
+    return write_table(pd.DataFrame(rows, columns=SPAN_COLUMNS), path)
+
+
+def read_spans(path: str | Path) -> dict[str, list[tuple[float, float]]]:
+    """``{interview_id: [(start, end), ...]}`` from a table written by ``write_spans``."""
+    table = read_table(path)
+    missing = [c for c in SPAN_COLUMNS if c not in table.columns]
+    if missing:
+        raise ManifestError(f"span table lacks column(s) {missing}", path=path,
+                            fix="write it with interview_mil.data.manifest.write_spans (rerun the segment stage)")
+    out: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for iid, a, b in table[SPAN_COLUMNS].itertuples(index=False):
+        out[str(iid)].append((float(a), float(b)))
+    return dict(out)

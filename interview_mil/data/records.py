@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from ..errors import ManifestError
 
@@ -49,7 +50,7 @@ class Turn:
         return row
 
     @classmethod
-    def from_dict(cls, row: dict[str, Any]) -> "Turn":
+    def from_dict(cls, row: dict[str, Any]) -> Turn:
         """Build from a table row; ``end`` may stand in for ``duration``; unknown columns are ignored."""
         names = {f.name for f in dataclasses.fields(cls)}
         kwargs = {k: _none_if_nan(v) for k, v in row.items() if k in names}
@@ -99,7 +100,7 @@ class Interview:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, row: dict[str, Any]) -> "Interview":
+    def from_dict(cls, row: dict[str, Any]) -> Interview:
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(row) - names)
         kwargs = {k: _none_if_nan(v) for k, v in row.items() if k in names}

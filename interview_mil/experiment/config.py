@@ -21,19 +21,19 @@ from pathlib import Path
 from typing import Any
 
 from ..config import apply_overrides, from_dict, load_yaml, to_dict
+from ..corpora import PREPARERS
 from ..errors import ConfigError
-from ..features import FeatureConfig
+from ..features import PARTS, FeatureConfig
 from ..segmentation import SegmentationConfig
 
-CORPORA = ("daic_woz", "e_daic", "folder", "synthetic")
-PARTS = ("prosody", "embedding")
 EVAL_MODES = ("dev", "cv")
 
 
 @dataclass(frozen=True)
 class CorpusSection:
-    """Which corpus and where. ``labels``: the labels CSV (``folder`` corpora only); ``options``: extra
-    keyword arguments of the preparer (``folder``: id_column, label_column, score_column, ...);
+    """Which corpus and where. ``name``: a corpus registered in ``interview_mil.corpora.PREPARERS``;
+    ``labels``: the labels CSV (``folder`` corpora only); ``options``: extra keyword arguments of the
+    corpus's ``prepare_<name>`` function (``folder``: id_column, label_column, score_column, ...);
     ``synth``: SynthConfig fields, used to generate the synthetic corpus when ``root`` does not exist."""
 
     name: str = "synthetic"
@@ -43,27 +43,28 @@ class CorpusSection:
     synth: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.name not in CORPORA:
-            raise ConfigError(f"corpus.name {self.name!r} is unknown", fix=f"use one of {list(CORPORA)}")
+        if self.name not in PREPARERS:
+            raise ConfigError(f"corpus.name {self.name!r} is unknown", fix=f"use one of {PREPARERS.names()}")
         if self.name == "folder" and not self.labels:
             raise ConfigError("corpus.labels is required for a folder corpus",
                               fix="give the CSV with an id column and a label or score column")
 
 
-def classifier_params() -> set[str]:
-    """Keyword arguments ``InterviewClassifier`` accepts (``pooling`` and ``seed`` are set elsewhere)."""
+def classifier_param_names() -> set[str]:
+    """Keywords ``model.params`` may set: those ``InterviewClassifier`` accepts, less ``pooling``,
+    ``embedding_pcs`` (their own keys of the model section) and ``seed`` (from ``evaluation.seeds``)."""
     from ..mil import InterviewClassifier
 
     names = set(inspect.signature(InterviewClassifier.__init__).parameters) - {"self"}
-    return names - {"pooling", "seed"}
+    return names - {"pooling", "seed", "embedding_pcs"}
 
 
 @dataclass(frozen=True)
 class ModelSection:
     """The MIL model: ``pooling`` (attention, gated_attention, noisy_or, mean, max), which feature
     ``parts`` form the turn vector, and any other ``InterviewClassifier`` keyword in ``params``.
-    ``embedding_pcs``: replace the embedding columns by their first k principal components (fitted on
-    the training turns of each fold; see ``experiment.projection``)."""
+    ``embedding_pcs``: replace the embedding columns by their first k principal components, fitted by
+    the classifier on its training turns and saved with it (``mil.projection``)."""
 
     pooling: str = "attention"
     parts: tuple[str, ...] = ("prosody",)
@@ -77,10 +78,10 @@ class ModelSection:
         bad = [p for p in self.parts if p not in PARTS]
         if bad or not self.parts:
             raise ConfigError(f"model.parts {list(self.parts)} is invalid", fix=f"choose from {list(PARTS)}")
-        unknown = sorted(set(self.params) - classifier_params())
+        unknown = sorted(set(self.params) - classifier_param_names())
         if unknown:
             raise ConfigError(f"unknown key(s) {['model.params.' + k for k in unknown]}",
-                              fix=f"valid keys: {sorted(classifier_params())}")
+                              fix=f"valid keys: {sorted(classifier_param_names())}")
 
 
 @dataclass(frozen=True)

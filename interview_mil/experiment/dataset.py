@@ -1,38 +1,35 @@
-"""Bags for the MIL stage: the turns of each interview with their feature rows, in turn order.
+"""The experiment's bags: one ``Bag`` per interview that has turns and features, in manifest order.
 
 ``load_dataset`` joins the manifest, the turns table and the feature store. An interview without turns
-or without features is left out and listed in ``skipped`` with the reason (never silently).
-``marker_truth`` maps segmented turns of the synthetic corpus to its ground-truth marker turns.
+or without features is left out and listed in ``skipped`` with the reason (never silently). Feature
+columns missing in every turn are dropped (listed in ``dropped_columns``). ``marker_truth`` maps
+segmented turns of the synthetic corpus to its ground-truth marker turns.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
-from ..data.records import Interview, Turn
+from ..data.records import Turn
 from ..errors import FeatureError
+from ..features import Bag, FeatureStore, bag_from_features
 from .config import ExperimentConfig
 from .layout import ExperimentDir
-from .stages import load_manifest, load_turns
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Dataset:
-    """``bags[i]``: (n_turns_i, n_features) float32 (NaN kept) for ``interviews[i]`` and ``turns[i]``;
-    ``prosody[i]``: the turn's prosody table indexed by turn_id (or None)."""
+    """``bags``: one ``Bag`` per usable interview (all with the same ``feature_names``)."""
 
-    interviews: list[Interview]
-    turns: list[list[Turn]]
-    bags: list[np.ndarray]
-    prosody: list[pd.DataFrame | None]
+    bags: list[Bag]
     feature_names: list[str]
     skipped: dict[str, str] = field(default_factory=dict)
     dropped_columns: list[str] = field(default_factory=list)
@@ -40,71 +37,48 @@ class Dataset:
     def drop_empty_columns(self) -> None:
         """Remove feature columns that are NaN in every turn of every interview (e.g. response latency
         when no source names the interviewer); they carry no information and cannot be standardised."""
-        stacked = np.concatenate(self.bags, axis=0)
+        stacked = np.concatenate([b.X for b in self.bags], axis=0)
         empty = ~np.isfinite(stacked).any(axis=0)
         if not empty.any():
             return
         keep = np.flatnonzero(~empty)
         self.dropped_columns = [n for n, e in zip(self.feature_names, empty) if e]
         log.warning("feature column(s) %s are missing in every turn and are left out", self.dropped_columns)
-        self.bags = [np.ascontiguousarray(b[:, keep]) for b in self.bags]
+        self.bags = [b.select(keep) for b in self.bags]
         self.feature_names = [self.feature_names[j] for j in keep]
 
     def indices(self, splits: Sequence[str] | None = None, labelled: bool = True) -> np.ndarray:
         """Positions of interviews in ``splits`` (None: all) that have a label (when ``labelled``)."""
-        keep = [k for k, i in enumerate(self.interviews)
-                if (splits is None or i.split in splits) and (not labelled or i.label is not None)]
+        keep = [k for k, b in enumerate(self.bags)
+                if (splits is None or b.interview.split in splits) and (not labelled or b.interview.label is not None)]
         return np.asarray(keep, dtype=int)
 
     def labels(self, idx: np.ndarray) -> np.ndarray:
-        return np.asarray([self.interviews[k].label for k in idx], dtype=int)
+        return np.asarray([self.bags[k].interview.label for k in idx], dtype=int)
 
     def groups(self, idx: np.ndarray) -> np.ndarray:
-        return np.asarray([self.interviews[k].group for k in idx], dtype=object)
+        return np.asarray([self.bags[k].interview.group for k in idx], dtype=object)
 
     def phq(self, idx: np.ndarray) -> np.ndarray | None:
-        values = np.asarray([np.nan if self.interviews[k].phq8_score is None else self.interviews[k].phq8_score
+        values = np.asarray([np.nan if self.bags[k].interview.phq8_score is None else self.bags[k].interview.phq8_score
                              for k in idx], dtype=float)
         return values if np.isfinite(values).any() else None
 
-    def subset_bags(self, idx: np.ndarray) -> list[np.ndarray]:
-        return [self.bags[k] for k in idx]
+    def gender(self, idx: np.ndarray) -> np.ndarray | None:
+        values = [self.bags[k].interview.gender for k in idx]
+        return None if all(v is None for v in values) else np.asarray(values, dtype=object)
 
-
-def bag_from_features(features, turns: Sequence[Turn], parts: Sequence[str],
-                      columns: Sequence[str] | None = None) -> tuple[np.ndarray, list[str], pd.DataFrame | None]:
-    """Feature rows of ``features`` (a TurnFeatures) in the order of ``turns``: (bag, names, prosody).
-    ``columns``: keep exactly these feature columns, in this order (a trained model's inputs)."""
-    matrix, names = features.matrix(tuple(parts))
-    if columns is not None:
-        where = {n: j for j, n in enumerate(names)}
-        absent = [c for c in columns if c not in where]
-        if absent:
-            raise FeatureError(f"interview {features.interview_id}: the model needs feature columns the "
-                               f"features lack: {absent[:5]}",
-                               fix="use the feature settings and interview-mil version the model was trained with")
-        matrix, names = matrix[:, [where[c] for c in columns]], list(columns)
-    position = {tid: k for k, tid in enumerate(features.turn_ids)}
-    missing = [t.turn_id for t in turns if t.turn_id not in position]
-    if missing:
-        raise FeatureError(f"interview {features.interview_id}: no features for turns {missing[:5]}",
-                           fix="features are older than the turns table: rerun featurize")
-    order = [position[t.turn_id] for t in turns]
-    prosody = None
-    if features.prosody is not None:
-        prosody = features.prosody.iloc[order].copy()
-        prosody.index = [t.turn_id for t in turns]
-    return np.ascontiguousarray(matrix[order], dtype=np.float32), list(names), prosody
+    def X(self, idx: np.ndarray) -> list[np.ndarray]:
+        """The raw feature matrices of the bags at ``idx``."""
+        return [self.bags[k].X for k in idx]
 
 
 def load_dataset(exp: ExperimentDir, config: ExperimentConfig) -> Dataset:
     """All interviews of the experiment that have turns and features, as bags."""
-    from ..features import FeatureStore
-
     store = FeatureStore(exp.features_root, config.features)
-    all_turns = load_turns(exp)
-    data = Dataset([], [], [], [], [])
-    for interview in load_manifest(exp):
+    all_turns = exp.load_turns()
+    data = Dataset([], [])
+    for interview in exp.load_manifest():
         iid = interview.interview_id
         turns = all_turns.get(iid, [])
         if not turns:
@@ -113,15 +87,12 @@ def load_dataset(exp: ExperimentDir, config: ExperimentConfig) -> Dataset:
         if not store.has(iid):
             data.skipped[iid] = "no features (featurize failed or was not run)"
             continue
-        bag, names, prosody = bag_from_features(store.load(iid), turns, config.model.parts)
-        if data.feature_names and names != data.feature_names:
+        bag = bag_from_features(interview, turns, store.load(iid), config.model.parts)
+        if data.feature_names and bag.feature_names != data.feature_names:
             raise FeatureError(f"interview {iid}: feature columns differ from the other interviews",
                                path=exp.features_root, fix="rerun featurize into a fresh store")
-        data.feature_names = names
-        data.interviews.append(interview)
-        data.turns.append(list(turns))
+        data.feature_names = bag.feature_names
         data.bags.append(bag)
-        data.prosody.append(prosody)
     if not data.bags:
         raise FeatureError("no interview has both turns and features", path=exp.root,
                            fix="run the segment and featurize stages (see segment_report.json)")
@@ -150,3 +121,11 @@ def marker_truth(truth: pd.DataFrame, interview_id: str, turns: Sequence[Turn]) 
         if overlap.size and overlap.max() > 0:
             out[k] = markers[int(np.argmax(overlap))]
     return out
+
+
+def dataset_truth(data: Dataset, config: ExperimentConfig) -> list[np.ndarray] | None:
+    """Ground-truth marker flags per bag (synthetic corpus), or None where the corpus has none."""
+    truth = synthetic_truth_table(config.corpus.root) if config.corpus.name == "synthetic" else None
+    if truth is None:
+        return None
+    return [marker_truth(truth, b.interview_id, b.turns) for b in data.bags]

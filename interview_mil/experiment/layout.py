@@ -1,11 +1,13 @@
 """The experiment folder: where each stage writes, and the provenance saved beside the results.
 
     EXP/config.yaml          resolved experiment config (every default written out)
-    EXP/meta.json            package version, git commit, command line, time of each stage
-    EXP/segmentation.yaml    the segmentation section alone (input of `interview-mil segment --config`)
-    EXP/features.yaml        the features section alone (input of `interview-mil featurize --config`)
+    EXP/meta.json            package version, git commit; per stage its latest facts (``stages``) and
+                             every run in order (``log``: stage, time, command line, facts)
+    EXP/segmentation.yaml    the segmentation section alone (for the standalone `interview-mil segment --config`)
+    EXP/features.yaml        the features section alone (for the standalone `interview-mil featurize --config`)
     EXP/data/interviews.jsonl    the interview manifest with splits (+ prepare_report.json)
     EXP/turns.parquet        participant turns (+ turns.csv, segment_report.json)
+    EXP/interviewer_spans.parquet  the interviewer's speech spans per interview (report timelines)
     EXP/features/<key>/      the feature store, keyed by the feature config's hash
     EXP/model/               the trained model bundle (safetensors + JSON)
     EXP/evaluation.json      metrics per seed and mean ± sd (+ evaluation.md)
@@ -24,7 +26,9 @@ import yaml
 
 from .. import __version__
 from ..config import to_dict
-from ..errors import ConfigError
+from ..data.manifest import read_manifest, read_turns
+from ..data.records import Interview, Turn
+from ..errors import ConfigError, ManifestError
 from ..fileio import read_json, write_json, write_text
 from .config import ExperimentConfig, config_dict
 
@@ -67,6 +71,14 @@ class ExperimentDir:
         return self.root / "turns.parquet"
 
     @property
+    def interviewer_spans(self) -> Path:
+        return self.root / "interviewer_spans.parquet"
+
+    @property
+    def segment_report(self) -> Path:
+        return self.root / "segment_report.json"
+
+    @property
     def features_root(self) -> Path:
         return self.root / "features"
 
@@ -104,12 +116,34 @@ class ExperimentDir:
         write_text(self.root / "segmentation.yaml", _yaml(to_dict(config.segmentation)))
         write_text(self.root / "features.yaml", _yaml(to_dict(config.features)))
 
+    def load_manifest(self) -> list[Interview]:
+        """The interview manifest written by the prepare stage; ``ManifestError`` before it ran."""
+        if not self.manifest.exists():
+            raise ManifestError("the experiment has no interview manifest yet", path=self.manifest,
+                                fix="run `interview-mil prepare CONF --out EXP` first")
+        return read_manifest(self.manifest)
+
+    def load_turns(self) -> dict[str, list[Turn]]:
+        """``{interview_id: turns}`` written by the segment stage; ``ManifestError`` before it ran."""
+        if not self.turns.exists():
+            raise ManifestError("the experiment has no turns table yet", path=self.turns,
+                                fix="run `interview-mil segment --exp EXP` (or `interview-mil train`)")
+        return read_turns(self.turns)
+
     def record(self, stage: str, **facts) -> None:
-        """Add a stage's provenance to meta.json (version, git commit, command line, time)."""
+        """Add a stage run's provenance to meta.json: package version, git commit, and the stage's time,
+        command line and ``facts``, both as the stage's latest entry (``stages``) and appended to the
+        ``log`` of every stage run (so repeated work shows)."""
         meta = read_json(self.meta_path) if self.meta_path.exists() else {}
         meta.update({"package_version": __version__, "git_commit": git_commit(),
                      "python": sys.version.split()[0]})
-        stages = meta.setdefault("stages", {})
-        stages[stage] = {"finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-                         "command": " ".join(sys.argv), **facts}
+        entry = {"finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                 "command": " ".join(sys.argv), **facts}
+        meta.setdefault("stages", {})[stage] = entry
+        meta.setdefault("log", []).append({"stage": stage, **entry})
         write_json(self.meta_path, meta)
+
+    def stage_log(self, stage: str | None = None) -> list[dict]:
+        """The recorded runs (oldest first) of ``stage``, or of every stage when None."""
+        log = read_json(self.meta_path).get("log", []) if self.meta_path.exists() else []
+        return [e for e in log if stage is None or e["stage"] == stage]

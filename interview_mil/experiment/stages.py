@@ -7,92 +7,60 @@ same settings, records failures and finishes the rest. ``train`` and ``evaluate`
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
-from ..config import from_dict
-from ..data.manifest import read_manifest, read_turns, write_turns
+from ..corpora import PREPARERS
+from ..data.manifest import read_manifest, write_spans, write_turns
 from ..data.records import Interview
-from ..errors import ManifestError
-from ..fileio import write_json
+from ..fileio import read_json, write_json
 from .config import ExperimentConfig
 from .layout import ExperimentDir
 
 log = logging.getLogger(__name__)
 
 
-def _synthetic_root(config: ExperimentConfig, progress: bool) -> Path:
-    """The synthetic corpus folder, generated from ``corpus.synth`` when it does not exist yet."""
-    from ..corpora.synthetic import SynthConfig, generate_corpus
-
-    root = Path(config.corpus.root)
-    if (root / "ground_truth" / "labels.csv").exists():
-        return root
-    synth = from_dict(SynthConfig, dict(config.corpus.synth), source="corpus.synth")
-    log.info("generating the synthetic corpus (%d interviews) in %s", synth.n_interviews, root)
-    generate_corpus(root, synth, progress=progress)
-    return root
-
-
 def prepare(exp: ExperimentDir, config: ExperimentConfig, progress: bool = True) -> list[Interview]:
-    """Write the config files and the interview manifest (``EXP/data/interviews.jsonl``)."""
-    from ..corpora import PREPARERS
-
+    """Write the config files and the interview manifest (``EXP/data/interviews.jsonl``) with the
+    corpus's registered preparer (``interview_mil.corpora.PREPARERS``)."""
     exp.write_config(config)
-    corpus = config.corpus
-    out = exp.manifest.parent
-    if corpus.name == "synthetic":
-        path = PREPARERS["synthetic"](_synthetic_root(config, progress), out)
-    elif corpus.name == "folder":
-        path = PREPARERS["folder"](corpus.root, corpus.labels, out, **corpus.options)
-    else:
-        path = PREPARERS[corpus.name](corpus.root, out, **corpus.options)
+    path = PREPARERS.get(config.corpus.name)(config.corpus, exp.manifest.parent, progress)
     interviews = read_manifest(path)
     exp.record("prepare", n_interviews=len(interviews))
     return interviews
 
 
-def load_manifest(exp: ExperimentDir) -> list[Interview]:
-    if not exp.manifest.exists():
-        raise ManifestError("the experiment has no interview manifest yet", path=exp.manifest,
-                            fix="run `interview-mil prepare CONF --out EXP` first")
-    return read_manifest(exp.manifest)
-
-
 def segment(exp: ExperimentDir, config: ExperimentConfig, progress: bool = True, force: bool = False) -> dict:
-    """Segment every interview of the manifest into ``EXP/turns.parquet`` (and ``turns.csv``)."""
+    """Segment every interview of the manifest into ``EXP/turns.parquet`` (and ``turns.csv``) and the
+    interviewer's spans into ``EXP/interviewer_spans.parquet``, with the outcome in
+    ``EXP/segment_report.json``, written last: it marks the stage finished. When the turns and the report
+    exist (and not ``force``) nothing is redone: the stored report comes back with ``skipped: True``."""
     from ..segmentation import segment_manifest
 
-    report_path = exp.root / "segment_report.json"
+    report_path = exp.segment_report
     if exp.turns.exists() and report_path.exists() and not force:
-        return {"skipped": True}
-    interviews = load_manifest(exp)
+        return {**read_json(report_path), "skipped": True}
+    interviews = exp.load_manifest()
     report = segment_manifest(interviews, config.segmentation, progress=progress)
     write_turns(report.turns, exp.turns)
     write_turns(report.turns, exp.turns.with_suffix(".csv"))
+    write_spans(report.interviewer, exp.interviewer_spans)
     summary = {"n_interviews": len(interviews), "n_turns": len(report.turns), "failures": report.failures,
                "no_turns": report.empty, "sources": report.sources}
     write_json(report_path, summary)
     for iid, message in report.failures.items():
         log.warning("segmentation failed for %s: %s", iid, message)
-    exp.record("segment", n_turns=len(report.turns), n_failed=len(report.failures))
+    exp.record("segment", n_interviews=len(interviews), n_turns=len(report.turns), n_failed=len(report.failures))
     return summary
-
-
-def load_turns(exp: ExperimentDir) -> dict:
-    if not exp.turns.exists():
-        raise ManifestError("the experiment has no turns table yet", path=exp.turns,
-                            fix="run `interview-mil segment --manifest EXP/data/interviews.jsonl "
-                                "--config EXP/segmentation.yaml --out EXP/turns.parquet` (or `interview-mil train`)")
-    return read_turns(exp.turns)
 
 
 def featurize(exp: ExperimentDir, config: ExperimentConfig, workers: int = 1, device: str | None = None,
               progress: bool = True) -> dict:
-    """Turn features of every segmented interview into the store ``EXP/features/<key>/``."""
+    """Turn features of every segmented interview into the store ``EXP/features/<key>/``; interviews
+    already in the store are skipped (counted in ``skipped``), so a rerun computes only what is missing
+    (and is recorded in meta.json only when it computed or failed something)."""
     from ..features import featurize_manifest
 
-    interviews = load_manifest(exp)
-    turns = load_turns(exp)
+    interviews = exp.load_manifest()
+    turns = exp.load_turns()
     with_turns = [i for i in interviews if turns.get(i.interview_id)]
     report = featurize_manifest(with_turns, {i.interview_id: turns[i.interview_id] for i in with_turns},
                                 config.features, exp.features_root, workers=workers, device=device,
@@ -101,7 +69,9 @@ def featurize(exp: ExperimentDir, config: ExperimentConfig, workers: int = 1, de
         log.warning("features failed for %s: %s", iid, message)
     summary = {"done": len(report.done), "skipped": len(report.skipped), "failed": report.failed,
                "store": str(report.store_dir)}
-    exp.record("featurize", **{k: v for k, v in summary.items() if k != "failed"}, n_failed=len(report.failed))
+    if report.done or report.failed:  # a run that found everything stored records nothing (as segment)
+        exp.record("featurize", done=summary["done"], skipped=summary["skipped"], store=summary["store"],
+                   n_failed=len(report.failed))
     return summary
 
 

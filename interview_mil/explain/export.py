@@ -1,82 +1,39 @@
 """Explain many interviews with one model and write the two tables (CSV + Parquet) and the HTML report.
 
 Used by ``interview-mil explain`` (a whole split of an experiment) and ``interview-mil score`` (new
-recordings). ``interviewer_spans`` reads the interviewer's speech from the recording's speaker source
-(DAIC-WOZ transcript, RTTM, STM) for the report's timeline; it is never used as evidence.
+recordings). The interviewer's spans come with the segmentation record (never re-read from a transcript
+here); they only draw the report's timeline and are never used as evidence.
 """
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
-from ..data.records import Interview, Turn
+from ..features.bags import Bag
 from ..fileio import write_table
-from .report import ReportItem, write_report
-from .tables import explain_interview, interview_frame
-
-log = logging.getLogger(__name__)
-
-
-@dataclass
-class ExplainedInterview:
-    """One explained recording: ``row`` (interview table), ``turns`` (turn table), ``interviewer``
-    (start, end) spans for the timeline, ``duration`` (s)."""
-
-    row: dict
-    turns: pd.DataFrame
-    interviewer: list[tuple[float, float]] = field(default_factory=list)
-    duration: float | None = None
-
-    def report_item(self) -> ReportItem:
-        return ReportItem(self.row, self.turns, self.interviewer, self.duration)
+from .records import ExplainedInterview, Span, interview_frame
+from .report import write_report
+from .tables import explain_bag
 
 
-def interviewer_spans(interview: Interview) -> list[tuple[float, float]]:
-    """(start, end) of the interviewer's lines when a speaker source names them; else an empty list."""
-    from ..segmentation.asr import detect_transcript_format
-    from ..segmentation.daic import read_daic_lines
-    from ..segmentation.speakers import rttm_lines, stm_lines
-
-    try:
-        if interview.rttm_path:
-            lines = rttm_lines(interview.rttm_path, interview.participant_speaker)
-        elif interview.transcript_path:
-            fmt = detect_transcript_format(interview.transcript_path)
-            if fmt == "daic_woz":
-                lines = read_daic_lines(interview.transcript_path)
-            elif fmt == "stm":
-                lines = stm_lines(interview.transcript_path, interview.participant_speaker)
-            elif fmt == "rttm":
-                lines = rttm_lines(interview.transcript_path, interview.participant_speaker)
-            else:
-                return []
-        else:
-            return []
-    except Exception as exc:  # the timeline is a courtesy; the tables do not depend on it
-        log.debug("no interviewer spans for %s: %s", interview.interview_id, exc)
-        return []
-    return [(line.start, line.end) for line in lines if line.role == "interviewer"]
-
-
-def explain_interviews(model, interviews: Sequence[Interview], turns: Sequence[Sequence[Turn]],
-                       bags: Sequence[np.ndarray], prosody: Sequence[pd.DataFrame | None],
-                       top_k: int = 3, n_random: int = 20,
-                       markers: Sequence[np.ndarray | None] | None = None) -> list[ExplainedInterview]:
-    """Both tables for each interview. ``markers``: ground-truth marker flags per turn (synthetic corpus
-    only), added to the turn table as ``marker_truth``."""
+def explain_bags(model, bags: Sequence[Bag], interviewer: Mapping[str, Sequence[Span]] | None = None,
+                 top_k: int = 3, n_random: int = 20,
+                 markers: Sequence[np.ndarray | None] | None = None) -> list[ExplainedInterview]:
+    """``explain_bag`` for each bag (the known label goes into the row). ``interviewer``: spans per
+    interview id; ``markers``: ground-truth marker flags per turn (synthetic corpus only), added to the turn
+    table as ``marker_truth``."""
     out = []
-    for k, interview in enumerate(interviews):
-        row, table = explain_interview(model, interview.interview_id, turns[k], bags[k], prosody[k],
-                                       top_k=top_k, n_random=n_random, seed=k)
+    for k, bag in enumerate(bags):
+        spans = (interviewer or {}).get(bag.interview_id, ())
+        item = explain_bag(model, bag, spans, bag.interview.duration, top_k=top_k, n_random=n_random, seed=k,
+                           label=bag.interview.label)
         if markers is not None and markers[k] is not None:
-            table["marker_truth"] = np.asarray(markers[k], dtype=int)
-        out.append(ExplainedInterview(row, table, interviewer_spans(interview), interview.duration))
+            item.turns["marker_truth"] = np.asarray(markers[k], dtype=int)
+        out.append(item)
     return out
 
 
@@ -85,14 +42,14 @@ def write_tables(items: Sequence[ExplainedInterview], out_dir: str | Path, html:
     """``interviews.csv/.parquet`` and ``turns.csv/.parquet`` in ``out_dir`` (+ ``report.html``)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    interviews = interview_frame([i.row for i in items])
+    interviews = interview_frame(list(items))
     turns = pd.concat([i.turns for i in items], ignore_index=True) if items else pd.DataFrame()
     paths = {}
     for name, frame in (("interviews", interviews), ("turns", turns)):
         paths[f"{name}_csv"] = write_table(frame, out / f"{name}.csv")
         paths[f"{name}_parquet"] = write_table(frame, out / f"{name}.parquet")
     if html and items:
-        paths["report"] = write_report([i.report_item() for i in items], out / "report.html", title)
+        paths["report"] = write_report(items, out / "report.html", title)
     return paths
 
 

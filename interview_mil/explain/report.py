@@ -6,28 +6,15 @@ from __future__ import annotations
 
 import html
 import io
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
-import pandas as pd
 
 from .. import SCREENING_DISCLAIMER, __version__
 from ..fileio import write_text
+from .records import ExplainedInterview
 from .tables import READABLE_PROSODY
-
-
-@dataclass
-class ReportItem:
-    """One recording in a report: its interview-table row and turn table; ``interviewer``: (start, end)
-    spans of interviewer speech when known; ``duration``: recording length (s)."""
-
-    row: dict
-    turns: pd.DataFrame
-    interviewer: Sequence[tuple[float, float]] = field(default_factory=list)
-    duration: float | None = None
-
 
 _CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;max-width:1100px;color:#222}
@@ -48,7 +35,7 @@ def _svg(fig) -> str:
     return text[text.index("<svg"):]
 
 
-def timeline_svg(item: ReportItem) -> str:
+def timeline_svg(item: ExplainedInterview) -> str:
     """Turns as bars placed in time, coloured by weight; interviewer speech in grey."""
     import matplotlib
 
@@ -76,7 +63,7 @@ def timeline_svg(item: ReportItem) -> str:
     return _svg(fig)
 
 
-def prosody_svg(item: ReportItem) -> str:
+def prosody_svg(item: ExplainedInterview) -> str:
     """One small plot per readable prosody measure across the turns; the top-3 turns are marked."""
     import matplotlib
 
@@ -109,7 +96,7 @@ def _fmt(value, digits: int = 2) -> str:
     return html.escape(str(value))
 
 
-def _top_turns_html(item: ReportItem, k: int = 5) -> str:
+def _top_turns_html(item: ExplainedInterview, k: int = 5) -> str:
     t = item.turns.sort_values("rank").head(k)
     z_cols = [c for c in READABLE_PROSODY if f"{c}_z" in t.columns]
     head = "".join(f"<th>{html.escape(READABLE_PROSODY[c])} (z)</th>" for c in z_cols)
@@ -124,18 +111,18 @@ def _top_turns_html(item: ReportItem, k: int = 5) -> str:
             f"{head}</tr>{''.join(rows)}</table>")
 
 
-def _section(item: ReportItem) -> str:
+def _section(item: ExplainedInterview) -> str:
     r = item.row
-    decision = "screen positive" if r.get("decision") else "screen negative"
-    phq = r.get("phq8_estimate")
+    decision = "screen positive" if r.decision else "screen negative"
+    phq = r.phq8_estimate
     faith = ""
-    if r.get("prob_drop_top_k") is not None:
-        faith = (f"<p class='muted'>Faithfulness: removing the top {r['faithfulness_k']} turns lowers the "
-                 f"probability by {r['prob_drop_top_k']:.3f}; removing {r['faithfulness_k']} random turns by "
-                 f"{r['prob_drop_random_k']:.3f} on average.</p>")
-    return (f"<h2>Interview {html.escape(str(r['interview_id']))}</h2>"
-            f"<p><b>Model probability {r['probability']:.3f}</b> — {decision} at threshold "
-            f"{r['threshold']:.3f}; {r['n_turns']} participant turns"
+    if r.prob_drop_top_k is not None:
+        faith = (f"<p class='muted'>Faithfulness: removing the top {r.faithfulness_k} turns lowers the "
+                 f"probability by {r.prob_drop_top_k:.3f}; removing {r.faithfulness_k} random turns by "
+                 f"{r.prob_drop_random_k:.3f} on average.</p>")
+    return (f"<h2>Interview {html.escape(str(r.interview_id))}</h2>"
+            f"<p><b>Model probability {r.probability:.3f}</b> — {decision} at threshold "
+            f"{r.threshold:.3f}; {r.n_turns} participant turns"
             + (f"; PHQ-8 estimate {phq:.1f}" if phq is not None and np.isfinite(phq) else "") + ".</p>"
             + faith + "<h3>Timeline</h3>" + timeline_svg(item)
             + "<p class='muted'>Bars: participant turns coloured by their weight in the model's decision "
@@ -144,13 +131,13 @@ def _section(item: ReportItem) -> str:
             + "<h3>Most influential turns</h3>" + _top_turns_html(item))
 
 
-def render_report(items: Sequence[ReportItem], title: str) -> str:
+def render_report(items: Sequence[ExplainedInterview], title: str) -> str:
     """The whole HTML document for ``items`` (one recording or a whole split)."""
     summary = ""
     if len(items) > 1:
-        rows = "".join(f"<tr><td>{html.escape(str(i.row['interview_id']))}</td>"
-                       f"<td class='num'>{i.row['probability']:.3f}</td><td class='num'>{i.row['decision']}</td>"
-                       f"<td class='num'>{i.row['n_turns']}</td></tr>" for i in items)
+        rows = "".join(f"<tr><td>{html.escape(str(i.row.interview_id))}</td>"
+                       f"<td class='num'>{i.row.probability:.3f}</td><td class='num'>{i.row.decision}</td>"
+                       f"<td class='num'>{i.row.n_turns}</td></tr>" for i in items)
         summary = ("<h2>Summary</h2><table><tr><th>interview</th><th>probability</th><th>decision</th>"
                    f"<th>turns</th></tr>{rows}</table>")
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
@@ -160,6 +147,6 @@ def render_report(items: Sequence[ReportItem], title: str) -> str:
             + f"<p class='muted'>interview_mil {__version__}. This report holds no audio.</p></body></html>")
 
 
-def write_report(items: Sequence[ReportItem], path: str | Path, title: str) -> Path:
+def write_report(items: Sequence[ExplainedInterview], path: str | Path, title: str) -> Path:
     """Render and write the report atomically; returns ``path``."""
     return write_text(path, render_report(items, title))

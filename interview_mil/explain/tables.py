@@ -13,15 +13,17 @@ when the top-k turns are removed versus k random turns.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
 from ..data.records import Turn
 from ..errors import FeatureError
-from ..mil.classifier import BagExplanation, InterviewClassifier
+from ..features.bags import Bag
+from ..mil import BagExplanation, InterviewClassifier
+from .records import ExplainedInterview, InterviewRow, Span
 
 # Readable prosody shown to a clinician: column in the prosody table → label in reports.
 READABLE_PROSODY = {
@@ -33,11 +35,8 @@ READABLE_PROSODY = {
     "response_latency_s": "response latency (s)",
 }
 
-TURN_COLUMNS = ["interview_id", "turn_id", "turn_index", "start", "end", "duration", "text", "weight",
-                "instance_score", "rank", "contribution"]
-INTERVIEW_COLUMNS = ["interview_id", "probability", "decision", "threshold", "n_turns", "top_turn_ids",
-                     "phq8_estimate", "faithfulness_k", "prob_drop_top_k", "prob_drop_random_k",
-                     "faithful"]
+TURN_COLUMNS = ["interview_id", "audio_path", "turn_id", "turn_index", "start", "end", "duration", "text",
+                "weight", "instance_score", "rank", "contribution"]
 
 
 @dataclass(frozen=True)
@@ -79,7 +78,8 @@ def _zscores(values: pd.Series) -> pd.Series:
 
 
 def turn_table(interview_id: str, turns: Sequence[Turn], explanation: BagExplanation,
-               contributions: np.ndarray, prosody: pd.DataFrame | None = None) -> pd.DataFrame:
+               contributions: np.ndarray, prosody: pd.DataFrame | None = None,
+               audio_path: str | None = None) -> pd.DataFrame:
     """The turn table of one interview (rows in turn order). ``prosody``: indexed by ``turn_id``."""
     weights = np.asarray(explanation.weights, dtype=float)
     order = np.argsort(-weights, kind="stable")
@@ -87,6 +87,7 @@ def turn_table(interview_id: str, turns: Sequence[Turn], explanation: BagExplana
     rank[order] = np.arange(1, len(weights) + 1)
     df = pd.DataFrame({
         "interview_id": interview_id,
+        "audio_path": audio_path,
         "turn_id": [t.turn_id for t in turns],
         "turn_index": [t.turn_index for t in turns],
         "start": [round(t.start, 3) for t in turns],
@@ -107,46 +108,38 @@ def turn_table(interview_id: str, turns: Sequence[Turn], explanation: BagExplana
     return df
 
 
-def interview_row(interview_id: str, explanation: BagExplanation, threshold: float, table: pd.DataFrame,
-                  top_k: int = 3, phq8_estimate: float | None = None,
-                  faith: Faithfulness | None = None) -> dict:
+def interview_row(interview_id: str, audio_path: str, explanation: BagExplanation, threshold: float,
+                  table: pd.DataFrame, top_k: int = 3, phq8_estimate: float | None = None,
+                  faith: Faithfulness | None = None, label: int | None = None) -> InterviewRow:
     """One row of the interview table."""
     top = table.sort_values("rank").head(top_k)["turn_id"].tolist()
-    return {
-        "interview_id": interview_id,
-        "probability": round(explanation.probability, 6),
-        "decision": int(explanation.probability >= threshold),
-        "threshold": round(float(threshold), 6),
-        "n_turns": int(len(table)),
-        "top_turn_ids": ";".join(top),
-        "phq8_estimate": None if phq8_estimate is None else round(float(phq8_estimate), 2),
-        "faithfulness_k": None if faith is None else faith.k,
-        "prob_drop_top_k": None if faith is None else round(faith.drop_top_k, 6),
-        "prob_drop_random_k": None if faith is None else round(faith.drop_random_k, 6),
-        "faithful": None if faith is None else faith.faithful,
-    }
+    return InterviewRow(
+        interview_id=interview_id, audio_path=audio_path, probability=round(explanation.probability, 6),
+        decision=int(explanation.probability >= threshold), threshold=round(float(threshold), 6),
+        n_turns=int(len(table)), top_turn_ids=";".join(top),
+        phq8_estimate=None if phq8_estimate is None else round(float(phq8_estimate), 2),
+        faithfulness_k=None if faith is None else faith.k,
+        prob_drop_top_k=None if faith is None else round(faith.drop_top_k, 6),
+        prob_drop_random_k=None if faith is None else round(faith.drop_random_k, 6),
+        faithful=None if faith is None else faith.faithful, label=label)
 
 
-def explain_interview(model: InterviewClassifier, interview_id: str, turns: Sequence[Turn], bag: np.ndarray,
-                      prosody: pd.DataFrame | None = None, top_k: int = 3, n_random: int = 20,
-                      seed: int = 0) -> tuple[dict, pd.DataFrame]:
-    """Both tables for one interview: ``(interview_row, turn_table)``. ``bag``: (n_turns, d) features in
-    the same order as ``turns``."""
-    if len(turns) != len(bag):
-        raise FeatureError(f"interview {interview_id}: {len(turns)} turns but {len(bag)} feature rows",
+def explain_bag(model: InterviewClassifier, bag: Bag, interviewer: Sequence[Span] = (),
+                duration: float | None = None, top_k: int = 3, n_random: int = 20, seed: int = 0,
+                label: int | None = None) -> ExplainedInterview:
+    """Score and explain one interview. ``bag.X``: the raw turn features (n_turns, d) the model was trained
+    on; ``interviewer``: spans for the timeline; ``duration``: the recording's length (s)."""
+    iid = bag.interview_id
+    if len(bag.turns) != len(bag.X):
+        raise FeatureError(f"interview {iid}: {len(bag.turns)} turns but {len(bag.X)} feature rows",
                            fix="features and turns are out of step: rerun featurize on the current turns")
-    explanation = model.explain([bag])[0]
-    contributions = model.leave_one_out(bag)
-    table = turn_table(interview_id, turns, explanation, contributions, prosody)
+    explanation = model.explain([bag.X])[0]
+    contributions = model.leave_one_out(bag.X)
+    table = turn_table(iid, bag.turns, explanation, contributions, bag.prosody, bag.interview.audio_path)
     phq = None
-    if getattr(model, "model_config_", None) is not None and model.model_config_.phq_head:
-        phq = float(model.predict_phq8([bag])[0])
-    faith = faithfulness(model, bag, explanation.weights, k=top_k, n_random=n_random, seed=seed)
-    return interview_row(interview_id, explanation, model.threshold_, table, top_k, phq, faith), table
-
-
-def interview_frame(rows: Sequence[dict]) -> pd.DataFrame:
-    """The interview table: the standard columns first, then any extra ones (e.g. ``label``, ``audio``)."""
-    frame = pd.DataFrame(list(rows))
-    extra = [c for c in frame.columns if c not in INTERVIEW_COLUMNS]
-    return frame.reindex(columns=INTERVIEW_COLUMNS + extra)
+    if model.model_config_.phq_head:
+        phq = float(model.predict_phq8([bag.X])[0])
+    faith = faithfulness(model, bag.X, explanation.weights, k=top_k, n_random=n_random, seed=seed)
+    row = interview_row(iid, bag.interview.audio_path, explanation, model.threshold_, table, top_k, phq, faith,
+                        label)
+    return ExplainedInterview(row, table, list(interviewer), duration)

@@ -11,16 +11,16 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from ..data.audio import TARGET_SR, load_audio
-from ..data.records import Interview, Turn
+from ..data.records import Interview, Turn, turn_problems
 from ..errors import AudioError, FeatureError
 from .config import FeatureConfig
 from .store import FeatureStore
@@ -30,29 +30,19 @@ EDGE_TOLERANCE_S = 0.05  # a turn may end this far past the end of the recording
 
 
 def check_turns(interview: Interview, turns: Sequence[Turn], audio_seconds: float | None = None) -> None:
-    """``FeatureError`` naming the interview (and file) for an empty turn list, a turn of another
-    interview, a duplicate id, a non-positive duration or a turn outside the audio."""
+    """``FeatureError`` naming the interview and file when ``turns`` are empty or fail the record checks of
+    ``data.records.turn_problems`` (another interview's turn, a duplicate id, a bad span, a turn outside
+    the ``audio_seconds`` of the decoded recording, turns out of order)."""
     where = f"interview {interview.interview_id!r}"
     if not turns:
         raise FeatureError(f"{where}: no turns to featurize", path=interview.audio_path,
                            fix="check the turns table for this interview (interview-mil segment)")
-    seen: set[str] = set()
-    for turn in turns:
-        label = f"{where}, turn {turn.turn_id!r}"
-        if turn.interview_id != interview.interview_id:
-            raise FeatureError(f"{label} belongs to interview {turn.interview_id!r}",
-                               fix="pass each interview its own turns")
-        if turn.turn_id in seen:
-            raise FeatureError(f"{label} appears twice", fix="turn ids must be unique per interview")
-        seen.add(turn.turn_id)
-        if not (math.isfinite(turn.start) and math.isfinite(turn.duration)) or turn.duration <= 0 \
-                or turn.start < 0:
-            raise FeatureError(f"{label} has an invalid span (start {turn.start}, duration {turn.duration})",
-                               fix="fix the turns table")
-        if audio_seconds is not None and turn.end > audio_seconds + EDGE_TOLERANCE_S:
-            raise FeatureError(f"{label} [{turn.start:.3f}, {turn.end:.3f}] s lies outside the audio "
-                               f"({audio_seconds:.3f} s)", path=interview.audio_path,
-                               fix="the turns table does not match this recording (wrong file or times?)")
+    record = interview if audio_seconds is None else dataclasses.replace(interview, duration=audio_seconds)
+    problems = turn_problems(record, turns, tolerance=EDGE_TOLERANCE_S)
+    if problems:
+        raise FeatureError(f"{where}: {'; '.join(problems[:5])}", path=interview.audio_path,
+                           fix="the turns table does not match this recording: pass each interview its own "
+                               "turns, in order, inside the audio (rerun interview-mil segment)")
 
 
 def interview_audio(interview: Interview, audio: np.ndarray | None = None) -> np.ndarray:

@@ -61,7 +61,7 @@ class FeatureStore:
                                    path=path, fix="remove this folder or choose another store root")
 
     @classmethod
-    def open(cls, store_dir: str | Path) -> "FeatureStore":
+    def open(cls, store_dir: str | Path) -> FeatureStore:
         """Open an existing ``ROOT/KEY`` folder from the config saved in it."""
         store_dir = Path(store_dir)
         path = store_dir / "config.json"

@@ -6,7 +6,8 @@ carries a bool mask (B, N) that is True on real instances.
 
 from __future__ import annotations
 
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -23,7 +24,8 @@ def check_bags(bags: Sequence, n_features: int | None = None, source: str | None
     if isinstance(bags, np.ndarray) and bags.ndim == 3:
         bags = list(bags)
     if len(bags) == 0:
-        raise FeatureError("no bags given", path=source, fix="pass a non-empty list of (n_instances, n_features) arrays")
+        raise FeatureError("no bags given", path=source,
+                           fix="pass a non-empty list of (n_instances, n_features) arrays")
     out = []
     for i, bag in enumerate(bags):
         try:
@@ -38,11 +40,13 @@ def check_bags(bags: Sequence, n_features: int | None = None, source: str | None
                                fix="give each bag as a 2-D array, one row per instance")
         if arr.shape[0] == 0:
             raise FeatureError(f"bag {i} has no instances", path=source,
-                               fix="drop empty bags (an interview with no participant turns) before training or scoring")
+                               fix="drop empty bags (an interview with no participant turns) before training "
+                                   "or scoring")
         width = n_features if n_features is not None else (out[0].shape[1] if out else arr.shape[1])
         if arr.shape[1] != width:
             raise FeatureError(
-                f"bag {i} has {arr.shape[1]} features but {'the model expects' if n_features is not None else 'bag 0 has'} {width}",
+                f"bag {i} has {arr.shape[1]} features but "
+                f"{'the model expects' if n_features is not None else 'bag 0 has'} {width}",
                 path=source,
                 fix="use the same feature set (same extractor and columns) for every bag and for training and scoring",
             )
@@ -111,7 +115,7 @@ class BagDataset(torch.utils.data.Dataset):
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         return self.bags[i], self.y[i], self.phq[i], self.weight[i]
 
-    def subset(self, indices: Sequence[int]) -> "BagDataset":
+    def subset(self, indices: Sequence[int]) -> BagDataset:
         """The bags at ``indices`` (tensors shared, not copied)."""
         out = BagDataset.__new__(BagDataset)
         idx = [int(i) for i in indices]

@@ -7,8 +7,8 @@ where the evidence sits in a minority of turns, since averaging dilutes it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression

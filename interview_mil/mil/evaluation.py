@@ -1,37 +1,51 @@
-"""Repeated stratified grouped cross-validation of :class:`InterviewClassifier` settings.
+"""The cross-validation harness of :class:`InterviewClassifier` settings (``bags-cv``, the experiment's
+``evaluate`` and the benchmarks all run this one loop).
 
-Every fold trains a fresh classifier on the training side (which carves its own validation split by
-group for early stopping and the threshold) and is scored on the held-out side. Results are aggregated
-over all folds (mean, sd, standard error) and per repetition (out-of-fold predictions pooled); the best
+For each seed ``s`` (repetition ``r`` = its position in ``seeds``) the bags are split by
+``stratified_group_kfold(y, groups, folds, s)``, or by ``splitter(s)`` when given; every split trains a
+fresh ``InterviewClassifier(**params, seed=s)`` on the training side (which carves its own validation
+split by group for early stopping and the threshold, and fits its own embedding projection) and scores
+it on the held-out side. Results are aggregated over all folds (mean, sd, standard error), per
+repetition (out-of-fold predictions pooled) and over seeds (mean ± sd of the per-seed means); the best
 run is never picked.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
+from ..errors import ConfigError, InputError
 from .bags import check_bags, check_labels
+from .baseline import interview_mean_baseline
 from .classifier import InterviewClassifier
-from .metrics import binary_metrics, metrics_by_group, regression_metrics, roc_auc
-from .splits import repeated_stratified_group_kfold, summarize
+from .metrics import binary_metrics, localisation_auc, metrics_by_group, regression_metrics, roc_auc
+from .splits import stratified_group_kfold, summarize
 
 FOLD_METRICS = ("accuracy", "auc", "f1_depressed", "f1_control", "macro_f1", "balanced_accuracy",
                 "sensitivity", "specificity")
+Splitter = Callable[[int], Iterable[tuple[Sequence[int], Sequence[int]]]]
 
 
 @dataclass
 class CVResult:
-    """``folds``: one record per fold (metrics, threshold, best epoch, seconds); ``summary``: per metric
-    ``{mean, sd, se, n}`` over folds, plus ``per_repeat`` pooled out-of-fold accuracy and AUC;
-    ``settings``: everything needed to rerun."""
+    """``folds``: one record per fold (metrics, threshold, best epoch, seconds, ...); ``summary``: per
+    metric ``{mean, sd, se, n}`` over all folds, plus ``per_repeat`` pooled out-of-fold accuracy and AUC,
+    ``seconds_total`` and PHQ-8 RMSE/MAE when predicted; ``settings``: everything needed to rerun;
+    ``per_seed``: one dict per seed (``seed``, each metric's mean over that seed's folds, and
+    ``localisation_auc`` / ``baseline`` means when run); ``seed_summary``: per metric ``summarize`` of the
+    per-seed means (mean ± sd over seeds); ``baseline_seed_summary``: the same for the baseline, or None."""
 
     folds: list[dict] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
+    per_seed: list[dict] = field(default_factory=list)
+    seed_summary: dict[str, dict] = field(default_factory=dict)
+    baseline_seed_summary: dict[str, dict] | None = None
 
     def flat_summary(self) -> dict[str, float]:
         """``{metric}_mean``, ``{metric}_sd``, ``{metric}_se`` for every fold metric."""
@@ -43,56 +57,135 @@ class CVResult:
         return out
 
 
-def cross_validate(bags: Sequence[np.ndarray], y: Sequence[int], groups: Sequence | None = None,
-                   params: dict | None = None, folds: int = 10, repeats: int = 5, seed: int = 0,
-                   gender: Sequence | None = None, phq: Sequence[float] | None = None,
-                   feature_names: Sequence[str] | None = None,
-                   on_fold: Callable[[dict], None] | None = None) -> CVResult:
-    """Run ``repeats`` × ``folds`` grouped CV of ``InterviewClassifier(**params)``.
+def _check_split(train: Sequence[int], test: Sequence[int], n_bags: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Integer position arrays of one split; raise :class:`InputError` on overlap, range or emptiness."""
+    train, test = np.asarray(train, dtype=int).ravel(), np.asarray(test, dtype=int).ravel()
+    if not len(train) or not len(test):
+        raise InputError(f"seed {seed}: a split with {len(train)} training and {len(test)} test bags",
+                         fix="the splitter must give non-empty (train, test) position arrays")
+    if min(train.min(), test.min()) < 0 or max(train.max(), test.max()) >= n_bags:
+        raise InputError(f"seed {seed}: split positions outside 0..{n_bags - 1}",
+                         fix="the splitter must return positions into the bags given to cross_validate")
+    if np.intersect1d(train, test).size:
+        raise InputError(f"seed {seed}: {np.intersect1d(train, test).size} bag(s) on both sides of a split",
+                         fix="the splitter must never put a test bag in the training side")
+    return train, test
 
-    Repetition ``r`` uses split seed ``seed + r`` and model seed ``params['seed'] + r``. ``gender`` adds
-    per-gender metrics; ``phq`` trains the PHQ-8 head and adds RMSE/MAE. ``on_fold`` gets each fold record.
+
+def _check_truth(instance_truth: Sequence | None, bags: list[np.ndarray]) -> list[np.ndarray] | None:
+    if instance_truth is None:
+        return None
+    truth = [np.asarray(t, dtype=int).ravel() for t in instance_truth]
+    bad = [i for i, (t, b) in enumerate(zip(truth, bags)) if len(t) != len(b)]
+    if len(truth) != len(bags) or bad:
+        raise InputError(f"instance_truth: {len(truth)} entries for {len(bags)} bags; bags with a wrong length: "
+                         f"{bad[:5]}", fix="give one 0/1 flag per instance of every bag")
+    return truth
+
+
+def _seed_means(records: list[dict], names: Sequence[str], key: str | None = None) -> dict[str, float]:
+    pick = (lambda r: r) if key is None else (lambda r: r.get(key, {}))
+    return {n: summarize([pick(r).get(n, np.nan) for r in records])["mean"] for n in names}
+
+
+def cross_validate(bags: Sequence[np.ndarray], y: Sequence[int], groups: Sequence | None = None,
+                   params: dict | None = None, *, folds: int = 10, seeds: Sequence[int] = (0, 1, 2, 3, 4),
+                   splitter: Splitter | None = None, phq: Sequence[float] | None = None,
+                   gender: Sequence | None = None, feature_names: Sequence[str] | None = None,
+                   instance_truth: Sequence[Sequence[int]] | None = None, baseline: bool = False,
+                   on_fold: Callable[[dict], None] | None = None) -> CVResult:
+    """Cross-validate ``InterviewClassifier(**params, seed=s)`` once per seed ``s`` in ``seeds``.
+
+    ``bags``: raw (n_i, F) arrays (the classifier fits its own projection and scaling per fold);
+    ``groups``: participant id per bag; ``params``: classifier keywords — a ``seed`` key is an error
+    (the seeds come from ``seeds``). ``splitter(s)``: (train, test) position arrays for seed ``s``
+    instead of grouped k-fold (e.g. one dev split, or CV over a subset). ``phq`` trains the PHQ-8 head
+    and adds RMSE/MAE; ``gender`` adds per-gender metrics; ``instance_truth``: one 0/1 array per bag
+    (true positive instances) adds the turn-localisation AUC (weight × n_instances against the truth,
+    positive test bags); ``baseline`` also scores the interview-mean logistic regression on the
+    classifier's projected inputs (threshold 0.5). ``on_fold`` gets each fold record as it is made.
     """
     bags = check_bags(bags)
     y = check_labels(y, len(bags))
     params = dict(params or {})
-    base_seed = int(params.pop("seed", 0))
+    if "seed" in params:
+        raise ConfigError("params holds 'seed': cross_validate seeds the model with each of `seeds`",
+                          fix="drop 'seed' from params and pass seeds=[...]")
+    seeds = [int(s) for s in seeds]
+    if not seeds:
+        raise ConfigError("cross_validate needs at least one seed", fix="pass seeds=[0] or more")
     gender_arr = None if gender is None else np.asarray(gender, dtype=object)
     phq_arr = None if phq is None else np.asarray(phq, dtype=float)
     groups_arr = None if groups is None else np.asarray(groups)
-    result = CVResult(settings={"params": {**params, "seed": base_seed}, "folds": folds, "repeats": repeats,
-                                "seed": seed, "n_bags": len(bags), "n_positive": int(y.sum()),
-                                "grouped": groups is not None})
-    oof = np.full((repeats, len(bags)), np.nan)  # out-of-fold probabilities
-    oof_pred = np.zeros((repeats, len(bags)), dtype=int)  # out-of-fold decisions at each fold's threshold
-    for f in repeated_stratified_group_kfold(y, groups_arr, folds, repeats, seed):
-        start = time.perf_counter()
-        clf = InterviewClassifier(**params, seed=base_seed + f.repeat)
-        clf.fit([bags[i] for i in f.train], y[f.train], None if groups_arr is None else groups_arr[f.train],
-                None if phq_arr is None else phq_arr[f.train], feature_names)
-        test_bags = [bags[i] for i in f.test]
-        prob = clf.predict_proba(test_bags)[:, 1]
-        oof[f.repeat, f.test] = prob
-        oof_pred[f.repeat, f.test] = prob >= clf.threshold_
-        record = {"repeat": f.repeat, "fold": f.fold, "n_train": len(f.train), "n_test": len(f.test),
-                  "best_epoch": clf.best_epoch_, "threshold": clf.threshold_,
-                  **{f"val_{k}": v for k, v in clf.validation_.items()},
-                  **{k: v for k, v in binary_metrics(y[f.test], prob, clf.threshold_).items()}}
-        if gender_arr is not None:
-            record["by_gender"] = metrics_by_group(y[f.test], prob, gender_arr[f.test], clf.threshold_)
-        if phq_arr is not None and clf.model_config_.phq_head:
-            record["phq8"] = regression_metrics(phq_arr[f.test], clf.predict_phq8(test_bags))
-        record["seconds"] = time.perf_counter() - start
-        result.folds.append(record)
-        if on_fold is not None:
-            on_fold(record)
-    result.summary = {name: summarize([r[name] for r in result.folds]) for name in FOLD_METRICS}
-    if phq_arr is not None and any("phq8" in r for r in result.folds):
-        result.summary["phq8_rmse"] = summarize([r["phq8"]["rmse"] for r in result.folds if "phq8" in r])
-        result.summary["phq8_mae"] = summarize([r["phq8"]["mae"] for r in result.folds if "phq8" in r])
-    result.summary["per_repeat"] = {
-        "auc": summarize([roc_auc(y, oof[r]) for r in range(repeats)]),
-        "accuracy": summarize([float(np.mean(oof_pred[r] == y)) for r in range(repeats)]),
-    }
-    result.summary["seconds_total"] = float(sum(r["seconds"] for r in result.folds))
+    truth = _check_truth(instance_truth, bags)
+    result = CVResult(settings={"params": params, "folds": folds if splitter is None else None,
+                                "splits": "stratified_group_kfold" if splitter is None else "custom",
+                                "seeds": seeds, "repeats": len(seeds), "n_bags": len(bags),
+                                "n_positive": int(y.sum()), "grouped": groups is not None, "baseline": baseline})
+    oof = np.full((len(seeds), len(bags)), np.nan)  # out-of-fold probabilities
+    oof_pred = np.zeros((len(seeds), len(bags)), dtype=int)  # out-of-fold decisions at each fold's threshold
+    for r, seed in enumerate(seeds):
+        splits = stratified_group_kfold(y, groups_arr, folds, seed) if splitter is None else splitter(seed)
+        for k, split in enumerate(splits):
+            train, test = _check_split(*split, len(bags), seed)
+            start = time.perf_counter()
+            clf = InterviewClassifier(**params, seed=seed)
+            train_bags, test_bags = [bags[i] for i in train], [bags[i] for i in test]
+            clf.fit(train_bags, y[train], None if groups_arr is None else groups_arr[train],
+                    None if phq_arr is None else phq_arr[train], feature_names)
+            prob = clf.predict_proba(test_bags)[:, 1]
+            oof[r, test] = prob
+            oof_pred[r, test] = prob >= clf.threshold_
+            record = {"repeat": r, "seed": seed, "fold": k, "n_train": len(train), "n_test": len(test),
+                      "best_epoch": clf.best_epoch_, "threshold": clf.threshold_,
+                      **{f"val_{key}": v for key, v in clf.validation_.items()},
+                      **binary_metrics(y[test], prob, clf.threshold_)}
+            if truth is not None:
+                scores = [e.weights * len(e.weights) for e in clf.explain(test_bags)]
+                record["localisation_auc"] = localisation_auc(scores, [truth[i] for i in test], y[test])
+            if baseline:
+                base = interview_mean_baseline(clf.transform(train_bags), y[train],
+                                               feature_names=clf.get_feature_names_out(), seed=seed)
+                record["baseline"] = binary_metrics(y[test], base.predict_proba(clf.transform(test_bags))[:, 1], 0.5)
+            if gender_arr is not None:
+                record["by_gender"] = metrics_by_group(y[test], prob, gender_arr[test], clf.threshold_)
+            if phq_arr is not None and clf.model_config_.phq_head:
+                record["phq8"] = regression_metrics(phq_arr[test], clf.predict_phq8(test_bags))
+            record["seconds"] = time.perf_counter() - start
+            result.folds.append(record)
+            if on_fold is not None:
+                on_fold(record)
+    _summarise(result, y, oof, oof_pred, truth is not None, baseline)
     return result
+
+
+def _summarise(result: CVResult, y: np.ndarray, oof: np.ndarray, oof_pred: np.ndarray, localised: bool,
+               baseline: bool) -> None:
+    """Fill ``summary``, ``per_seed``, ``seed_summary`` and ``baseline_seed_summary`` from ``folds``."""
+    names = FOLD_METRICS + (("localisation_auc",) if localised else ())
+    folds = result.folds
+    result.summary = {name: summarize([r.get(name, np.nan) for r in folds]) for name in names}
+    phq_folds = [r["phq8"] for r in folds if "phq8" in r]
+    if phq_folds:
+        result.summary["phq8_rmse"] = summarize([p["rmse"] for p in phq_folds])
+        result.summary["phq8_mae"] = summarize([p["mae"] for p in phq_folds])
+    tested = np.isfinite(oof)  # (repeats, n_bags): bags scored in each repetition
+    result.summary["per_repeat"] = {
+        "auc": summarize([roc_auc(y[t], p[t]) for t, p in zip(tested, oof)]),
+        "accuracy": summarize([float(np.mean(d[t] == y[t])) if t.any() else np.nan for t, d in zip(tested, oof_pred)]),
+    }
+    result.summary["seconds_total"] = float(sum(r["seconds"] for r in folds))
+    for r, seed in enumerate(result.settings["seeds"]):
+        mine = [f for f in folds if f["repeat"] == r]
+        record = {"seed": seed, "n_folds": len(mine), **_seed_means(mine, names)}
+        if any("phq8" in f for f in mine):
+            record.update(phq8_rmse=summarize([f["phq8"]["rmse"] for f in mine if "phq8" in f])["mean"],
+                          phq8_mae=summarize([f["phq8"]["mae"] for f in mine if "phq8" in f])["mean"])
+        if baseline:
+            record["baseline"] = _seed_means(mine, FOLD_METRICS, "baseline")
+        result.per_seed.append(record)
+    extra = tuple(n for n in ("phq8_rmse", "phq8_mae") if any(n in s for s in result.per_seed))
+    result.seed_summary = {n: summarize([s.get(n, np.nan) for s in result.per_seed]) for n in names + extra}
+    if baseline:
+        result.baseline_seed_summary = {n: summarize([s["baseline"][n] for s in result.per_seed])
+                                        for n in FOLD_METRICS}

@@ -6,7 +6,7 @@ predicted positive when ``prob >= threshold``.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from scipy.stats import rankdata

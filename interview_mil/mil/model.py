@@ -1,7 +1,10 @@
 """The MIL model: instance encoder → pooling → bag logit (+ optional PHQ-8 regression head).
 
-torchmil-style contract: ``forward(X, mask)``, ``compute_loss(Y, X, mask, ...)`` and
-``predict(X, mask, return_inst_pred=True)``. ``X`` is (B, N, F) float, ``mask`` (B, N) bool.
+The contract every model (one network or a committee) honours, and every caller uses:
+``forward(X, mask) -> MILOutput`` with the bag logit (B,), per-instance scores (B, N), per-instance
+weights (B, N) and the PHQ-8 estimate (B,) or None; training adds ``compute_loss(Y, X, mask, ...)``.
+``X`` is (B, N, F) float, ``mask`` (B, N) bool, True on real instances. Probabilities are
+``sigmoid(bag_logit)``; callers batch bags with :func:`.committee.forward_batches`.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ class ModelConfig:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ModelConfig":
+    def from_dict(cls, data: dict) -> ModelConfig:
         data = dict(data)
         data["hidden"] = tuple(int(h) for h in data.get("hidden", ()))
         return cls(**data)
@@ -111,13 +114,6 @@ class MILModel(nn.Module):
         losses["total"] = total
         return out, losses
 
-    @torch.no_grad()
-    def predict(
-        self, X: torch.Tensor, mask: torch.Tensor, return_inst_pred: bool = True
-    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-        """Bag probabilities (B,) and, with ``return_inst_pred``, instance weights (B, N) (0 on padding)."""
-        return _predict(self, X, mask, return_inst_pred)
-
 
 class MILEnsemble(nn.Module):
     """A committee of :class:`MILModel` members sharing one config (each trained on its own split).
@@ -138,23 +134,7 @@ class MILEnsemble(nn.Module):
         phq = torch.stack([o.phq for o in outs]).mean(0) if outs[0].phq is not None else None  # (B,)
         return MILOutput(bag_logit, scores, weights, phq)
 
-    @torch.no_grad()
-    def predict(
-        self, X: torch.Tensor, mask: torch.Tensor, return_inst_pred: bool = True
-    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-        """Bag probabilities (B,) and, with ``return_inst_pred``, instance weights (B, N) (0 on padding)."""
-        return _predict(self, X, mask, return_inst_pred)
-
 
 def build_model(config: ModelConfig, n_members: int = 1) -> MILModel | MILEnsemble:
     """One model, or a committee of ``n_members`` models."""
     return MILModel(config) if n_members == 1 else MILEnsemble(config, n_members)
-
-
-def _predict(module: nn.Module, X: torch.Tensor, mask: torch.Tensor, return_inst_pred: bool):
-    was_training = module.training
-    module.eval()
-    out = module(X, mask)
-    module.train(was_training)
-    prob = torch.sigmoid(out.bag_logit)  # (B,)
-    return (prob, out.weights) if return_inst_pred else prob

@@ -7,8 +7,8 @@ Every column is then standardised with the training mean and standard deviation 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -40,7 +40,7 @@ class FeatureScaler:
 
     @classmethod
     def fit(cls, bags: Sequence[np.ndarray], feature_names: Sequence[str] | None = None,
-            indicators: bool = True, source: str | None = None) -> "FeatureScaler":
+            indicators: bool = True, source: str | None = None) -> FeatureScaler:
         """Learn the statistics from training bags (each (n_i, F)); raise on all-missing columns."""
         X = np.concatenate([np.asarray(b, dtype=np.float64) for b in bags], axis=0)  # (n_instances, F)
         names = list(feature_names) if feature_names is not None else [f"f{j}" for j in range(X.shape[1])]
@@ -93,7 +93,7 @@ class FeatureScaler:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "FeatureScaler":
+    def from_dict(cls, data: dict) -> FeatureScaler:
         return cls(
             list(data["feature_names"]),
             np.asarray(data["medians"], dtype=np.float64),

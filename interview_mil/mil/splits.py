@@ -8,8 +8,8 @@ standard error), never by picking the best run.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold

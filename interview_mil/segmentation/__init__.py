@@ -1,7 +1,7 @@
 """Segmentation stage: an interview recording (+ optional transcript, RTTM, STM or participant channel)
 → the participant's response turns as ``Turn`` records.
 
-Entry points: ``segment_interview(interview, config)`` (source chosen from the record),
+Entry points: ``segment_interview(interview, config) -> Segmentation`` (source chosen from the record),
 ``segment_manifest`` (a batch, failures recorded), the per-source functions ``turns_from_*``, and the
 registries ``TURN_SOURCES`` (turn sources by name) and ``VADS`` (voice activity detectors by name).
 Settings: ``SegmentationConfig`` (load from YAML with ``interview_mil.config.load_config``).
@@ -13,18 +13,34 @@ and cannot be removed without a speaker source.
 """
 
 from .asr import detect_transcript_format
-from .config import (BleedConfig, ChannelConfig, RefineConfig, SegmentationConfig, TranscriptConfig,
-                     TurnConfig, VadConfig)
+from .config import (
+                     BleedConfig,
+                     ChannelConfig,
+                     RefineConfig,
+                     SegmentationConfig,
+                     TranscriptConfig,
+                     TurnConfig,
+                     VadConfig,
+)
 from .daic import DAIC_INTERRUPTIONS, DAIC_NO_INTERVIEWER, DAIC_SYNC_OFFSETS
+from .record import Segmentation
 from .segment import NoTurnsWarning, SegmentationReport, choose_source, segment_interview, segment_manifest
-from .sources import (TURN_SOURCES, speech_activity, turns_from_asr_transcript, turns_from_channels,
-                      turns_from_daic_transcript, turns_from_rttm, turns_from_stm, turns_from_vad)
+from .sources import (
+                     TURN_SOURCES,
+                     speech_activity,
+                     turns_from_asr_transcript,
+                     turns_from_channels,
+                     turns_from_daic_transcript,
+                     turns_from_rttm,
+                     turns_from_stm,
+                     turns_from_vad,
+)
 from .vad import VADS, SpeechActivity, detect_speech
 
 __all__ = [
     "BleedConfig", "ChannelConfig", "RefineConfig", "SegmentationConfig", "TranscriptConfig", "TurnConfig",
     "VadConfig", "DAIC_INTERRUPTIONS", "DAIC_NO_INTERVIEWER", "DAIC_SYNC_OFFSETS", "NoTurnsWarning",
-    "SegmentationReport", "choose_source", "segment_interview", "segment_manifest", "TURN_SOURCES",
+    "Segmentation", "SegmentationReport", "choose_source", "segment_interview", "segment_manifest", "TURN_SOURCES",
     "speech_activity", "turns_from_asr_transcript", "turns_from_channels", "turns_from_daic_transcript",
     "turns_from_rttm", "turns_from_stm", "turns_from_vad", "VADS", "SpeechActivity", "detect_speech",
     "detect_transcript_format",

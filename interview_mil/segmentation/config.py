@@ -29,9 +29,10 @@ class VadConfig:
     ``noise_percentile`` of all cell levels) plus ``min_snr_db``; quiet recordings and quiet
     interviewer bleed are kept, a steady noise floor is not. ``normalise_to_db``: the detector sees the
     recording scaled so its loud speech (95th percentile cell level) is at this dBFS (gain at most
-    ``max_gain_db``; None: as recorded), because webrtcvad's decisions depend on the absolute level. ``hangover``: seconds of speech kept after the
-    detector falls silent (protects soft word endings). ``min_silence``: gaps shorter than this are
-    bridged; ``min_speech``: bursts shorter than this afterwards are dropped (clicks, breaths).
+    ``max_gain_db``; None: as recorded), because webrtcvad's decisions depend on the absolute level.
+    ``hangover``: seconds of speech kept after the detector falls silent (protects soft word endings).
+    ``min_silence``: gaps shorter than this are bridged; ``min_speech``: bursts shorter than this
+    afterwards are dropped (clicks, breaths).
     ``refine_edges_db``/``edge_snr_db``: region edges are moved to the first/last 10 ms cell whose level
     is within ``refine_edges_db`` of the region's peak and at least ``edge_snr_db`` above the noise floor
     (``refine_edges_db: 0`` turns it off); this removes webrtcvad's frame quantisation, its late offsets

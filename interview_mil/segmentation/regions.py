@@ -6,7 +6,7 @@ A mask is a bool array of shape ``(n_cells,)``; cell ``i`` covers ``[i * CELL, (
 from __future__ import annotations
 
 import math
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 

@@ -1,6 +1,7 @@
-"""``segment_interview``: one Interview record → its participant response turns, with the turn source
-chosen from what the record carries (or named explicitly); ``segment_manifest`` does a whole manifest,
-recording failures and finishing the rest.
+"""``segment_interview``: one Interview record → its ``Segmentation`` (participant response turns,
+interviewer spans, the source used, optionally the decoded audio), with the turn source chosen from what
+the record carries (or named explicitly); ``segment_manifest`` does a whole manifest, recording failures
+and finishing the rest.
 """
 
 from __future__ import annotations
@@ -8,14 +9,15 @@ from __future__ import annotations
 import dataclasses
 import logging
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 from ..data.audio import audio_info
 from ..data.records import Interview, Turn, turn_problems
 from ..errors import InterviewMilError, ManifestError
 from .asr import detect_transcript_format
 from .config import SegmentationConfig
+from .record import Segmentation
 from .sources import TURN_SOURCES
 
 log = logging.getLogger(__name__)
@@ -50,15 +52,19 @@ def choose_source(interview: Interview, config: SegmentationConfig,
 
 
 def segment_interview(interview: Interview, config: SegmentationConfig | None = None,
-                      source: str | None = None) -> list[Turn]:
-    """The participant's response turns in ``interview``, ordered, non-overlapping, inside the recording.
+                      source: str | None = None, keep_audio: bool = False) -> Segmentation:
+    """The ``Segmentation`` of ``interview``: its participant response turns (ordered, non-overlapping,
+    inside the recording), the interviewer's spans and the source used; ``keep_audio`` keeps the decoded
+    16 kHz audio in the record for the feature stage (the recording is then decoded once in all).
 
     Raises an ``InputError`` subclass naming the file on bad input. A recording without participant
-    speech gives an empty list and a ``NoTurnsWarning``.
+    speech gives no turns and a ``NoTurnsWarning``.
     """
     config = config or SegmentationConfig()
     name, record = choose_source(interview, config, source)
-    turns = TURN_SOURCES.get(name)(record, config)
+    result = TURN_SOURCES.get(name)(record, config)
+    result.interview = interview
+    turns = result.turns
     problems = turn_problems(interview, turns)
     if problems:  # a bug, not bad input: every source clips its turns to the recording
         raise ManifestError(f"interview {interview.interview_id!r}: the {name!r} source produced invalid "
@@ -67,42 +73,42 @@ def segment_interview(interview: Interview, config: SegmentationConfig | None = 
         warnings.warn(f"{interview.audio_path}: no participant turns found by the {name!r} source "
                       "(silent recording, or no participant lines)", NoTurnsWarning, stacklevel=2)
     log.debug("%s: %d turns from %s", interview.interview_id, len(turns), name)
-    return turns
+    return result if keep_audio else result.without_audio()
 
 
 @dataclass
 class SegmentationReport:
-    """Outcome of a batch: every turn, the interviews that failed (id → message) and those with no turns."""
+    """Outcome of a batch: every turn, the interviews that failed (id → message), those with no turns, the
+    source used and the interviewer's spans per interview."""
 
     turns: list[Turn] = field(default_factory=list)
     failures: dict[str, str] = field(default_factory=dict)
     empty: list[str] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
+    interviewer: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
 
 
 def segment_manifest(interviews: Sequence[Interview], config: SegmentationConfig | None = None,
-                     source: str | None = None, progress: bool = True,
-                     on_done: Callable[[Interview, list[Turn] | None], None] | None = None) -> SegmentationReport:
+                     source: str | None = None, progress: bool = True) -> SegmentationReport:
     """Segment every interview; a failing one is recorded in ``failures`` and the rest go on."""
     from tqdm.auto import tqdm
 
     config = config or SegmentationConfig()
     report = SegmentationReport()
     for interview in tqdm(interviews, desc="segmenting", unit="interview", disable=not progress):
-        turns: list[Turn] | None = None
+        result: Segmentation | None = None
         try:
-            report.sources[interview.interview_id] = choose_source(interview, config, source)[0]
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", NoTurnsWarning)
-                turns = segment_interview(interview, config, source)
+                result = segment_interview(interview, config, source)
         except Exception as exc:  # a batch records the failure and finishes the rest
             kind = "" if isinstance(exc, InterviewMilError) else f"{type(exc).__name__}: "
             report.failures[interview.interview_id] = f"{kind}{exc}"
             log.debug("segmentation of %s failed", interview.interview_id, exc_info=True)
         else:
-            report.turns.extend(turns)
-            if not turns:
+            report.sources[interview.interview_id] = result.source
+            report.interviewer[interview.interview_id] = result.interviewer
+            report.turns.extend(result.turns)
+            if not result.turns:
                 report.empty.append(interview.interview_id)
-        if on_done is not None:
-            on_done(interview, turns)
     return report

@@ -1,5 +1,6 @@
 """The turn sources: one function per source, each returning ``Turn`` records, and ``TURN_SOURCES``, the
-registry that selects them by name with the uniform signature ``(interview, config) -> list[Turn]``.
+registry that selects them by name with the uniform signature ``(interview, config) -> Segmentation``
+(turns, interviewer spans and the decoded audio, read once).
 
 =============  ==========================================================================================
 ``daic_woz``   DAIC-WOZ transcript (``Interview.transcript_path``), with the corpus's defect rules
@@ -16,23 +17,26 @@ measured; long turns are cut into pieces of at most ``turns.max_length`` seconds
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
+
+import numpy as np
 
 from ..data.audio import TARGET_SR, audio_info, load_audio
 from ..data.records import Interview, Turn
 from ..errors import AudioError, TranscriptError
 from ..registry import Registry
 from .asr import read_asr_lines
-from .bleed import split_by_channel, split_by_level
+from .bleed import SpeakerRegions, split_by_channel, split_by_level
 from .config import SegmentationConfig
 from .daic import apply_daic_rules, read_daic_lines
+from .record import Segmentation, Span
 from .refine import make_turns, refine_spans
-from .speakers import rttm_lines, stm_lines
 from .spans import Line, spans_from_lines, spans_from_regions
+from .speakers import rttm_lines, stm_lines
 from .vad import SpeechActivity, detect_speech
 
-TurnSource = Callable[[Interview, SegmentationConfig], list[Turn]]
+TurnSource = Callable[[Interview, SegmentationConfig], Segmentation]
 TURN_SOURCES: Registry[TurnSource] = Registry("turn source")
 
 
@@ -40,6 +44,13 @@ def speech_activity(audio_path: str | Path, config: SegmentationConfig,
                     channel: int | None = None) -> SpeechActivity:
     """Load ``audio_path`` (16 kHz; one ``channel`` or the mono mix) and run the configured VAD."""
     return detect_speech(load_audio(audio_path, channel=channel), TARGET_SR, config.vad)
+
+
+def _decoded(interview: Interview, config: SegmentationConfig,
+             channel: int | None = None) -> tuple[np.ndarray, SpeechActivity]:
+    """The recording decoded once (16 kHz, ``channel`` or the mix) and its VAD."""
+    audio = load_audio(interview.audio_path, channel=channel)
+    return audio, detect_speech(audio, TARGET_SR, config.vad)
 
 
 def fit_to_audio(lines: Sequence[Line], duration: float, tolerance: float, path: str | Path) -> list[Line]:
@@ -56,15 +67,22 @@ def fit_to_audio(lines: Sequence[Line], duration: float, tolerance: float, path:
     return out
 
 
-def _turns_from_lines(lines: Sequence[Line], path: str | Path, interview_id: str, merge_gap: float,
-                      config: SegmentationConfig, activity: SpeechActivity | None, source: str) -> list[Turn]:
+def _segment_lines(lines: Sequence[Line], path: str | Path, interview_id: str, merge_gap: float,
+                   config: SegmentationConfig, activity: SpeechActivity | None,
+                   source: str) -> tuple[list[Turn], list[Span]]:
+    """Participant turns and interviewer spans from the lines of a speaker source (clipped to the audio)."""
     if activity is not None:
         lines = fit_to_audio(lines, activity.duration, config.transcript.audio_tolerance, path)
     spans = spans_from_lines(lines, merge_gap)
     speech = None if activity is None else activity.regions
     if speech is not None and config.refine.enabled:
         spans = refine_spans(spans, speech, config.refine)
-    return make_turns(interview_id, spans, speech, config.refine, config.turns.max_length, source)
+    turns = make_turns(interview_id, spans, speech, config.refine, config.turns.max_length, source)
+    return turns, [(line.start, line.end) for line in lines if line.role == "interviewer"]
+
+
+def _daic_lines(path: str | Path, interview_id: str, config: SegmentationConfig) -> list[Line]:
+    return apply_daic_rules(read_daic_lines(path, config.transcript), path, interview_id, config.transcript)
 
 
 def turns_from_daic_transcript(path: str | Path, interview_id: str, config: SegmentationConfig,
@@ -74,9 +92,8 @@ def turns_from_daic_transcript(path: str | Path, interview_id: str, config: Segm
     ``activity``: VAD of the recording (refines the turns and checks the transcript fits the audio);
     None builds the turns from the transcript alone.
     """
-    lines = apply_daic_rules(read_daic_lines(path, config.transcript), path, interview_id, config.transcript)
-    return _turns_from_lines(lines, path, interview_id, config.transcript.merge_gap, config, activity,
-                             "daic_woz")
+    return _segment_lines(_daic_lines(path, interview_id, config), path, interview_id,
+                          config.transcript.merge_gap, config, activity, "daic_woz")[0]
 
 
 def turns_from_asr_transcript(path: str | Path, interview_id: str, config: SegmentationConfig,
@@ -84,31 +101,36 @@ def turns_from_asr_transcript(path: str | Path, interview_id: str, config: Segme
     """Turns from an E-DAIC ASR transcript: its segments (merged across gaps shorter than
     ``transcript.asr_merge_gap``), refined by VAD. Interviewer speech is NOT removed (no speaker column)."""
     lines = read_asr_lines(path, config.transcript.min_confidence)
-    return _turns_from_lines(lines, path, interview_id, config.transcript.asr_merge_gap, config, activity,
-                             "e_daic")
+    return _segment_lines(lines, path, interview_id, config.transcript.asr_merge_gap, config, activity,
+                          "e_daic")[0]
 
 
 def turns_from_rttm(path: str | Path, participant: str | None, interview_id: str,
                     config: SegmentationConfig, activity: SpeechActivity | None = None) -> list[Turn]:
     """Turns of speaker ``participant`` in an RTTM file; every other speaker counts as the interviewer."""
-    return _turns_from_lines(rttm_lines(path, participant), path, interview_id,
-                             config.transcript.merge_gap, config, activity, "rttm")
+    return _segment_lines(rttm_lines(path, participant), path, interview_id,
+                          config.transcript.merge_gap, config, activity, "rttm")[0]
 
 
 def turns_from_stm(path: str | Path, participant: str | None, interview_id: str,
                    config: SegmentationConfig, activity: SpeechActivity | None = None) -> list[Turn]:
     """Turns of speaker ``participant`` in an STM file, with their words as text."""
-    return _turns_from_lines(stm_lines(path, participant), path, interview_id,
-                             config.transcript.merge_gap, config, activity, "stm")
+    return _segment_lines(stm_lines(path, participant), path, interview_id,
+                          config.transcript.merge_gap, config, activity, "stm")[0]
+
+
+def _segment_regions(speakers: SpeakerRegions, interview_id: str, config: SegmentationConfig,
+                     source: str) -> tuple[list[Turn], list[Span]]:
+    spans = spans_from_regions(speakers.participant, speakers.interviewer, config.turns.split_pause,
+                               config.turns.min_turn)
+    turns = make_turns(interview_id, spans, speakers.participant, config.refine, config.turns.max_length, source)
+    return turns, [(float(a), float(b)) for a, b in speakers.interviewer]
 
 
 def turns_from_vad(activity: SpeechActivity, interview_id: str, config: SegmentationConfig) -> list[Turn]:
     """Audio-only turns: participant speech (bleed removed by level when ``bleed.enabled``) grouped
     into turns that end at interviewer speech or at pauses longer than ``turns.split_pause``."""
-    speakers = split_by_level(activity, config.bleed, config.vad)
-    spans = spans_from_regions(speakers.participant, speakers.interviewer, config.turns.split_pause,
-                               config.turns.min_turn)
-    return make_turns(interview_id, spans, speakers.participant, config.refine, config.turns.max_length, "vad")
+    return _segment_regions(split_by_level(activity, config.bleed, config.vad), interview_id, config, "vad")[0]
 
 
 def turns_from_channels(participant: SpeechActivity, other: SpeechActivity, interview_id: str,
@@ -116,10 +138,7 @@ def turns_from_channels(participant: SpeechActivity, other: SpeechActivity, inte
     """Turns from a two-channel recording: participant speech is where the participant's channel is the
     louder by ``channel.crosstalk_db``; the other channel's speech ends turns and gives the latency."""
     speakers = split_by_channel(participant, other, config.channel, config.bleed, config.vad)
-    spans = spans_from_regions(speakers.participant, speakers.interviewer, config.turns.split_pause,
-                               config.turns.min_turn)
-    return make_turns(interview_id, spans, speakers.participant, config.refine, config.turns.max_length,
-                      "stereo")
+    return _segment_regions(speakers, interview_id, config, "stereo")[0]
 
 
 def _needs(value: str | None, what: str, interview: Interview, fix: str) -> str:
@@ -130,41 +149,55 @@ def _needs(value: str | None, what: str, interview: Interview, fix: str) -> str:
 
 
 @TURN_SOURCES.register("daic_woz")
-def _daic_woz(interview: Interview, config: SegmentationConfig) -> list[Turn]:
+def _daic_woz(interview: Interview, config: SegmentationConfig) -> Segmentation:
     path = _needs(interview.transcript_path, "transcript", interview, "set transcript_path in the manifest")
-    activity = speech_activity(interview.audio_path, config, interview.channel)
-    return turns_from_daic_transcript(path, interview.interview_id, config, activity)
+    audio, activity = _decoded(interview, config, interview.channel)
+    turns, interviewer = _segment_lines(_daic_lines(path, interview.interview_id, config), path,
+                                        interview.interview_id, config.transcript.merge_gap, config, activity,
+                                        "daic_woz")
+    return Segmentation(interview, "daic_woz", turns, interviewer, audio)
 
 
 @TURN_SOURCES.register("e_daic")
-def _e_daic(interview: Interview, config: SegmentationConfig) -> list[Turn]:
+def _e_daic(interview: Interview, config: SegmentationConfig) -> Segmentation:
     path = _needs(interview.transcript_path, "transcript", interview, "set transcript_path in the manifest")
-    activity = speech_activity(interview.audio_path, config, interview.channel)
-    return turns_from_asr_transcript(path, interview.interview_id, config, activity)
+    audio, activity = _decoded(interview, config, interview.channel)
+    lines = read_asr_lines(path, config.transcript.min_confidence)
+    turns, _ = _segment_lines(lines, path, interview.interview_id, config.transcript.asr_merge_gap, config,
+                              activity, "e_daic")
+    return Segmentation(interview, "e_daic", turns, [], audio)  # an ASR transcript names no speaker
 
 
 @TURN_SOURCES.register("stm")
-def _stm(interview: Interview, config: SegmentationConfig) -> list[Turn]:
+def _stm(interview: Interview, config: SegmentationConfig) -> Segmentation:
     path = _needs(interview.transcript_path, "STM transcript", interview, "set transcript_path to the STM file")
-    activity = speech_activity(interview.audio_path, config, interview.channel)
-    return turns_from_stm(path, interview.participant_speaker, interview.interview_id, config, activity)
+    audio, activity = _decoded(interview, config, interview.channel)
+    turns, interviewer = _segment_lines(stm_lines(path, interview.participant_speaker), path,
+                                        interview.interview_id, config.transcript.merge_gap, config, activity,
+                                        "stm")
+    return Segmentation(interview, "stm", turns, interviewer, audio)
 
 
 @TURN_SOURCES.register("rttm")
-def _rttm(interview: Interview, config: SegmentationConfig) -> list[Turn]:
+def _rttm(interview: Interview, config: SegmentationConfig) -> Segmentation:
     path = _needs(interview.rttm_path, "RTTM file", interview, "set rttm_path in the manifest")
-    activity = speech_activity(interview.audio_path, config, interview.channel)
-    return turns_from_rttm(path, interview.participant_speaker, interview.interview_id, config, activity)
+    audio, activity = _decoded(interview, config, interview.channel)
+    turns, interviewer = _segment_lines(rttm_lines(path, interview.participant_speaker), path,
+                                        interview.interview_id, config.transcript.merge_gap, config, activity,
+                                        "rttm")
+    return Segmentation(interview, "rttm", turns, interviewer, audio)
 
 
 @TURN_SOURCES.register("vad")
-def _vad(interview: Interview, config: SegmentationConfig) -> list[Turn]:
-    activity = speech_activity(interview.audio_path, config, interview.channel)
-    return turns_from_vad(activity, interview.interview_id, config)
+def _vad(interview: Interview, config: SegmentationConfig) -> Segmentation:
+    audio, activity = _decoded(interview, config, interview.channel)
+    speakers = split_by_level(activity, config.bleed, config.vad)
+    turns, interviewer = _segment_regions(speakers, interview.interview_id, config, "vad")
+    return Segmentation(interview, "vad", turns, interviewer, audio)
 
 
 @TURN_SOURCES.register("stereo")
-def _stereo(interview: Interview, config: SegmentationConfig) -> list[Turn]:
+def _stereo(interview: Interview, config: SegmentationConfig) -> Segmentation:
     info = audio_info(interview.audio_path)
     channel = interview.channel if interview.channel is not None else config.channel.participant
     if info.channels != 2 or channel is None:
@@ -176,6 +209,8 @@ def _stereo(interview: Interview, config: SegmentationConfig) -> list[Turn]:
     if channel not in (0, 1):
         raise AudioError(f"channel {channel} does not exist in a two-channel file", path=interview.audio_path,
                          fix="use channel 0 or 1")
-    mine = speech_activity(interview.audio_path, config, channel)
+    audio, mine = _decoded(interview, config, channel)
     other = speech_activity(interview.audio_path, config, 1 - channel)
-    return turns_from_channels(mine, other, interview.interview_id, config)
+    speakers = split_by_channel(mine, other, config.channel, config.bleed, config.vad)
+    turns, interviewer = _segment_regions(speakers, interview.interview_id, config, "stereo")
+    return Segmentation(interview, "stereo", turns, interviewer, audio)

@@ -5,8 +5,9 @@ lines (transcripts, RTTM, STM) and from participant/interviewer speech regions (
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Literal, Sequence
+from typing import Literal
 
 from .regions import Region
 
@@ -41,11 +42,6 @@ class Span:
         words = [t for _, _, t in self.parts if t]
         return " ".join(words) if words else None
 
-    def text_between(self, start: float, end: float) -> str | None:
-        """Text of the parts whose midpoint lies in ``[start, end)``."""
-        words = [t for a, b, t in self.parts if t and start <= (a + b) / 2 < end]
-        return " ".join(words) if words else None
-
 
 def spans_from_lines(lines: Sequence[Line], merge_gap: float) -> list[Span]:
     """Group participant lines into response turns.
@@ -55,8 +51,8 @@ def spans_from_lines(lines: Sequence[Line], merge_gap: float) -> list[Span]:
     gap. A turn's prompt is the interviewer line that started last before the turn, provided it ends
     after the previous turn ended (otherwise the interviewer said nothing new: no latency).
     """
-    ordered = sorted(lines, key=lambda l: (l.start, l.end))
-    others = [l for l in ordered if l.role != "participant"]
+    ordered = sorted(lines, key=lambda line: (line.start, line.end))
+    others = [other for other in ordered if other.role != "participant"]
     spans: list[Span] = []
     for line in ordered:
         if line.role != "participant":

@@ -3,8 +3,9 @@
 RTTM: ``SPEAKER <uri> <channel> <onset> <duration> <NA> <NA> <speaker> <NA> <NA>``; other record types
 are ignored. STM: ``<uri> <channel> <speaker> <start> <end> [<label>] <words...>``; ``;;`` lines are
 comments; the pseudo-speaker ``inter_segment_gap`` (untranscribed stretches) is skipped and
-``excluded_region`` marks a stretch no turn may bridge. The chosen participant's segments become participant lines; every other speaker is treated as
-the interviewer (a turn ends when they speak, and their speech gives the response latency).
+``excluded_region`` marks a stretch no turn may bridge. The chosen participant's segments become
+participant lines; every other speaker is treated as the interviewer (a turn ends when they speak, and
+their speech gives the response latency).
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ which removes the detector's frame quantisation and late offsets.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -44,10 +44,6 @@ class SpeechActivity:
     @property
     def n_cells(self) -> int:
         return len(self.level_db)
-
-    @property
-    def speech_time(self) -> float:
-        return float(sum(b - a for a, b in self.regions))
 
 
 def cell_levels(signal: np.ndarray, sample_rate: int = TARGET_SR) -> np.ndarray:

@@ -9,8 +9,8 @@ statistics of a turn's chunks (so chunk means combine frame-weighted, exactly) a
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -29,17 +29,11 @@ class FrameStats:
     squares: np.ndarray
     frames: int
 
-    def __iadd__(self, other: "FrameStats") -> "FrameStats":
+    def __iadd__(self, other: FrameStats) -> FrameStats:
         self.total += other.total
         self.squares += other.squares
         self.frames += other.frames
         return self
-
-
-def frame_stats(hidden: "np.ndarray") -> FrameStats:
-    """``hidden``: (n_slots, n_frames, hidden) → its ``FrameStats``."""
-    hidden = np.asarray(hidden, dtype=np.float64)
-    return FrameStats(hidden.sum(axis=1), np.square(hidden).sum(axis=1), int(hidden.shape[1]))
 
 
 def split_chunks(n_samples: int, max_samples: int) -> list[tuple[int, int]]:

@@ -4,8 +4,9 @@ encoder (``WhisperModel(...).encoder``), by Hugging Face id or local folder; nev
 Layer numbering: 0 is the input of the first transformer block, k the output of block k (equal to
 ``hidden_states[k]`` of transformers 5), and the last layer (k = number of blocks, or ``"last"``) the
 model's final output ``last_hidden_state``: after the final encoder LayerNorm where the architecture has
-one (Whisper, large wav2vec2/HuBERT/WavLM), which transformers 5's ``hidden_states[-1]`` is not. Only the blocks up to the deepest requested layer are built and
-run, so a middle layer costs a fraction of the full model and equals the full model's value.
+one (Whisper, large wav2vec2/HuBERT/WavLM), which transformers 5's ``hidden_states[-1]`` is not. Only the
+blocks up to the deepest requested layer are built and run, so a middle layer costs a fraction of the full
+model and equals the full model's value.
 
 Padding: models whose convolution stack uses group norm over time (``feat_extract_norm="group"``,
 e.g. wav2vec2-base, HuBERT-base, WavLM-base+; their feature extractors set no ``return_attention_mask``)

@@ -8,9 +8,8 @@ Why Praat: on harmonic-rich gliding contours over 75–400 Hz it tracks F0 withi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import parselmouth

@@ -33,7 +33,7 @@ class PoolOutput(NamedTuple):
 POOLINGS: Registry[type] = Registry("pooling")
 
 
-def build_pooling(name: str, dim: int, attention_dim: int = 64, leak: str = "none") -> "Pooling":
+def build_pooling(name: str, dim: int, attention_dim: int = 64, leak: str = "none") -> Pooling:
     """Look up pooling ``name`` in the registry and build it for embeddings of width ``dim``."""
     cls = POOLINGS.get(name)
     return cls(dim=dim, attention_dim=attention_dim, leak=leak)

