@@ -47,8 +47,9 @@ WARM_UP = np.random.default_rng(0).normal(0, 0.1, 16_000).astype(np.float32)  # 
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--quick", action="store_true", help="2 interviews of ~60 s; stop at the first fast path "
-                   "that counts")
+    p.add_argument(
+        "--quick", action="store_true", help="2 interviews of ~60 s; stop at the first fast path that counts"
+    )
     p.add_argument("--corpus", help="existing synthetic corpus folder (else generated into --workdir)")
     p.add_argument("--n-interviews", type=int, default=6)
     p.add_argument("--duration", type=float, default=120.0, help="target seconds per generated interview")
@@ -72,8 +73,11 @@ def corpus_turns(args, work: Path):
     corpus = Path(args.corpus) if args.corpus else work / "corpus"
     if not (corpus / "ground_truth" / "labels.csv").exists():
         print(f"generating {args.n_interviews} synthetic interviews of ~{args.duration:.0f} s into {corpus}")
-        generate_corpus(corpus, SynthConfig(n_interviews=args.n_interviews, seed=args.seed,
-                                            target_duration_s=args.duration), progress=False)
+        generate_corpus(
+            corpus,
+            SynthConfig(n_interviews=args.n_interviews, seed=args.seed, target_duration_s=args.duration),
+            progress=False,
+        )
     interviews = read_manifest(prepare_synthetic(corpus, work / "prepared"))[: args.n_interviews]
     report = segment_manifest(interviews, SegmentationConfig(), progress=False)
     turns: dict[str, list] = {}
@@ -188,8 +192,10 @@ def main(argv=None) -> int:
     interviews, turns, audio = corpus_turns(args, work)
     waves = [w for iv in interviews for w in turn_waves(audio[iv.interview_id], turns[iv.interview_id])]
     speech = sum(w.size for w in waves) / 16_000
-    print(f"{len(interviews)} interviews, {len(waves)} turns, {speech:.1f} s of participant speech "
-          f"(turn length {min(w.size for w in waves) / 16e3:.1f}–{max(w.size for w in waves) / 16e3:.1f} s)")
+    print(
+        f"{len(interviews)} interviews, {len(waves)} turns, {speech:.1f} s of participant speech "
+        f"(turn length {min(w.size for w in waves) / 16e3:.1f}–{max(w.size for w in waves) / 16e3:.1f} s)"
+    )
     folder = base_model(work / "wav2vec2-base-random")
     layer = args.layer
 
@@ -198,13 +204,18 @@ def main(argv=None) -> int:
     bare = run_bare(folder, waves)
     bare_way = min(bare, key=bare.get)
     bare_s = bare[bare_way]
-    rows = [("naive: librosa pyin per turn", pyin_s), ("naive: unbatched full fp32 forward per turn", naive_enc_s),
-            ("naive total", naive_s),
-            ("bare: full fp32 model, plain forward, length-sorted padded batches (all 12 layers)", bare["batched"]),
-            ("bare: full fp32 model, plain forward, one turn at a time (all 12 layers)", bare["per turn"])]
+    rows = [
+        ("naive: librosa pyin per turn", pyin_s),
+        ("naive: unbatched full fp32 forward per turn", naive_enc_s),
+        ("naive total", naive_s),
+        ("bare: full fp32 model, plain forward, length-sorted padded batches (all 12 layers)", bare["batched"]),
+        ("bare: full fp32 model, plain forward, one turn at a time (all 12 layers)", bare["per turn"]),
+    ]
 
-    paths = {"truncated + int8": EncoderConfig(model=str(folder), layers=layer, dtype="int8"),
-             "truncated fp32": EncoderConfig(model=str(folder), layers=layer)}
+    paths = {
+        "truncated + int8": EncoderConfig(model=str(folder), layers=layer, dtype="int8"),
+        "truncated fp32": EncoderConfig(model=str(folder), layers=layer),
+    }
     if has_native_bf16():
         paths["truncated + bf16"] = EncoderConfig(model=str(folder), layers=layer, dtype="bfloat16")
     counted: dict[str, tuple[float, EncoderConfig]] = {}
@@ -216,15 +227,22 @@ def main(argv=None) -> int:
         seconds = time.perf_counter() - t0
         cos = cosines(emb, reference)
         ok = bool(cos.min() >= 0.99)
-        rows.append((f"fast path {name} (layer {layer}; cos min {cos.min():.4f} mean {cos.mean():.4f}; "
-                     f"{'counts' if ok else 'does NOT count'})", seconds))
+        rows.append(
+            (
+                f"fast path {name} (layer {layer}; cos min {cos.min():.4f} mean {cos.mean():.4f}; "
+                f"{'counts' if ok else 'does NOT count'})",
+                seconds,
+            )
+        )
         if ok:
             counted[name] = (seconds, config)
             if args.quick:
                 break
     skipped = [] if has_native_bf16() else ["bf16 (no native bf16 on this CPU: emulated, slower)"]
-    skipped.append("ct2 (our CTranslate2 backend serves Whisper; CTranslate2's own Wav2Vec2 converter reads a "
-                   "layer norm from every convolution layer and needs a CTC head, which wav2vec2-base lacks)")
+    skipped.append(
+        "ct2 (our CTranslate2 backend serves Whisper; CTranslate2's own Wav2Vec2 converter reads a "
+        "layer norm from every convolution layer and needs a CTC head, which wav2vec2-base lacks)"
+    )
     best = min(counted, key=lambda n: counted[n][0]) if counted else None
     chosen = counted[best][1] if best else EncoderConfig(model=str(folder), layers=layer)
 
@@ -249,11 +267,15 @@ def main(argv=None) -> int:
     print(f"\n{'pipeline':<100} {'seconds':>8} {'RTF':>7}")
     for name, seconds in rows:
         print(f"{name:<100} {seconds:8.2f} {seconds / speech:7.3f}")
-    print(f"prosody alone (one process, CPU time, best of 3: {', '.join(f'{t:.2f}' for t in prosody_runs)} s): "
-          f"{speech / prosody_cpu:.0f}x real time")
+    print(
+        f"prosody alone (one process, CPU time, best of 3: {', '.join(f'{t:.2f}' for t in prosody_runs)} s): "
+        f"{speech / prosody_cpu:.0f}x real time"
+    )
     print("not run: " + "; ".join(skipped))
-    print(f"ours uses: layer {layer} via {best or 'no counted fast path'} (cosine >= 0.99 to the fp32 full "
-          f"model's layer {layer}); bare = the faster plain forward of the full fp32 model ({bare_way})")
+    print(
+        f"ours uses: layer {layer} via {best or 'no counted fast path'} (cosine >= 0.99 to the fp32 full "
+        f"model's layer {layer}); bare = the faster plain forward of the full fp32 model ({bare_way})"
+    )
     print(f"load average at end {os.getloadavg()[0]:.2f}")
     print(f"ratio_vs_naive: {naive_s / ours_s:.2f}")
     print(f"ratio_vs_bare_forward: {ours_s / bare_s:.2f}")

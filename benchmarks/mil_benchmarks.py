@@ -108,24 +108,53 @@ PAPER = {  # Ilse et al. 2018, Table 1
     "gated_attention": {"musk1": 0.900, "musk2": 0.863, "tiger": 0.845},
 }
 
-COMMON = {"max_epochs": 100, "patience": 20, "val_fraction": 0.2, "balance": "weight", "threshold": 0.5,
-          "n_threads": 1}
+COMMON = {"max_epochs": 100, "patience": 20, "val_fraction": 0.2, "balance": "weight", "threshold": 0.5, "n_threads": 1}
 CANDIDATES = {
     "A": {"hidden": (256, 128, 64), "dropout": 0.25, "lr": 5e-4, "weight_decay": 1e-4, "batch_size": 8},
     "B": {"hidden": (256, 128, 64), "dropout": 0.25, "lr": 5e-4, "weight_decay": 5e-3, "batch_size": 8},
     "C": {"hidden": (128, 64), "dropout": 0.25, "lr": 5e-4, "weight_decay": 1e-4, "batch_size": 8},
     "D": {"hidden": (128, 64), "dropout": 0.5, "lr": 1e-3, "weight_decay": 1e-3, "batch_size": 16},
-    "E": {"hidden": (256, 128, 64), "dropout": 0.25, "input_dropout": 0.2, "lr": 1e-3, "weight_decay": 1e-4,
-          "batch_size": 16},
-    "F": {"hidden": (256, 128, 64), "dropout": 0.25, "layer_norm": False, "lr": 5e-4, "weight_decay": 1e-4,
-          "batch_size": 8},
-    "G": {"hidden": (256, 128, 64), "dropout": 0.25, "input_dropout": 0.2, "lr": 1e-3, "weight_decay": 5e-3,
-          "batch_size": 16},
+    "E": {
+        "hidden": (256, 128, 64),
+        "dropout": 0.25,
+        "input_dropout": 0.2,
+        "lr": 1e-3,
+        "weight_decay": 1e-4,
+        "batch_size": 16,
+    },
+    "F": {
+        "hidden": (256, 128, 64),
+        "dropout": 0.25,
+        "layer_norm": False,
+        "lr": 5e-4,
+        "weight_decay": 1e-4,
+        "batch_size": 8,
+    },
+    "G": {
+        "hidden": (256, 128, 64),
+        "dropout": 0.25,
+        "input_dropout": 0.2,
+        "lr": 1e-3,
+        "weight_decay": 5e-3,
+        "batch_size": 16,
+    },
     # stage 4: one bag per update, as Ilse et al. (and Wang et al.'s mi-Net) trained
-    "H": {"hidden": (256, 128, 64), "dropout": 0.25, "input_dropout": 0.2, "lr": 5e-4, "weight_decay": 5e-3,
-          "batch_size": 1},
-    "I": {"hidden": (256, 128, 64), "dropout": 0.25, "input_dropout": 0.2, "lr": 5e-4, "weight_decay": 1e-4,
-          "batch_size": 1},
+    "H": {
+        "hidden": (256, 128, 64),
+        "dropout": 0.25,
+        "input_dropout": 0.2,
+        "lr": 5e-4,
+        "weight_decay": 5e-3,
+        "batch_size": 1,
+    },
+    "I": {
+        "hidden": (256, 128, 64),
+        "dropout": 0.25,
+        "input_dropout": 0.2,
+        "lr": 5e-4,
+        "weight_decay": 1e-4,
+        "batch_size": 1,
+    },
 }
 SETTING_NAME = "E+noval25+ens5"  # fixed by the four selection stages (see the module docstring)
 
@@ -170,8 +199,9 @@ def run_select(args, out: dict) -> None:
             records = []
 
             def keep(r, records=records):
-                records.append({k: v for k, v in r.items()
-                                if k.startswith("val_") or k in ("fold", "best_epoch", "seconds")})
+                records.append(
+                    {k: v for k, v in r.items() if k.startswith("val_") or k in ("fold", "best_epoch", "seconds")}
+                )
                 if len(records) >= args.select_folds:
                     raise _Enough
 
@@ -181,16 +211,25 @@ def run_select(args, out: dict) -> None:
                 pass
             acc = summarize([r["val_accuracy"] for r in records])
             out.setdefault("selection", {}).setdefault(cname, {})[ds] = {
-                "val_accuracy": acc, "val_loss": summarize([r["val_loss"] for r in records]),
-                "seconds": time.perf_counter() - t0, "folds": records}
-            print(f"{cname} {ds:6s} inner-val acc {acc['mean']:.3f} ± {acc['se']:.3f} "
-                  f"({time.perf_counter() - t0:.0f}s)", flush=True)
+                "val_accuracy": acc,
+                "val_loss": summarize([r["val_loss"] for r in records]),
+                "seconds": time.perf_counter() - t0,
+                "folds": records,
+            }
+            print(
+                f"{cname} {ds:6s} inner-val acc {acc['mean']:.3f} ± {acc['se']:.3f} ({time.perf_counter() - t0:.0f}s)",
+                flush=True,
+            )
             if args.json:
                 write_json(args.json, out)
     scores = {c: sum(v[ds]["val_accuracy"]["mean"] for ds in v) / len(v) for c, v in out["selection"].items()}
     out["selection_scores"] = scores
-    print("mean inner-validation accuracy:", {c: round(s, 4) for c, s in scores.items()},
-          "→ best", max(scores, key=scores.get))
+    print(
+        "mean inner-validation accuracy:",
+        {c: round(s, 4) for c, s in scores.items()},
+        "→ best",
+        max(scores, key=scores.get),
+    )
 
 
 def run_select_holdout(args, out: dict) -> None:
@@ -213,22 +252,31 @@ def run_select_holdout(args, out: dict) -> None:
                 inner, hold = group_train_val_split(tb.y[train], None, 0.2, seed=100 + k)
                 inner, hold = train[inner], train[hold]
                 clf = InterviewClassifier(**params).fit([tb.bags[i] for i in inner], tb.y[inner])
-                accs.append(float(((clf.predict_proba([tb.bags[i] for i in hold])[:, 1] >= 0.5)
-                                   == tb.y[hold]).mean()))
+                accs.append(float(((clf.predict_proba([tb.bags[i] for i in hold])[:, 1] >= 0.5) == tb.y[hold]).mean()))
                 if k + 1 >= args.select_folds:
                     break
             acc = summarize(accs)
             out.setdefault("selection_holdout", {}).setdefault(variant, {})[ds] = {
-                "holdout_accuracy": acc, "seconds": time.perf_counter() - t0}
-            print(f"{variant} {ds:6s} inner-holdout acc {acc['mean']:.3f} ± {acc['se']:.3f} "
-                  f"({time.perf_counter() - t0:.0f}s)", flush=True)
+                "holdout_accuracy": acc,
+                "seconds": time.perf_counter() - t0,
+            }
+            print(
+                f"{variant} {ds:6s} inner-holdout acc {acc['mean']:.3f} ± {acc['se']:.3f} "
+                f"({time.perf_counter() - t0:.0f}s)",
+                flush=True,
+            )
             if args.json:
                 write_json(args.json, out)
-    scores = {v: sum(r[ds]["holdout_accuracy"]["mean"] for ds in r) / len(r)
-              for v, r in out["selection_holdout"].items()}
+    scores = {
+        v: sum(r[ds]["holdout_accuracy"]["mean"] for ds in r) / len(r) for v, r in out["selection_holdout"].items()
+    }
     out["selection_holdout_scores"] = scores
-    print("mean inner-holdout accuracy:", {v: round(x, 4) for v, x in scores.items()},
-          "→ best", max(scores, key=scores.get))
+    print(
+        "mean inner-holdout accuracy:",
+        {v: round(x, 4) for v, x in scores.items()},
+        "→ best",
+        max(scores, key=scores.get),
+    )
 
 
 def run_select_curve(args, out: dict) -> None:
@@ -257,15 +305,25 @@ def run_select_curve(args, out: dict) -> None:
                 inner, hold = group_train_val_split(tb.y[train], None, 0.2, seed=100 + k)
                 inner, hold = train[inner], train[hold]
                 scaler = FeatureScaler.fit([tb.bags[i] for i in inner])
-                data = BagDataset(scaler.transform([tb.bags[i] for i in inner]), tb.y[inner], None,
-                                  class_balance_weights(tb.y[inner]))
+                data = BagDataset(
+                    scaler.transform([tb.bags[i] for i in inner]), tb.y[inner], None, class_balance_weights(tb.y[inner])
+                )
                 Xh, mh = pad_bags(scaler.transform([tb.bags[i] for i in hold]))
-                mcfg = ModelConfig(n_features=scaler.n_features_out, pooling=params.get("pooling", "attention"),
-                                   hidden=tuple(params["hidden"]), dropout=params["dropout"],
-                                   input_dropout=params.get("input_dropout", 0.0),
-                                   layer_norm=params.get("layer_norm", True))
-                tcfg = TrainConfig(max_epochs=args.curve_epochs, batch_size=params["batch_size"], lr=params["lr"],
-                                   weight_decay=params["weight_decay"], seed=0)
+                mcfg = ModelConfig(
+                    n_features=scaler.n_features_out,
+                    pooling=params.get("pooling", "attention"),
+                    hidden=tuple(params["hidden"]),
+                    dropout=params["dropout"],
+                    input_dropout=params.get("input_dropout", 0.0),
+                    layer_norm=params.get("layer_norm", True),
+                )
+                tcfg = TrainConfig(
+                    max_epochs=args.curve_epochs,
+                    batch_size=params["batch_size"],
+                    lr=params["lr"],
+                    weight_decay=params["weight_decay"],
+                    seed=0,
+                )
                 curve: list[float] = []
                 with seeded(0):  # the same initialisation and dropout draws as InterviewClassifier(seed=0)
                     model = MILModel(mcfg)
@@ -283,19 +341,26 @@ def run_select_curve(args, out: dict) -> None:
             mean_curve = np.asarray(curves).mean(axis=0)
             best = int(mean_curve.argmax()) + 1
             out.setdefault("selection_curve", {}).setdefault(variant, {})[ds] = {
-                "holdout_accuracy_by_epoch": mean_curve.tolist(), "best_epoch": best,
-                "seconds": time.perf_counter() - t0}
+                "holdout_accuracy_by_epoch": mean_curve.tolist(),
+                "best_epoch": best,
+                "seconds": time.perf_counter() - t0,
+            }
             marks = " ".join(f"{e}:{mean_curve[e - 1]:.3f}" for e in range(10, args.curve_epochs + 1, 10))
-            print(f"{variant} {ds:6s} holdout acc by epoch {marks}  best {best}:{mean_curve[best - 1]:.3f} "
-                  f"({time.perf_counter() - t0:.0f}s)", flush=True)
+            print(
+                f"{variant} {ds:6s} holdout acc by epoch {marks}  best {best}:{mean_curve[best - 1]:.3f} "
+                f"({time.perf_counter() - t0:.0f}s)",
+                flush=True,
+            )
             if args.json:
                 write_json(args.json, out)
     for variant, by_ds in out["selection_curve"].items():
         mean = np.mean([r["holdout_accuracy_by_epoch"] for r in by_ds.values()], axis=0)
         best = int(mean.argmax()) + 1
         out.setdefault("selection_curve_scores", {})[variant] = {"best_epochs": best, "accuracy": float(mean[best - 1])}
-        print(f"{variant}: mean over sets best at {best} epochs: {mean[best - 1]:.4f}; "
-              + " ".join(f"{e}:{mean[e - 1]:.3f}" for e in range(10, args.curve_epochs + 1, 10)))
+        print(
+            f"{variant}: mean over sets best at {best} epochs: {mean[best - 1]:.4f}; "
+            + " ".join(f"{e}:{mean[e - 1]:.3f}" for e in range(10, args.curve_epochs + 1, 10))
+        )
 
 
 def run_protocol(args, out: dict) -> None:
@@ -307,16 +372,24 @@ def run_protocol(args, out: dict) -> None:
     for pooling in args.poolings:  # poolings outermost: attention and gated attention finish first
         for ds, tb in tables.items():
             t0 = time.perf_counter()
-            res = cross_validate(tb.bags, tb.y, params={**setting, "pooling": pooling}, folds=args.folds,
-                                 seeds=range(args.repeats))  # repetition r: split and model seed r
+            res = cross_validate(
+                tb.bags, tb.y, params={**setting, "pooling": pooling}, folds=args.folds, seeds=range(args.repeats)
+            )  # repetition r: split and model seed r
             s = res.summary
             results.setdefault(ds, {})[pooling] = {
-                "accuracy": s["accuracy"], "auc": s["auc"], "per_repeat": s["per_repeat"],
+                "accuracy": s["accuracy"],
+                "auc": s["auc"],
+                "per_repeat": s["per_repeat"],
                 "seconds": time.perf_counter() - t0,
-                "seconds_per_fold": (time.perf_counter() - t0) / len(res.folds), "folds": res.folds}
-            print(f"{ds:6s} {pooling:16s} acc {s['accuracy']['mean']:.3f} ± {s['accuracy']['se']:.3f} "
-                  f"(sd {s['accuracy']['sd']:.3f})  auc {s['auc']['mean']:.3f} ± {s['auc']['se']:.3f}  "
-                  f"{time.perf_counter() - t0:.0f}s", flush=True)
+                "seconds_per_fold": (time.perf_counter() - t0) / len(res.folds),
+                "folds": res.folds,
+            }
+            print(
+                f"{ds:6s} {pooling:16s} acc {s['accuracy']['mean']:.3f} ± {s['accuracy']['se']:.3f} "
+                f"(sd {s['accuracy']['sd']:.3f})  auc {s['auc']['mean']:.3f} ± {s['auc']['se']:.3f}  "
+                f"{time.perf_counter() - t0:.0f}s",
+                flush=True,
+            )
             if args.json:
                 write_json(args.json, out)
     print_table(results)
@@ -349,16 +422,34 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--folds", type=int, default=10)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--json", type=Path, help="write results here (rewritten after every set × pooling)")
-    p.add_argument("--setting", default=SETTING_NAME,
-                   help=f"the one setting for every set and pooling (default {SETTING_NAME}, chosen by selection)")
-    p.add_argument("--table-from", nargs="+", type=Path, metavar="JSON",
-                   help="print the table from result JSON files (e.g. runs split over processes) and exit")
+    p.add_argument(
+        "--setting",
+        default=SETTING_NAME,
+        help=f"the one setting for every set and pooling (default {SETTING_NAME}, chosen by selection)",
+    )
+    p.add_argument(
+        "--table-from",
+        nargs="+",
+        type=Path,
+        metavar="JSON",
+        help="print the table from result JSON files (e.g. runs split over processes) and exit",
+    )
     p.add_argument("--select", action="store_true", help="run the hyper-parameter selection on inner validation")
     p.add_argument("--select-folds", type=int, default=10, help="folds of the first repetition used by --select")
-    p.add_argument("--select-holdout", nargs="+", dest="variants", metavar="VARIANT",
-                   help="stage-2 selection on an inner holdout, e.g. E E+refit B B+refit")
-    p.add_argument("--select-curve", nargs="+", dest="curve_variants", metavar="VARIANT",
-                   help="stage-3 selection: inner-holdout accuracy after every epoch (no early stopping)")
+    p.add_argument(
+        "--select-holdout",
+        nargs="+",
+        dest="variants",
+        metavar="VARIANT",
+        help="stage-2 selection on an inner holdout, e.g. E E+refit B B+refit",
+    )
+    p.add_argument(
+        "--select-curve",
+        nargs="+",
+        dest="curve_variants",
+        metavar="VARIANT",
+        help="stage-3 selection: inner-holdout accuracy after every epoch (no early stopping)",
+    )
     p.add_argument("--curve-epochs", type=int, default=100, help="epochs of the --select-curve runs")
     args = p.parse_args(argv)
     if args.table_from:

@@ -36,13 +36,35 @@ from interview_mil.features.prosody.synthetic import gliding_f0, voiced_signal  
 
 SR = 16_000
 SECONDS = 2.0
-CONTOURS = [(75, 90), (90, 75), (85, 110), (110, 140), (140, 120), (130, 180), (180, 230), (230, 190),
-            (220, 280), (280, 340), (340, 290), (330, 400), (400, 350), (120, 240), (300, 150)]
+CONTOURS = [
+    (75, 90),
+    (90, 75),
+    (85, 110),
+    (110, 140),
+    (140, 120),
+    (130, 180),
+    (180, 230),
+    (230, 190),
+    (220, 280),
+    (280, 340),
+    (340, 290),
+    (330, 400),
+    (400, 350),
+    (120, 240),
+    (300, 150),
+]
 PYIN_SUBSET = {(75, 90), (140, 120), (220, 280), (330, 400)}
 EXPECTED = {  # feature -> direction of marker turns described by the corpus generator
-    "f0_range_st": "lower", "f0_sd_st": "lower", "intensity_sd_db": "lower", "intensity_range_db": "lower",
-    "intensity_delta_sd_db": "lower", "intensity_mean_db": "lower", "speech_rate_syl_per_s": "lower",
-    "articulation_rate_syl_per_s": "lower", "pause_ratio": "higher", "response_latency_s": "higher",
+    "f0_range_st": "lower",
+    "f0_sd_st": "lower",
+    "intensity_sd_db": "lower",
+    "intensity_range_db": "lower",
+    "intensity_delta_sd_db": "lower",
+    "intensity_mean_db": "lower",
+    "speech_rate_syl_per_s": "lower",
+    "articulation_rate_syl_per_s": "lower",
+    "pause_ratio": "higher",
+    "response_latency_s": "higher",
 }
 
 
@@ -79,8 +101,7 @@ def pitch_table(config: ProsodyConfig) -> pd.DataFrame:
         row["yin_err_%"], _, row["yin_gross_%"] = _errors(f0, np.arange(len(f0)) * hop / SR, truth)
         if (f_start, f_end) in PYIN_SUBSET:
             t = time.process_time()
-            f0, _, _ = librosa.pyin(x, fmin=config.f0_min, fmax=config.f0_max, sr=SR, frame_length=1024,
-                                    hop_length=hop)
+            f0, _, _ = librosa.pyin(x, fmin=config.f0_min, fmax=config.f0_max, sr=SR, frame_length=1024, hop_length=hop)
             cpu["pyin"] += time.process_time() - t
             seconds["pyin"] += SECONDS
             row["pyin_err_%"], row["pyin_voiced_%"], _ = _errors(f0, np.arange(len(f0)) * hop / SR, truth)
@@ -90,8 +111,9 @@ def pitch_table(config: ProsodyConfig) -> pd.DataFrame:
     return table, speed
 
 
-def corpus_features(corpus: Path, work: Path, config: ProsodyConfig,
-                    repeats: int = 3) -> tuple[pd.DataFrame, float, list[float]]:
+def corpus_features(
+    corpus: Path, work: Path, config: ProsodyConfig, repeats: int = 3
+) -> tuple[pd.DataFrame, float, list[float]]:
     """Prosody of every segmented turn with its ground-truth marker; (table, turn seconds, CPU seconds of
     each of ``repeats`` passes over all interviews: the least loaded pass is the fairest figure)."""
     from interview_mil.corpora import prepare_synthetic
@@ -132,11 +154,17 @@ def auc_table(df: pd.DataFrame) -> pd.DataFrame:
         auc = roc_auc_score(df.marker[ok], values[ok])
         auc_within = roc_auc_score(df.marker[ok], centred[ok])
         met = (auc < 0.5) if direction == "lower" else (auc > 0.5)
-        rows.append({"feature": name, "expected": f"markers {direction}", "AUC": round(auc, 3),
-                     "AUC_within_speaker": round(auc_within, 3),
-                     "marker_median": round(float(values[df.marker == 1].median()), 3),
-                     "neutral_median": round(float(values[df.marker == 0].median()), 3),
-                     "direction_met": bool(met)})
+        rows.append(
+            {
+                "feature": name,
+                "expected": f"markers {direction}",
+                "AUC": round(auc, 3),
+                "AUC_within_speaker": round(auc_within, 3),
+                "marker_median": round(float(values[df.marker == 1].median()), 3),
+                "neutral_median": round(float(values[df.marker == 0].median()), 3),
+                "direction_met": bool(met),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -159,20 +187,25 @@ def truth_check(corpus: Path, config: ProsodyConfig) -> dict[str, float]:
     rows = []
     for pid, gt in truth.groupby("Participant_ID"):
         audio = load_audio(corpus / f"{pid}_P" / f"{pid}_AUDIO.wav")
-        turns = [Turn(str(pid), f"{pid}_{r.turn_index}", i, r.start_time, r.stop_time - r.start_time)
-                 for i, r in enumerate(gt.itertuples())]
+        turns = [
+            Turn(str(pid), f"{pid}_{r.turn_index}", i, r.start_time, r.stop_time - r.start_time)
+            for i, r in enumerate(gt.itertuples())
+        ]
         df = extract_prosody(audio, SR, turns, config)
         df["true_pauses"], df["true_pause_s"] = gt.n_pauses.to_numpy(), gt.pause_time.to_numpy()
         df["text_syllables"] = [_text_syllables(t) for t in gt.text]
         rows.append(df)
     df = pd.concat(rows, ignore_index=True)
     nuclei = df.speech_rate_syl_per_s * df.duration_s
-    return {"turns": len(df), "pause_count_exact_%": 100 * float((df.n_pauses == df.true_pauses).mean()),
-            "pause_count_mae": float((df.n_pauses - df.true_pauses).abs().mean()),
-            "pause_total_mae_s": float((df.pause_total_s - df.true_pause_s).abs().mean()),
-            "pause_total_r": float(np.corrcoef(df.pause_total_s, df.true_pause_s)[0, 1]),
-            "nuclei_vs_text_syllables_r": float(np.corrcoef(nuclei, df.text_syllables)[0, 1]),
-            "nuclei_over_text_syllables": float(nuclei.sum() / df.text_syllables.sum())}
+    return {
+        "turns": len(df),
+        "pause_count_exact_%": 100 * float((df.n_pauses == df.true_pauses).mean()),
+        "pause_count_mae": float((df.n_pauses - df.true_pauses).abs().mean()),
+        "pause_total_mae_s": float((df.pause_total_s - df.true_pause_s).abs().mean()),
+        "pause_total_r": float(np.corrcoef(df.pause_total_s, df.true_pause_s)[0, 1]),
+        "nuclei_vs_text_syllables_r": float(np.corrcoef(nuclei, df.text_syllables)[0, 1]),
+        "nuclei_over_text_syllables": float(nuclei.sum() / df.text_syllables.sum()),
+    }
 
 
 def main() -> None:
@@ -192,9 +225,11 @@ def main() -> None:
         print("\n== 1. pitch accuracy on known gliding contours (2 s, ±0.5 st vibrato, SNR 35 dB) ==")
         print(table.round(3).to_string(index=False))
         ours = table["ours_err_%"].median()
-        print(f"median over contours of median abs error: ours {ours:.3f} %, yin "
-              f"{table['yin_err_%'].median():.3f} %, pyin {table['pyin_err_%'].median():.3f} % "
-              f"(pyin on {len(PYIN_SUBSET)} contours); worst contour ours {table['ours_err_%'].max():.3f} %")
+        print(
+            f"median over contours of median abs error: ours {ours:.3f} %, yin "
+            f"{table['yin_err_%'].median():.3f} %, pyin {table['pyin_err_%'].median():.3f} % "
+            f"(pyin on {len(PYIN_SUBSET)} contours); worst contour ours {table['ours_err_%'].max():.3f} %"
+        )
         print("speed (x real time per core, CPU time): " + ", ".join(f"{k} {v:.0f}x" for k, v in speed.items()))
         print(f"pitch_accuracy_ok: {bool(table['ours_err_%'].max() < 2.0)}")
 
@@ -206,20 +241,28 @@ def main() -> None:
     df, speech_s, cpu = corpus_features(args.corpus, args.work, config, args.repeats)
     print(f"\n== 2. marker vs neutral turns on {args.corpus} ==")
     valid = df[df.marker >= 0]
-    print(f"{len(df)} turns from {df.interview_id.nunique()} interviews: {int((valid.marker == 1).sum())} marker, "
-          f"{int((valid.marker == 0).sum())} neutral; flagged too short {int(df.flag_too_short.sum())}, "
-          f"unvoiced {int(df.flag_unvoiced.sum())}")
+    print(
+        f"{len(df)} turns from {df.interview_id.nunique()} interviews: {int((valid.marker == 1).sum())} marker, "
+        f"{int((valid.marker == 0).sum())} neutral; flagged too short {int(df.flag_too_short.sum())}, "
+        f"unvoiced {int(df.flag_unvoiced.sum())}"
+    )
     print("AUC with marker turns as the positive class (< 0.5: markers lower, > 0.5: markers higher)")
     print(auc_table(df).to_string(index=False))
 
     print("\nagainst the ground truth (answers at their true bounds; gaps < min_pause are not pauses):")
-    print("  " + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
-                           for k, v in truth_check(args.corpus, config).items()))
+    print(
+        "  "
+        + ", ".join(
+            f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in truth_check(args.corpus, config).items()
+        )
+    )
 
     print("\n== 3. speed ==")
-    print(f"{speech_s:.1f} s of turns; prosody CPU seconds per pass: {', '.join(f'{c:.2f}' for c in cpu)} "
-          f"(x real time per core: {', '.join(f'{speech_s / c:.0f}' for c in cpu)}); "
-          f"load average now {os.getloadavg()[0]:.2f}")
+    print(
+        f"{speech_s:.1f} s of turns; prosody CPU seconds per pass: {', '.join(f'{c:.2f}' for c in cpu)} "
+        f"(x real time per core: {', '.join(f'{speech_s / c:.0f}' for c in cpu)}); "
+        f"load average now {os.getloadavg()[0]:.2f}"
+    )
     print(f"prosody_realtime_per_core: {speech_s / min(cpu):.1f}")
 
 

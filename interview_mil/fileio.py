@@ -85,9 +85,7 @@ def table_format(path: str | Path) -> str:
         return "parquet"
     if name.endswith(".csv") or name.endswith(".csv.gz") or name.endswith(".tsv"):
         return "csv"
-    raise ManifestError(
-        "unknown table format", path=path, fix="use a .csv, .csv.gz or .parquet file name"
-    )
+    raise ManifestError("unknown table format", path=path, fix="use a .csv, .csv.gz or .parquet file name")
 
 
 def write_table(df: pd.DataFrame, path: str | Path) -> Path:

@@ -67,21 +67,39 @@ class ScreeningPipeline:
         return self._encoder
 
     @staticmethod
-    def interview(audio: str | Path, transcript: str | Path | None = None, rttm: str | Path | None = None,
-                  participant: str | None = None, channel: int | None = None,
-                  interview_id: str | None = None) -> Interview:
+    def interview(
+        audio: str | Path,
+        transcript: str | Path | None = None,
+        rttm: str | Path | None = None,
+        participant: str | None = None,
+        channel: int | None = None,
+        interview_id: str | None = None,
+    ) -> Interview:
         """The Interview record for one recording (duration read from its header)."""
         path = Path(audio)
         info = audio_info(path)
-        stem = path.stem[:-len("_AUDIO")] if path.stem.upper().endswith("_AUDIO") else path.stem  # DAIC naming
-        return Interview(interview_id=interview_id or stem, audio_path=str(path), corpus="score",
-                         transcript_path=None if transcript is None else str(transcript),
-                         rttm_path=None if rttm is None else str(rttm), participant_speaker=participant,
-                         channel=channel, duration=info.duration)
+        stem = path.stem[: -len("_AUDIO")] if path.stem.upper().endswith("_AUDIO") else path.stem  # DAIC naming
+        return Interview(
+            interview_id=interview_id or stem,
+            audio_path=str(path),
+            corpus="score",
+            transcript_path=None if transcript is None else str(transcript),
+            rttm_path=None if rttm is None else str(rttm),
+            participant_speaker=participant,
+            channel=channel,
+            duration=info.duration,
+        )
 
-    def apply(self, audio: str | Path, transcript: str | Path | None = None, rttm: str | Path | None = None,
-              participant: str | None = None, channel: int | None = None, interview_id: str | None = None,
-              hook: Hook | None = None) -> ExplainedInterview:
+    def apply(
+        self,
+        audio: str | Path,
+        transcript: str | Path | None = None,
+        rttm: str | Path | None = None,
+        participant: str | None = None,
+        channel: int | None = None,
+        interview_id: str | None = None,
+        hook: Hook | None = None,
+    ) -> ExplainedInterview:
         """Score one recording; raises an ``InputError`` naming the file on bad input. ``hook(stage, record)``
         is called after each of ``STAGES`` with that stage's record."""
         report = hook or (lambda stage, record: None)
@@ -89,20 +107,26 @@ class ScreeningPipeline:
         seg = segment_interview(interview, self.recipe.segmentation, keep_audio=True)
         report("segment", seg)
         if not seg.turns:
-            raise AudioError("no participant speech found", path=audio,
-                             fix="check the recording is not silent and the participant speaker/channel is right")
-        features = featurize_interview(interview, seg.turns, self.recipe.features, encoder=self._get_encoder(),
-                                       audio=seg.audio)
+            raise AudioError(
+                "no participant speech found",
+                path=audio,
+                fix="check the recording is not silent and the participant speaker/channel is right",
+            )
+        features = featurize_interview(
+            interview, seg.turns, self.recipe.features, encoder=self._get_encoder(), audio=seg.audio
+        )
         report("featurize", features)
-        bag = bag_from_features(interview, seg.turns, features, self.recipe.parts,
-                                columns=list(self.model.feature_names_in_))
+        bag = bag_from_features(
+            interview, seg.turns, features, self.recipe.parts, columns=list(self.model.feature_names_in_)
+        )
         report("bag", bag)
         result = explain_bag(self.model, bag, seg.interviewer, seg.duration, top_k=self.top_k)
         report("explain", result)
         return result
 
-    def apply_many(self, jobs: Sequence[dict], progress: bool = True,
-                   hook: Hook | None = None) -> tuple[list[ExplainedInterview], dict[str, str]]:
+    def apply_many(
+        self, jobs: Sequence[dict], progress: bool = True, hook: Hook | None = None
+    ) -> tuple[list[ExplainedInterview], dict[str, str]]:
         """``apply(**job)`` for each job; a failure is recorded (file → message) and the rest finished."""
         from tqdm.auto import tqdm
 

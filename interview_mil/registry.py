@@ -33,9 +33,7 @@ class Registry(Generic[T]):
             return self._items[name]
         except KeyError:
             known = ", ".join(sorted(self._items)) or "(none)"
-            raise ConfigError(
-                f"unknown {self.kind} {name!r}", fix=f"use one of: {known}"
-            ) from None
+            raise ConfigError(f"unknown {self.kind} {name!r}", fix=f"use one of: {known}") from None
 
     def names(self) -> list[str]:
         return sorted(self._items)

@@ -44,8 +44,11 @@ def synthetic_corpus(tmp_path_factory) -> Path:
     from interview_mil.corpora.synthetic import SynthConfig, generate_corpus
 
     out = tmp_path_factory.mktemp("synthetic_corpus")
-    generate_corpus(out, SynthConfig(n_interviews=4, seed=3, target_duration_s=40.0,
-                                     depressed_fraction=0.5, label_strength=1.0), progress=False)
+    generate_corpus(
+        out,
+        SynthConfig(n_interviews=4, seed=3, target_duration_s=40.0, depressed_fraction=0.5, label_strength=1.0),
+        progress=False,
+    )
     return out
 
 
@@ -57,6 +60,9 @@ def recipe_corpus(tmp_path_factory) -> Path:
     from interview_mil.corpora.synthetic import SynthConfig, generate_corpus
 
     out = tmp_path_factory.mktemp("recipe_corpus")
-    generate_corpus(out, SynthConfig(n_interviews=10, seed=5, target_duration_s=30.0, depressed_fraction=0.5,
-                                     label_strength=1.0), progress=False)
+    generate_corpus(
+        out,
+        SynthConfig(n_interviews=10, seed=5, target_duration_s=30.0, depressed_fraction=0.5, label_strength=1.0),
+        progress=False,
+    )
     return out

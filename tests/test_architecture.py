@@ -21,14 +21,19 @@ MAX_LINES = 300
 # pipeline are siblings: pipeline scores audio without the experiment layer, which does not need pipeline).
 # corpora sit above data: a corpus preparer builds the Interview records defined in data/.
 RANK = {
-    "": 0, "errors": 0, "registry": 0, "config": 0, "fileio": 0,  # the base every stage may use
+    "": 0,
+    "errors": 0,
+    "registry": 0,
+    "config": 0,
+    "fileio": 0,  # the base every stage may use
     "data": 1,
     "corpora": 2,
     "segmentation": 3,
     "features": 4,
     "mil": 5,
     "explain": 6,
-    "experiment": 7, "pipeline": 7,
+    "experiment": 7,
+    "pipeline": 7,
     "demo": 8,
     "cli": 9,
     "__main__": 10,
@@ -213,8 +218,10 @@ def test_no_import_cycles():
     for component in cycles:
         members = set(component)
         inside = [e.where() for e in edges if e.source in members and e.target in members]
-        report.append(f"cycle {' -> '.join(_cycle_through(graph, component))}\n  among {component}, through:\n    "
-                      + "\n    ".join(sorted(set(inside))))
+        report.append(
+            f"cycle {' -> '.join(_cycle_through(graph, component))}\n  among {component}, through:\n    "
+            + "\n    ".join(sorted(set(inside)))
+        )
     assert not cycles, f"{len(cycles)} import cycle(s):\n" + "\n".join(report)
 
 
@@ -233,7 +240,6 @@ def test_imports_go_down_the_stages():
 
 
 def test_modules_stay_small():
-    long = sorted((len(path.read_text(encoding="utf-8").splitlines()), name)
-                  for name, path in module_files().items())
+    long = sorted((len(path.read_text(encoding="utf-8").splitlines()), name) for name, path in module_files().items())
     over = [f"{module_files()[name].relative_to(SOURCE.parent)}: {n} lines" for n, name in long if n > MAX_LINES]
     assert not over, f"modules over {MAX_LINES} lines (split them):\n" + "\n".join(over)

@@ -24,8 +24,9 @@ def _wav(path, seconds=4.0, sr=16_000, bursts=((1.0, 2.0),)):
 
 
 def _transcript(path, lines):
-    path.write_text("start_time\tstop_time\tspeaker\tvalue\n" +
-                    "".join(f"{a}\t{b}\t{s}\t{v}\n" for a, b, s, v in lines))
+    path.write_text(
+        "start_time\tstop_time\tspeaker\tvalue\n" + "".join(f"{a}\t{b}\t{s}\t{v}\n" for a, b, s, v in lines)
+    )
 
 
 @pytest.fixture
@@ -33,21 +34,22 @@ def daic(tmp_path):
     root = tmp_path / "daic"
     (root).mkdir()
     (root / "train_split_Depression_AVEC2017.csv").write_text(
-        f"Participant_ID,PHQ8_Binary,PHQ8_Score,Gender,{PHQ}\n303,0,0,0,0,0,0,0,0,0,0,0\n"
-        f"318,1,12,1,2,2,2,2,2,2,0,0\n")
+        f"Participant_ID,PHQ8_Binary,PHQ8_Score,Gender,{PHQ}\n303,0,0,0,0,0,0,0,0,0,0,0\n318,1,12,1,2,2,2,2,2,2,0,0\n"
+    )
     (root / "dev_split_Depression_AVEC2017.csv").write_text(
-        f"Participant_ID,PHQ8_Binary,PHQ8_Score,Gender,{PHQ}\n409,0,10,1,2,2,2,2,2,0,0,0\n"
-        f"410,0,3,0,1,1,1,0,0,0,0,0\n")
+        f"Participant_ID,PHQ8_Binary,PHQ8_Score,Gender,{PHQ}\n409,0,10,1,2,2,2,2,2,0,0,0\n410,0,3,0,1,1,1,0,0,0,0,0\n"
+    )
     (root / "test_split_Depression_AVEC2017.csv").write_text("participant_ID,Gender\n300,1\n301,0\n")
     (root / "full_test_split.csv").write_text("Participant_ID,PHQ_Binary,PHQ_Score,Gender\n300,1,15,1\n301,0,2,0\n")
     for pid in (303, 409, 300, 301):
         _wav(root / f"{pid}_P" / f"{pid}_AUDIO.wav")
-        _transcript(root / f"{pid}_P" / f"{pid}_TRANSCRIPT.csv",
-                    [(0.2, 0.8, "Ellie", "how are you"), (1.0, 2.0, "Participant", "fine thanks")])
+        _transcript(
+            root / f"{pid}_P" / f"{pid}_TRANSCRIPT.csv",
+            [(0.2, 0.8, "Ellie", "how are you"), (1.0, 2.0, "Participant", "fine thanks")],
+        )
     # 318: the transcript is 34.319917 s behind the audio (a known DAIC-WOZ defect)
     _wav(root / "318_P" / "318_AUDIO.wav", seconds=40.0, bursts=((35.32, 36.32),))
-    _transcript(root / "318_P" / "318_TRANSCRIPT.csv",
-                [(0.2, 0.8, "Ellie", "hi"), (1.0, 2.0, "Participant", "hello")])
+    _transcript(root / "318_P" / "318_TRANSCRIPT.csv", [(0.2, 0.8, "Ellie", "hi"), (1.0, 2.0, "Participant", "hello")])
     (root / "410_P.zip").write_bytes(b"PK")  # still zipped: must be reported, not crash
     return root
 
@@ -96,10 +98,11 @@ def test_e_daic_nested_and_flat(tmp_path):
     (root / "labels" / "train_split.csv").write_text(header + "300,male,0,4,0,20\n301,female,1,14,1,50\n")
     (root / "labels" / "dev_split.csv").write_text(header + "600,female,1,20,0,30\n")
     (root / "labels" / "test_split.csv").write_text(header + "700,male,0,1,0,10\n")
-    _wav(root / "300_P" / "300_P" / "300_AUDIO.wav")            # nested
+    _wav(root / "300_P" / "300_P" / "300_AUDIO.wav")  # nested
     (root / "300_P" / "300_P" / "300_Transcript.csv").write_text(
-        "Start_Time,End_Time,Text,Confidence\n1.0,2.0,fine thanks,0.93\n")
-    _wav(root / "301_P" / "301_AUDIO.wav")                      # flat
+        "Start_Time,End_Time,Text,Confidence\n1.0,2.0,fine thanks,0.93\n"
+    )
+    _wav(root / "301_P" / "301_AUDIO.wav")  # flat
     _wav(root / "600_P" / "600_P" / "600_AUDIO.wav", sr=8_000)  # another rate
     manifest = {i.interview_id: i for i in read_manifest(prepare_e_daic(root, tmp_path / "o"))}
     assert sorted(manifest) == ["300", "301", "600"]
@@ -121,9 +124,18 @@ def test_folder_groups_participants_and_derives_labels(tmp_path):
     (audio / "s0a.rttm").write_text("SPEAKER s0a 1 0.5 1.0 <NA> <NA> P <NA> <NA>\n")
     labels = tmp_path / "labels.csv"
     labels.write_text("\n".join(rows) + "\n")
-    manifest = read_manifest(prepare_folder(audio, labels, tmp_path / "o", id_column="file",
-                                            label_column=None, score_column="phq8",
-                                            participant_column="subject", participant_speaker="P"))
+    manifest = read_manifest(
+        prepare_folder(
+            audio,
+            labels,
+            tmp_path / "o",
+            id_column="file",
+            label_column=None,
+            score_column="phq8",
+            participant_column="subject",
+            participant_speaker="P",
+        )
+    )
     assert len(manifest) == 24
     split_of = {}
     for i in manifest:

@@ -11,8 +11,10 @@ from interview_mil.corpora.synthetic.prepare import prepare_synthetic
 from interview_mil.corpora.synthetic.voices import frame_db
 from interview_mil.data import load_audio, read_manifest
 
-PHQ_COLS = ("Participant_ID,PHQ8_Binary,PHQ8_Score,Gender,PHQ8_NoInterest,PHQ8_Depressed,PHQ8_Sleep,"
-            "PHQ8_Tired,PHQ8_Appetite,PHQ8_Failure,PHQ8_Concentrating,PHQ8_Moving")
+PHQ_COLS = (
+    "Participant_ID,PHQ8_Binary,PHQ8_Score,Gender,PHQ8_NoInterest,PHQ8_Depressed,PHQ8_Sleep,"
+    "PHQ8_Tired,PHQ8_Appetite,PHQ8_Failure,PHQ8_Concentrating,PHQ8_Moving"
+)
 
 
 def _ids(corpus):
@@ -40,7 +42,7 @@ def test_daic_woz_layout(synthetic_corpus):
 def _level(x):
     """Active level (dB) of a clip: mean power of its loudest half of 10 ms frames."""
     levels = np.sort(frame_db(x, 16_000))
-    return 10 * np.log10(np.mean(10 ** (levels[len(levels) // 2:] / 10)))
+    return 10 * np.log10(np.mean(10 ** (levels[len(levels) // 2 :] / 10)))
 
 
 def test_transcript_times_match_the_audio(synthetic_corpus):
@@ -52,8 +54,8 @@ def test_transcript_times_match_the_audio(synthetic_corpus):
         noise = np.percentile(frame_db(audio, 16_000), 10)
         part = tr[tr.speaker == "Participant"]
         ellie = tr[tr.speaker == "Ellie"]
-        part_levels = [_level(audio[int(r.start_time * 16000):int(r.stop_time * 16000)]) for r in part.itertuples()]
-        ellie_levels = [_level(audio[int(r.start_time * 16000):int(r.stop_time * 16000)]) for r in ellie.itertuples()]
+        part_levels = [_level(audio[int(r.start_time * 16000) : int(r.stop_time * 16000)]) for r in part.itertuples()]
+        ellie_levels = [_level(audio[int(r.start_time * 16000) : int(r.stop_time * 16000)]) for r in ellie.itertuples()]
         # every Participant span holds speech far above the noise floor
         assert min(part_levels) > noise + 30
         # interviewer lines are audible bleed: above the noise, well below the participant
@@ -61,7 +63,7 @@ def test_transcript_times_match_the_audio(synthetic_corpus):
         # outside the participant's turns there is only silence or bleed
         mask = np.ones(len(audio), dtype=bool)
         for r in truth[truth.Participant_ID == int(pid)].itertuples():
-            mask[int(r.start_time * 16000):int(r.stop_time * 16000)] = False
+            mask[int(r.start_time * 16000) : int(r.stop_time * 16000)] = False
         outside = np.sort(frame_db(audio[mask], 16_000))
         # (marker turns are up to ~7.5 dB quieter than the speaker's neutral turns, by design)
         assert outside[-10] < min(part_levels) - 6

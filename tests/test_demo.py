@@ -29,8 +29,15 @@ def demo_out(recipe_corpus, tmp_path_factory):
 
 
 def test_demo_writes_what_it_promises(demo_out, capsys):
-    for path in ("model/config.json", "model/model.safetensors", "evaluation.md", "evaluation.json",
-                 "score/interviews.csv", "score/turns.csv", "score/report.html"):
+    for path in (
+        "model/config.json",
+        "model/model.safetensors",
+        "evaluation.md",
+        "evaluation.json",
+        "score/interviews.csv",
+        "score/turns.csv",
+        "score/report.html",
+    ):
         assert (demo_out / path).exists(), path
     scored = pd.read_csv(demo_out / "score" / "interviews.csv")
     assert len(scored) == 2 and scored["probability"].between(0, 1).all()  # the two held-out recordings

@@ -17,8 +17,9 @@ from interview_mil.experiment import ExperimentDir, config_dict, load_experiment
 RECIPES = Path(__file__).resolve().parents[1] / "recipes"
 
 
-@pytest.mark.parametrize("conf", sorted(RECIPES.glob("*/conf/*.yaml")),
-                         ids=lambda p: f"{p.parent.parent.name}/{p.stem}")
+@pytest.mark.parametrize(
+    "conf", sorted(RECIPES.glob("*/conf/*.yaml")), ids=lambda p: f"{p.parent.parent.name}/{p.stem}"
+)
 def test_recipe_configs_load_and_round_trip(conf, tmp_path):
     config = load_experiment_config(conf)
     assert config.corpus.name == conf.parent.parent.name
@@ -28,10 +29,13 @@ def test_recipe_configs_load_and_round_trip(conf, tmp_path):
 
 
 def test_unknown_keys_are_errors_at_every_level(tmp_path):
-    for text, where in [("colour: red\n", "colour"), ("model: {poolin: attention}\n", "model.poolin"),
-                        ("segmentation: {vad: {agressiveness: 2}}\n", "agressiveness"),
-                        ("model: {params: {learning_rate: 0.1}}\n", "learning_rate"),
-                        ("features: {encoder: {modle: x}}\n", "modle")]:
+    for text, where in [
+        ("colour: red\n", "colour"),
+        ("model: {poolin: attention}\n", "model.poolin"),
+        ("segmentation: {vad: {agressiveness: 2}}\n", "agressiveness"),
+        ("model: {params: {learning_rate: 0.1}}\n", "learning_rate"),
+        ("features: {encoder: {modle: x}}\n", "modle"),
+    ]:
         path = tmp_path / "c.yaml"
         path.write_text(text)
         with pytest.raises(ConfigError, match=where):
@@ -52,9 +56,15 @@ def test_bad_values_are_errors(tmp_path):
 
 
 def test_dotted_overrides(tmp_path):
-    config = load_experiment_config(RECIPES / "synthetic/conf/prosody_attention.yaml",
-                                    ["model.pooling=gated_attention", "model.params.lr=3e-4",
-                                     "evaluation.seeds=[4,5]", "segmentation.vad.aggressiveness=3"])
+    config = load_experiment_config(
+        RECIPES / "synthetic/conf/prosody_attention.yaml",
+        [
+            "model.pooling=gated_attention",
+            "model.params.lr=3e-4",
+            "evaluation.seeds=[4,5]",
+            "segmentation.vad.aggressiveness=3",
+        ],
+    )
     assert config.model.pooling == "gated_attention" and config.model.params["lr"] == pytest.approx(3e-4)
     assert config.evaluation.seeds == (4, 5) and config.segmentation.vad.aggressiveness == 3
 
@@ -79,15 +89,17 @@ def test_corpora_are_looked_up_in_the_preparer_registry(tmp_path):
     assert PREPARERS.names() == ["daic_woz", "e_daic", "folder", "synthetic"]
     with pytest.raises(ConfigError, match="daic_woz, e_daic, folder, synthetic|'daic_woz', 'e_daic'"):
         load_experiment_config(None, ["corpus.name=avec"])
-    bad_option = load_experiment_config(None, ["corpus.name=daic_woz", f"corpus.root={tmp_path}",
-                                               "corpus.options={split_file: x}"]).corpus
+    bad_option = load_experiment_config(
+        None, ["corpus.name=daic_woz", f"corpus.root={tmp_path}", "corpus.options={split_file: x}"]
+    ).corpus
     with pytest.raises(ConfigError, match="corpus.options.split_file"):
         PREPARERS.get("daic_woz")(bad_option, tmp_path / "out", False)
     stray_labels = load_experiment_config(None, ["corpus.name=e_daic", "corpus.labels=labels.csv"]).corpus
     with pytest.raises(ConfigError, match="corpus.labels is not used by the e_daic corpus"):
         PREPARERS.get("e_daic")(stray_labels, tmp_path / "out", False)
-    folder = load_experiment_config(None, ["corpus.name=folder", "corpus.labels=l.csv",
-                                           "corpus.options={id_colum: file}"]).corpus
+    folder = load_experiment_config(
+        None, ["corpus.name=folder", "corpus.labels=l.csv", "corpus.options={id_colum: file}"]
+    ).corpus
     with pytest.raises(ConfigError, match="corpus.options.id_colum") as err:
         PREPARERS.get("folder")(folder, tmp_path / "out", False)
     assert "id_column" in str(err.value)  # the valid options are listed

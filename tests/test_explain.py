@@ -45,8 +45,9 @@ def planted_bags(n_bags=40, n_turns=8, dim=4, seed=0):
 @pytest.fixture(scope="module")
 def fitted():
     bags, y, markers = planted_bags()
-    clf = InterviewClassifier(pooling="attention", hidden=(16,), max_epochs=60, patience=60, lr=3e-3,
-                              seed=0, refit=False).fit(bags, y)
+    clf = InterviewClassifier(
+        pooling="attention", hidden=(16,), max_epochs=60, patience=60, lr=3e-3, seed=0, refit=False
+    ).fit(bags, y)
     return clf, bags, y, markers
 
 
@@ -62,11 +63,12 @@ def _bag(iid, X, prosody=None, duration=None, label=None):
 
 def test_turn_and_interview_tables(fitted):
     clf, bags, y, markers = fitted
-    prosody = pd.DataFrame({"f0_range_st": np.arange(8.0), "pause_ratio": np.linspace(0, 0.7, 8)},
-                           index=[f"7_t{k:03d}" for k in range(8)])
+    prosody = pd.DataFrame(
+        {"f0_range_st": np.arange(8.0), "pause_ratio": np.linspace(0, 0.7, 8)}, index=[f"7_t{k:03d}" for k in range(8)]
+    )
     item = explain_bag(clf, _bag(7, bags[7], prosody), top_k=3)
     row, table = item.row, item.turns
-    assert list(table.columns[:len(TURN_COLUMNS)]) == TURN_COLUMNS
+    assert list(table.columns[: len(TURN_COLUMNS)]) == TURN_COLUMNS
     assert (table["audio_path"] == "/audio/7.wav").all() and row.audio_path == "/audio/7.wav"
     assert np.isclose(table["weight"].sum(), 1.0, atol=1e-5)
     assert sorted(table["rank"]) == list(range(1, 9))
@@ -82,8 +84,9 @@ def test_turn_and_interview_tables(fitted):
 def test_planted_turns_rank_first_and_removal_is_faithful(fitted):
     clf, bags, y, markers = fitted
     positives = [k for k in range(len(bags)) if y[k] == 1]
-    items = explain_bags(clf, [_bag(k, bags[k], label=1) for k in positives], top_k=1,
-                         markers=[markers[k] for k in positives])
+    items = explain_bags(
+        clf, [_bag(k, bags[k], label=1) for k in positives], top_k=1, markers=[markers[k] for k in positives]
+    )
     assert all(i.row.label == 1 for i in items)
     # every positive bag has at least one marker turn: the top-ranked turn should be one of them
     assert precision_at_k(items, 1) >= 0.8
@@ -102,12 +105,13 @@ def test_write_tables_and_report(fitted, tmp_path):
     for name in ("interviews_csv", "interviews_parquet", "turns_csv", "turns_parquet", "report"):
         assert paths[name].exists(), name
     turns = pd.read_parquet(paths["turns_parquet"])
-    assert len(turns) == 16 and list(turns.columns[:len(TURN_COLUMNS)]) == TURN_COLUMNS
+    assert len(turns) == 16 and list(turns.columns[: len(TURN_COLUMNS)]) == TURN_COLUMNS
     inter = pd.read_csv(paths["interviews_csv"])
-    assert list(inter.columns[:len(INTERVIEW_COLUMNS)]) == INTERVIEW_COLUMNS and len(inter) == 2
+    assert list(inter.columns[: len(INTERVIEW_COLUMNS)]) == INTERVIEW_COLUMNS and len(inter) == 2
     html = paths["report"].read_text()
     assert "<svg" in html and "not a diagnostic device" in html and "<script" not in html
     import re  # self-contained: nothing loaded from elsewhere (XML namespace URIs are names, not loads)
+
     assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:|//)", html) and "<link" not in html
 
 
@@ -125,12 +129,27 @@ def test_report_renders_in_headless_chromium(fitted, tmp_path):
     items = explain_bags(clf, [_bag(1, bags[1], duration=90.0)])
     paths = write_tables(items, tmp_path, html=True)
     shot = tmp_path / "shot.png"
-    dom = subprocess.run([_browser(), "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
-                          paths["report"].as_uri()], capture_output=True, text=True, timeout=120)
+    dom = subprocess.run(
+        [_browser(), "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", paths["report"].as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert "Most influential turns" in dom.stdout and "<svg" in dom.stdout
-    subprocess.run([_browser(), "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={shot}",
-                    "--window-size=1200,1600", paths["report"].as_uri()], capture_output=True, timeout=120)
+    subprocess.run(
+        [
+            _browser(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            f"--screenshot={shot}",
+            "--window-size=1200,1600",
+            paths["report"].as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+    )
     assert shot.exists() and shot.stat().st_size > 10_000
     from PIL import Image
 
@@ -143,12 +162,12 @@ def test_precision_at_k_and_its_ceiling_on_known_rankings():
         row = InterviewRow("x", "/x.wav", 0.5, 1, 0.5, len(marks), "")
         return ExplainedInterview(row, pd.DataFrame({"marker_truth": marks, "rank": ranks}))
 
-    one_marker = item([False, True, False, False, False], [2, 1, 3, 4, 5])   # marker ranked first
-    two_markers = item([True, False, True, False], [4, 1, 2, 3])             # markers ranked 2nd and 4th
-    control = item([False, False, False], [1, 2, 3])                         # no marker: left out
+    one_marker = item([False, True, False, False, False], [2, 1, 3, 4, 5])  # marker ranked first
+    two_markers = item([True, False, True, False], [4, 1, 2, 3])  # markers ranked 2nd and 4th
+    control = item([False, False, False], [1, 2, 3])  # no marker: left out
     items = [one_marker, two_markers, control]
     assert precision_at_k(items, 3) == pytest.approx(2 / 6)
-    assert precision_ceiling(items, 3) == pytest.approx(3 / 6)   # 1 of 3 + 2 of 3 at best
+    assert precision_ceiling(items, 3) == pytest.approx(3 / 6)  # 1 of 3 + 2 of 3 at best
     assert precision_at_k(items, 1) == pytest.approx(1 / 2)
     assert precision_ceiling(items, 1) == 1.0
     assert np.isnan(precision_at_k([control], 3)) and np.isnan(precision_ceiling([control], 3))

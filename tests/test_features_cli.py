@@ -32,8 +32,23 @@ def test_featurize_end_to_end_and_rerun(prepared, tmp_path, capsys, workers):
     config = tmp_path / "features.yaml"
     config.write_text(yaml.safe_dump({"prosody": {"mfcc": 4}, "encoder": {"model": str(model), "pool": "mean_std"}}))
     store = tmp_path / "store"
-    args = ["featurize", str(manifest), "--turns", str(turns), "--out", str(store), "--config", str(config),
-            "--layers", "1", "--workers", workers, "--device", "cpu", "--no-progress"]
+    args = [
+        "featurize",
+        str(manifest),
+        "--turns",
+        str(turns),
+        "--out",
+        str(store),
+        "--config",
+        str(config),
+        "--layers",
+        "1",
+        "--workers",
+        workers,
+        "--device",
+        "cpu",
+        "--no-progress",
+    ]
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "4 interview(s) featurized, 0 already done, 0 failed (prosody + embeddings)" in out

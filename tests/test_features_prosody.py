@@ -24,14 +24,22 @@ from interview_mil.features.prosody.pitch import track_pitch
 from interview_mil.features.prosody.synthetic import gliding_f0, syllable_envelope, voiced_signal, with_pauses
 
 SR = 16_000
-CONTRACT = ("f0_mean_hz f0_median_hz f0_sd_st f0_range_st f0_slope_st_per_s voiced_fraction "
-            "intensity_mean_db intensity_sd_db intensity_range_db intensity_delta_sd_db duration_s "
-            "speech_rate_syl_per_s articulation_rate_syl_per_s n_pauses pause_total_s pause_longest_s "
-            "pause_ratio response_latency_s jitter_local shimmer_local hnr_db").split()
+CONTRACT = (
+    "f0_mean_hz f0_median_hz f0_sd_st f0_range_st f0_slope_st_per_s voiced_fraction "
+    "intensity_mean_db intensity_sd_db intensity_range_db intensity_delta_sd_db duration_s "
+    "speech_rate_syl_per_s articulation_rate_syl_per_s n_pauses pause_total_s pause_longest_s "
+    "pause_ratio response_latency_s jitter_local shimmer_local hnr_db"
+).split()
 
 
-def speech_like(n_syllables: int, f0: float = 150.0, syllable_s: float = 0.2, seed: int = 0,
-                vibrato_st: float = 0.5, amplitude: float = 0.3) -> np.ndarray:
+def speech_like(
+    n_syllables: int,
+    f0: float = 150.0,
+    syllable_s: float = 0.2,
+    seed: int = 0,
+    vibrato_st: float = 0.5,
+    amplitude: float = 0.3,
+) -> np.ndarray:
     """Voiced syllable-like bursts: a loudness bump per syllable over a slowly rising F0."""
     env = syllable_envelope(n_syllables, syllable_s, SR)
     contour = gliding_f0(f0, f0 * 1.1, len(env) / SR, SR, vibrato_st=vibrato_st)
@@ -44,10 +52,11 @@ def turn(start: float, duration: float, tid: str = "t0", latency: float | None =
 
 # --- names and config -------------------------------------------------------------------------------
 
+
 def test_feature_names_follow_the_contract():
-    assert list(PROSODY_FEATURES[:len(CONTRACT)]) == CONTRACT
+    assert list(PROSODY_FEATURES[: len(CONTRACT)]) == CONTRACT
     mfcc = [f"mfcc_{i:02d}_mean" for i in range(1, 14)]
-    assert list(PROSODY_FEATURES[len(CONTRACT):len(CONTRACT) + 13]) == mfcc
+    assert list(PROSODY_FEATURES[len(CONTRACT) : len(CONTRACT) + 13]) == mfcc
     assert PROSODY_FEATURES[-3:] == ("spectral_slope_db_per_khz", "alpha_ratio_db", "hammarberg_db")
     lean = prosody_feature_names(ProsodyConfig(mfcc=0, voice_quality=False, spectral=False))
     assert "jitter_local" not in lean and not any(n.startswith("mfcc") for n in lean)
@@ -95,7 +104,8 @@ def test_pitch_trackers_by_name():
 def test_flat_pitch_has_less_spread_than_modulated_pitch():
     flat = extract_turn_prosody(voiced_signal(gliding_f0(150, 150, 2.0, SR), SR), SR, None)
     lively = extract_turn_prosody(
-        voiced_signal(gliding_f0(150, 150, 2.0, SR, vibrato_st=3.0, vibrato_hz=2.0), SR), SR, None)
+        voiced_signal(gliding_f0(150, 150, 2.0, SR, vibrato_st=3.0, vibrato_hz=2.0), SR), SR, None
+    )
     assert flat["f0_sd_st"] < 0.3 and flat["f0_range_st"] < 1.0
     assert lively["f0_sd_st"] > 5 * flat["f0_sd_st"]
     assert lively["f0_range_st"] > 4.0  # ±3 st sine: 5-95 % range ≈ 5.9 st
@@ -112,6 +122,7 @@ def test_f0_slope_and_voiced_fraction():
 
 # --- loudness ---------------------------------------------------------------------------------------
 
+
 def test_loudness_level_and_variability():
     base = speech_like(10)
     quiet = extract_turn_prosody(base * 0.1, SR, None)
@@ -125,6 +136,7 @@ def test_loudness_level_and_variability():
 
 
 # --- timing -----------------------------------------------------------------------------------------
+
 
 def test_inserted_pauses_are_counted_with_their_total():
     pieces = [speech_like(5, seed=0), speech_like(6, seed=1), speech_like(4, seed=2), speech_like(5, seed=3)]
@@ -140,8 +152,7 @@ def test_inserted_pauses_are_counted_with_their_total():
 
 
 def test_leading_and_trailing_silence_are_not_pauses():
-    x = with_pauses([np.zeros(8000, np.float32) + 1e-4, speech_like(8), np.zeros(8000, np.float32) + 1e-4],
-                    [0.3, 0.3])
+    x = with_pauses([np.zeros(8000, np.float32) + 1e-4, speech_like(8), np.zeros(8000, np.float32) + 1e-4], [0.3, 0.3])
     feats = extract_turn_prosody(x, SR, None)
     assert feats["n_pauses"] == 0
 
@@ -165,6 +176,7 @@ def test_response_latency_comes_from_the_turn():
 
 # --- voice quality and spectrum ---------------------------------------------------------------------
 
+
 def _jittered_f0(mean_hz: float, seconds: float, jitter: float, seed: int = 0) -> np.ndarray:
     """Per-sample F0 constant within each period, periods varying randomly by ``jitter`` (relative sd)."""
     rng = np.random.default_rng(seed)
@@ -172,7 +184,7 @@ def _jittered_f0(mean_hz: float, seconds: float, jitter: float, seed: int = 0) -
     while sum(len(p) for p in out) < seconds * SR:
         f = mean_hz * (1 + jitter * rng.standard_normal())
         out.append(np.full(int(round(SR / f)), f))
-    return np.concatenate(out)[:int(seconds * SR)]
+    return np.concatenate(out)[: int(seconds * SR)]
 
 
 def test_jitter_shimmer_and_hnr_follow_the_signal():
@@ -182,8 +194,9 @@ def test_jitter_shimmer_and_hnr_follow_the_signal():
     assert clean["jitter_local"] < 0.005 < shaky["jitter_local"]
     assert noisy["shimmer_local"] > clean["shimmer_local"]
     assert clean["hnr_db"] > noisy["hnr_db"] + 10
-    lean = extract_turn_prosody(voiced_signal(_jittered_f0(140, 1.0, 0.0), SR), SR, None,
-                                ProsodyConfig(voice_quality=False))
+    lean = extract_turn_prosody(
+        voiced_signal(_jittered_f0(140, 1.0, 0.0), SR), SR, None, ProsodyConfig(voice_quality=False)
+    )
     assert "jitter_local" not in lean
 
 
@@ -200,17 +213,21 @@ def test_spectral_tilt_moves_slope_alpha_and_hammarberg():
 
 # --- whole interviews, flags, errors ----------------------------------------------------------------
 
+
 def _interview() -> tuple[np.ndarray, list[Turn]]:
     """6 s: speech 0.5–2.5 s, a 0.1 s blip at 3.0 s, digital silence 3.5–4.5 s, noise 4.8–5.8 s."""
     rng = np.random.default_rng(5)
     x = (rng.standard_normal(6 * SR) * 1e-4).astype(np.float32)
-    x[int(0.5 * SR):int(2.5 * SR)] = speech_like(10)
-    x[int(3.0 * SR):int(3.1 * SR)] = speech_like(1, syllable_s=0.1)
-    x[int(3.5 * SR):int(4.5 * SR)] = 0.0
-    x[int(4.8 * SR):int(5.8 * SR)] = (rng.standard_normal(SR) * 0.1).astype(np.float32)
-    turns = [Turn("iv1", "speech", 0, 0.5, 2.0, response_latency=1.2),
-             Turn("iv1", "blip", 1, 3.0, 0.1), Turn("iv1", "silent", 2, 3.5, 1.0),
-             Turn("iv1", "noise", 3, 4.8, 1.0)]
+    x[int(0.5 * SR) : int(2.5 * SR)] = speech_like(10)
+    x[int(3.0 * SR) : int(3.1 * SR)] = speech_like(1, syllable_s=0.1)
+    x[int(3.5 * SR) : int(4.5 * SR)] = 0.0
+    x[int(4.8 * SR) : int(5.8 * SR)] = (rng.standard_normal(SR) * 0.1).astype(np.float32)
+    turns = [
+        Turn("iv1", "speech", 0, 0.5, 2.0, response_latency=1.2),
+        Turn("iv1", "blip", 1, 3.0, 0.1),
+        Turn("iv1", "silent", 2, 3.5, 1.0),
+        Turn("iv1", "noise", 3, 4.8, 1.0),
+    ]
     return x, turns
 
 
@@ -237,9 +254,9 @@ def test_extract_prosody_rows_columns_and_flags():
 def test_offset_span_gives_the_same_features_as_the_whole_recording():
     x, turns = _interview()
     whole = extract_prosody(x, SR, turns[:1])
-    part = extract_prosody(x[SR // 4:3 * SR], SR, turns[:1], offset=0.25)
+    part = extract_prosody(x[SR // 4 : 3 * SR], SR, turns[:1], offset=0.25)
     pd.testing.assert_frame_equal(whole, part, rtol=1e-6)
-    alone = extract_turn_prosody(x[int(0.5 * SR):int(2.5 * SR)], SR, turns[0])
+    alone = extract_turn_prosody(x[int(0.5 * SR) : int(2.5 * SR)], SR, turns[0])
     assert alone["f0_median_hz"] == pytest.approx(whole.loc[0, "f0_median_hz"], rel=0.01)
     assert extract_prosody(x, SR, []).columns[0] == "turn_id"
 
@@ -272,6 +289,7 @@ def test_int16_audio_is_scaled():
 
 # --- the real synthetic corpus ----------------------------------------------------------------------
 
+
 def test_synthetic_corpus_turns(synthetic_corpus, tmp_path):
     from interview_mil.corpora import prepare_synthetic
     from interview_mil.data.audio import load_audio
@@ -286,8 +304,10 @@ def test_synthetic_corpus_turns(synthetic_corpus, tmp_path):
         df = extract_prosody(load_audio(interview.audio_path), SR, turns)
         gt = truth[truth.Participant_ID == int(interview.interview_id)]
         # each segmented turn takes the marker of the ground-truth answer it overlaps most
-        df["marker"] = [int(gt.marker.iloc[np.argmax(np.minimum(gt.stop_time, t.end)
-                                                     - np.maximum(gt.start_time, t.start))]) for t in turns]
+        df["marker"] = [
+            int(gt.marker.iloc[np.argmax(np.minimum(gt.stop_time, t.end) - np.maximum(gt.start_time, t.start))])
+            for t in turns
+        ]
         df["interview_id"] = interview.interview_id
         frames.append(df)
     df = pd.concat(frames, ignore_index=True)

@@ -104,10 +104,12 @@ def test_config_keying(tmp_path, tiny_model):
     assert base.key() == config_for(tiny_model).key()
     # settings that do not change the numbers share the key
     assert config_for(tiny_model, device="cuda", batch_seconds=10.0, threads=1).key() == base.key()
-    changed = [dataclasses.replace(base, encoder=dataclasses.replace(base.encoder, layers=2)),
-               dataclasses.replace(base, encoder=dataclasses.replace(base.encoder, dtype="int8")),
-               dataclasses.replace(base, encoder=None),
-               dataclasses.replace(base, prosody=dataclasses.replace(base.prosody, f0_max=400.0))]
+    changed = [
+        dataclasses.replace(base, encoder=dataclasses.replace(base.encoder, layers=2)),
+        dataclasses.replace(base, encoder=dataclasses.replace(base.encoder, dtype="int8")),
+        dataclasses.replace(base, encoder=None),
+        dataclasses.replace(base, prosody=dataclasses.replace(base.prosody, f0_max=400.0)),
+    ]
     keys = {c.key() for c in changed}
     assert len(keys) == 4 and base.key() not in keys
     a = FeatureStore(tmp_path, base)
@@ -121,8 +123,11 @@ def test_manifest_rerun_skips_and_failures_are_recorded(tmp_path, tiny_model, co
     signal_nan = voice(3.0, 120, 9)
     signal_nan[1000:1100] = np.nan
     write_audio(nan_path, signal_nan, SR, subtype="FLOAT")
-    bad = [Interview("nan", str(nan_path)), Interview("outside", interviews[0].audio_path),
-           Interview("empty", interviews[0].audio_path)]
+    bad = [
+        Interview("nan", str(nan_path)),
+        Interview("outside", interviews[0].audio_path),
+        Interview("empty", interviews[0].audio_path),
+    ]
     all_turns = dict(turns)
     all_turns["nan"] = [Turn("nan", "nan_0000", 0, 0.2, 2.0)]
     all_turns["outside"] = [Turn("outside", "outside_0000", 0, 1.0, 500.0)]
@@ -185,8 +190,9 @@ def test_kill_9_then_rerun_resumes_with_identical_results(tmp_path, tiny_model):
     script.write_text(_RUNNER)
     store_root = tmp_path / "store"
     args = [sys.executable, str(script), tiny_model, str(manifest), str(table), str(store_root)]
-    proc = subprocess.Popen(args, env={**os.environ, "HF_HUB_OFFLINE": "1"}, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        args, env={**os.environ, "HF_HUB_OFFLINE": "1"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None:
         if len(list(store_root.glob("*/*/done.json"))) >= 1:

@@ -17,12 +17,21 @@ from interview_mil.mil import (
     InterviewClassifier,
     group_train_val_split,
     interview_mean_baseline,
-    load_classifier,
     roc_auc,
 )
 
-FAST = dict(hidden=(16,), layer_norm=False, attention_dim=8, dropout=0.0, input_dropout=0.0, max_epochs=60,
-            patience=15, batch_size=16, lr=5e-3, weight_decay=1e-4)
+FAST = dict(
+    hidden=(16,),
+    layer_norm=False,
+    attention_dim=8,
+    dropout=0.0,
+    input_dropout=0.0,
+    max_epochs=60,
+    patience=15,
+    batch_size=16,
+    lr=5e-3,
+    weight_decay=1e-4,
+)
 
 
 def planted_bags(n_bags: int = 80, n_features: int = 6, seed: int = 0, shift: float = 4.0):
@@ -100,7 +109,9 @@ def test_save_load_round_trip_gives_identical_predictions(planted_fit, tmp_path)
     assert loaded.metadata_ == {"features": "test"} and list(loaded.feature_names_in_) == list(clf.feature_names_in_)
     a, b = loaded.explain(bags[:3]), clf.explain(bags[:3])
     assert all(np.array_equal(x.weights, z.weights) for x, z in zip(a, b))
-    assert np.array_equal(load_classifier(tmp_path / "model").predict_proba(bags[:3]), clf.predict_proba(bags[:3]))
+    assert np.array_equal(
+        InterviewClassifier.load(tmp_path / "model").predict_proba(bags[:3]), clf.predict_proba(bags[:3])
+    )
 
 
 def _as_version_1(directory) -> None:
@@ -109,9 +120,14 @@ def _as_version_1(directory) -> None:
     path = directory / "config.json"
     config = json.loads(path.read_text())
     st = config.pop("state")
-    config.update(format_version=1, model_config=st["model_config"], scaler=st["scaler"], threshold=st["threshold"],
-                  classes=st["classes"], training={k: st[k] for k in ("best_epoch", "n_train_bags", "n_val_bags",
-                                                                     "history", "validation", "members")})
+    config.update(
+        format_version=1,
+        model_config=st["model_config"],
+        scaler=st["scaler"],
+        threshold=st["threshold"],
+        classes=st["classes"],
+        training={k: st[k] for k in ("best_epoch", "n_train_bags", "n_val_bags", "history", "validation", "members")},
+    )
     path.write_text(json.dumps(config))
 
 

@@ -23,9 +23,18 @@ def _table(path, seed=0, n_bags=24):
     for b in range(n_bags):
         label = b % 2
         for _ in range(int(rng.integers(3, 7))):
-            rows.append({"bag_id": f"b{b}", "bag_label": label, "instance_label": label,
-                         "subject": f"s{b // 2}", "note": "x", "f1": rng.normal(), "f2": rng.normal(),
-                         "f3": rng.normal()})
+            rows.append(
+                {
+                    "bag_id": f"b{b}",
+                    "bag_label": label,
+                    "instance_label": label,
+                    "subject": f"s{b // 2}",
+                    "note": "x",
+                    "f1": rng.normal(),
+                    "f2": rng.normal(),
+                    "f3": rng.normal(),
+                }
+            )
     df = pd.DataFrame(rows)
     if str(path).endswith(".parquet"):
         df.to_parquet(path, index=False)
@@ -39,8 +48,9 @@ def test_bags_cv_writes_the_result_json_and_never_uses_instance_label(tmp_path, 
     table = tmp_path / name
     _table(table)
     out = tmp_path / "result.json"
-    code = main(["bags-cv", str(table), "--group-col", "subject", "--folds", "2", "--repeats", "2",
-                 "--out", str(out), *FAST])
+    code = main(
+        ["bags-cv", str(table), "--group-col", "subject", "--folds", "2", "--repeats", "2", "--out", str(out), *FAST]
+    )
     assert code == 0
     captured = capsys.readouterr()
     assert "bag accuracy" in captured.out and "±" in captured.out
@@ -83,8 +93,25 @@ def test_bags_cv_on_musk1_two_folds_one_repeat(tmp_path, capsys):
     out = tmp_path / "musk1.json"
     # the classic-benchmark setting (E+noval25+ens5) with a committee of 2 to stay quick: 25 epochs on
     # all training bags, no validation split
-    code = main(["bags-cv", str(table), "--folds", "2", "--repeats", "1", "--val-fraction", "0", "--max-epochs",
-                 "25", "--n-models", "2", "--quiet", "--out", str(out)])
+    code = main(
+        [
+            "bags-cv",
+            str(table),
+            "--folds",
+            "2",
+            "--repeats",
+            "1",
+            "--val-fraction",
+            "0",
+            "--max-epochs",
+            "25",
+            "--n-models",
+            "2",
+            "--quiet",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     result = json.loads(out.read_text())
     assert result["settings"]["n_bags"] == 92 and len(result["settings"]["features"]) == 166

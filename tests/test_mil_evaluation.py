@@ -13,8 +13,19 @@ from interview_mil.cli.main import main
 from interview_mil.errors import ConfigError, InputError
 from interview_mil.mil import InterviewClassifier, cross_validate, evaluation, stratified_group_kfold
 
-PARAMS = dict(hidden=(16,), layer_norm=False, attention_dim=8, dropout=0.0, input_dropout=0.0, max_epochs=40,
-              patience=15, batch_size=16, lr=5e-3, val_fraction=0.0, threshold=0.5)
+PARAMS = dict(
+    hidden=(16,),
+    layer_norm=False,
+    attention_dim=8,
+    dropout=0.0,
+    input_dropout=0.0,
+    max_epochs=40,
+    patience=15,
+    batch_size=16,
+    lr=5e-3,
+    val_fraction=0.0,
+    threshold=0.5,
+)
 
 
 def planted_bags(n_bags: int, seed: int, shift: float = 4.0, n_features: int = 4):
@@ -41,19 +52,29 @@ def _planted_table(path, seed: int = 0, n_bags: int = 36) -> None:
         n = int(rng.integers(3, 7))
         k = int(rng.integers(n))
         for i in range(n):
-            rows.append({"bag_id": f"b{b}", "bag_label": label, "subject": f"s{b // 2}",
-                         "f1": rng.normal() + (5.0 if label and i == k else 0.0), "f2": rng.normal(),
-                         "f3": rng.normal()})
+            rows.append(
+                {
+                    "bag_id": f"b{b}",
+                    "bag_label": label,
+                    "subject": f"s{b // 2}",
+                    "f1": rng.normal() + (5.0 if label and i == k else 0.0),
+                    "f2": rng.normal(),
+                    "f3": rng.normal(),
+                }
+            )
     pd.DataFrame(rows).to_csv(path, index=False)
 
 
 # Recorded with the code before the harness was rewritten (``repeats`` and ``seed`` arguments, repetition r
 # with split seed and model seed seed + r): (repeat, fold, n_train, best_epoch, accuracy, AUC) per fold.
-BEFORE_FOLDS = [(0, 0, 24, 28, 0.75, 0.5833333333333334), (0, 1, 24, 30, 0.8333333333333334, 0.9444444444444444),
-                (0, 2, 24, 21, 0.3333333333333333, 0.4444444444444444),
-                (1, 0, 24, 30, 0.5833333333333334, 0.8333333333333334),
-                (1, 1, 24, 20, 0.4166666666666667, 0.4722222222222222),
-                (1, 2, 24, 30, 0.5833333333333334, 0.5833333333333334)]
+BEFORE_FOLDS = [
+    (0, 0, 24, 28, 0.75, 0.5833333333333334),
+    (0, 1, 24, 30, 0.8333333333333334, 0.9444444444444444),
+    (0, 2, 24, 21, 0.3333333333333333, 0.4444444444444444),
+    (1, 0, 24, 30, 0.5833333333333334, 0.8333333333333334),
+    (1, 1, 24, 20, 0.4166666666666667, 0.4722222222222222),
+    (1, 2, 24, 30, 0.5833333333333334, 0.5833333333333334),
+]
 BEFORE_SUMMARY = {"accuracy_mean": 0.5833333333333334, "auc_mean": 0.6435185185185185}
 BEFORE_PER_REPEAT = {"auc": 0.6604938271604939, "accuracy": 0.5833333333333333}
 
@@ -61,9 +82,31 @@ BEFORE_PER_REPEAT = {"auc": 0.6604938271604939, "accuracy": 0.5833333333333333}
 def test_bags_cv_figures_are_those_of_the_code_before_the_harness(tmp_path, capsys):
     table, out = tmp_path / "planted.csv", tmp_path / "result.json"
     _planted_table(table)
-    code = main(["bags-cv", str(table), "--group-col", "subject", "--folds", "3", "--repeats", "2", "--seed", "3",
-                 "--hidden", "16", "--max-epochs", "30", "--batch-size", "16", "--lr", "0.005", "--quiet",
-                 "--out", str(out)])
+    code = main(
+        [
+            "bags-cv",
+            str(table),
+            "--group-col",
+            "subject",
+            "--folds",
+            "3",
+            "--repeats",
+            "2",
+            "--seed",
+            "3",
+            "--hidden",
+            "16",
+            "--max-epochs",
+            "30",
+            "--batch-size",
+            "16",
+            "--lr",
+            "0.005",
+            "--quiet",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0 and "bag accuracy 0.583" in capsys.readouterr().out
     result = json.loads(out.read_text())
     got = [(f["repeat"], f["fold"], f["n_train"], f["best_epoch"], f["accuracy"], f["auc"]) for f in result["folds"]]
@@ -125,8 +168,9 @@ def test_per_seed_summaries_localisation_baseline_and_gender():
     truth = [(np.arange(len(b)) == k).astype(int) for b, k in zip(bags, planted)]
     gender = np.where(np.arange(40) % 4 < 2, "f", "m")
     params = {**PARAMS, "pooling": "attention"}
-    res = cross_validate(bags, y, groups, params, folds=4, seeds=[5, 6], gender=gender, instance_truth=truth,
-                         baseline=True)
+    res = cross_validate(
+        bags, y, groups, params, folds=4, seeds=[5, 6], gender=gender, instance_truth=truth, baseline=True
+    )
     assert [s["seed"] for s in res.per_seed] == [5, 6] and [f["seed"] for f in res.folds] == [5] * 4 + [6] * 4
     assert res.seed_summary["auc"]["n"] == 2 and res.seed_summary["localisation_auc"]["mean"] > 0.9
     assert res.baseline_seed_summary is not None and set(res.per_seed[0]["baseline"]) >= {"auc", "accuracy"}
@@ -134,8 +178,9 @@ def test_per_seed_summaries_localisation_baseline_and_gender():
     assert res.seed_summary["auc"]["mean"] > res.baseline_seed_summary["auc"]["mean"] + 0.05
     assert set().union(*(f["by_gender"] for f in res.folds)) == {"f", "m"}
     assert all(sum(g["n"] for g in f["by_gender"].values()) == f["n_test"] for f in res.folds)
-    alone = cross_validate(bags, y, groups, params, folds=4, seeds=[6], gender=gender, instance_truth=truth,
-                           baseline=True)
+    alone = cross_validate(
+        bags, y, groups, params, folds=4, seeds=[6], gender=gender, instance_truth=truth, baseline=True
+    )
 
     def same(records):  # NaN-safe comparison of fold records, without timings and repetition numbers
         return json.dumps([{k: v for k, v in f.items() if k not in ("seconds", "repeat")} for f in records])
@@ -149,7 +194,8 @@ def test_the_baseline_sees_the_classifier_projected_inputs():
     direction = rng.normal(size=10)
     y = np.arange(30) % 2
     bags = [rng.normal(size=(6, 11)) + np.r_[0.0, 1.0 * label * direction] for label in y]
-    res = cross_validate(bags, y, None, {**PARAMS, "embedding_pcs": 2}, folds=3, seeds=[0],
-                         feature_names=names, baseline=True)
+    res = cross_validate(
+        bags, y, None, {**PARAMS, "embedding_pcs": 2}, folds=3, seeds=[0], feature_names=names, baseline=True
+    )
     assert res.baseline_seed_summary["auc"]["mean"] > 0.8 and res.seed_summary["auc"]["mean"] > 0.8
     assert res.settings["params"]["embedding_pcs"] == 2

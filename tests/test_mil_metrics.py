@@ -90,5 +90,6 @@ def test_localisation_auc_pools_instances_of_positive_bags():
     scores = [[0.9, 0.1, 0.2], [0.3, 0.8], [5.0, 6.0]]
     truth = [[1, 0, 0], [0, 1], [0, 0]]
     assert localisation_auc(scores, truth, bag_labels=[1, 1, 0]) == 1.0  # negative bag ignored
-    assert localisation_auc(scores, truth) == pytest.approx(roc_auc([1, 0, 0, 0, 1, 0, 0],
-                                                                    [0.9, 0.1, 0.2, 0.3, 0.8, 5.0, 6.0]))
+    assert localisation_auc(scores, truth) == pytest.approx(
+        roc_auc([1, 0, 0, 0, 1, 0, 0], [0.9, 0.1, 0.2, 0.3, 0.8, 5.0, 6.0])
+    )

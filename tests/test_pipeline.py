@@ -23,8 +23,7 @@ def model_dir(recipe_corpus, tmp_path_factory) -> Path:
     """A prosody + attention model trained through `interview-mil train` on the recipe corpus."""
     conf = Path(__file__).resolve().parents[1] / "recipes" / "synthetic" / "conf" / "prosody_attention.yaml"
     exp = tmp_path_factory.mktemp("exp")
-    assert main(["train", str(conf), f"corpus.root={recipe_corpus}", *DEBUG, "--out", str(exp),
-                 "--no-progress"]) == 0
+    assert main(["train", str(conf), f"corpus.root={recipe_corpus}", *DEBUG, "--out", str(exp), "--no-progress"]) == 0
     return exp / "model"
 
 
@@ -37,8 +36,8 @@ def _test_recordings(corpus: Path) -> list[tuple[Path, Path]]:
 def _check_tables(out: Path, n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     interviews = pd.read_csv(out / "interviews.csv")
     turns = pd.read_csv(out / "turns.csv")
-    assert list(interviews.columns[:len(INTERVIEW_COLUMNS)]) == INTERVIEW_COLUMNS and len(interviews) == n
-    assert list(turns.columns[:len(TURN_COLUMNS)]) == TURN_COLUMNS
+    assert list(interviews.columns[: len(INTERVIEW_COLUMNS)]) == INTERVIEW_COLUMNS and len(interviews) == n
+    assert list(turns.columns[: len(TURN_COLUMNS)]) == TURN_COLUMNS
     assert (out / "interviews.parquet").exists() and (out / "turns.parquet").exists()
     assert interviews["probability"].between(0, 1).all()
     sums = turns.groupby("interview_id")["weight"].sum()
@@ -49,8 +48,15 @@ def _check_tables(out: Path, n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def test_score_cli_and_python_api_agree(model_dir, recipe_corpus, tmp_path, capsys):
     recordings = _test_recordings(recipe_corpus)
-    args = ["score", str(model_dir), *[str(a) for a, _ in recordings], "--out", str(tmp_path / "s"), "--html",
-            "--no-progress"]
+    args = [
+        "score",
+        str(model_dir),
+        *[str(a) for a, _ in recordings],
+        "--out",
+        str(tmp_path / "s"),
+        "--html",
+        "--no-progress",
+    ]
     for _, transcript in recordings:
         args += ["--transcript", str(transcript)]
     assert main(args) == 0
@@ -76,8 +82,23 @@ def test_score_cli_and_python_api_agree(model_dir, recipe_corpus, tmp_path, caps
 def test_score_real_conversation_with_stm_and_without_transcript(model_dir, tmp_path):
     conv = shared_path("conversation")
     wav, stm = conv / "sample.wav", conv / "sample.stm"
-    assert main(["score", str(model_dir), str(wav), "--transcript", str(stm), "--participant", "Diane",
-                 "--out", str(tmp_path / "stm"), "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "score",
+                str(model_dir),
+                str(wav),
+                "--transcript",
+                str(stm),
+                "--participant",
+                "Diane",
+                "--out",
+                str(tmp_path / "stm"),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     _, turns = _check_tables(tmp_path / "stm", 1)
     assert len(turns) >= 3
     assert main(["score", str(model_dir), str(wav), "--out", str(tmp_path / "vad"), "--no-progress"]) == 0
@@ -91,8 +112,9 @@ def test_score_batch_reports_failures_and_finishes_the_rest(model_dir, recipe_co
     broken.write_bytes(b"RIFF\x00\x00not audio at all")
     silent = tmp_path / "silent.wav"
     sf.write(silent, np.zeros(16000 * 5, dtype=np.float32), 16000)
-    code = main(["score", str(model_dir), str(broken), str(silent), str(good), "--out", str(tmp_path / "o"),
-                 "--no-progress"])
+    code = main(
+        ["score", str(model_dir), str(broken), str(silent), str(good), "--out", str(tmp_path / "o"), "--no-progress"]
+    )
     assert code == 1
     err = capsys.readouterr().err
     assert "broken.wav" in err and "silent.wav" in err and "no participant speech" in err
@@ -110,3 +132,22 @@ def test_missing_model_bundle_says_how_to_fix(tmp_path):
 
     with pytest.raises(ModelNotFoundError, match="interview-mil train"):
         ScreeningPipeline.from_pretrained(tmp_path / "nothing")
+
+
+def test_score_decodes_each_recording_once(model_dir, recipe_corpus, monkeypatch):
+    """Segmentation keeps the decoded audio for the features: one decode per recording, not one per stage
+    (header reads for the duration do not count)."""
+    import soundfile
+
+    decoded = []
+    real_read = soundfile.SoundFile.read
+
+    def counting_read(self, *args, **kwargs):
+        decoded.append(self.name)
+        return real_read(self, *args, **kwargs)
+
+    monkeypatch.setattr(soundfile.SoundFile, "read", counting_read)
+    audio, transcript = _test_recordings(recipe_corpus)[0]
+    pipe = ScreeningPipeline.from_pretrained(model_dir)
+    pipe.apply(audio, transcript=transcript)
+    assert decoded.count(str(audio)) == 1, decoded

@@ -24,8 +24,13 @@ from interview_mil.config import load_yaml
 
 RECIPES = Path(__file__).resolve().parents[1] / "recipes"
 CONFIGS = sorted(RECIPES.glob("*/conf/*.yaml"))
-DEBUG = ["model.params.max_epochs=4", "model.params.patience=4", "evaluation.seeds=[0]", "evaluation.folds=2",
-         "explain.n_random=3"]
+DEBUG = [
+    "model.params.max_epochs=4",
+    "model.params.patience=4",
+    "evaluation.seeds=[0]",
+    "evaluation.folds=2",
+    "explain.n_random=3",
+]
 
 
 @pytest.fixture(scope="module")
@@ -43,17 +48,23 @@ def make_e_daic(corpus: Path, out: Path) -> Path:
     (out / "labels").mkdir(parents=True)
     for split in ("train", "dev", "test"):
         rows = labels[labels["split"] == split]
-        pd.DataFrame({"Participant_ID": rows["Participant_ID"], "Gender": rows["Gender"],
-                      "PHQ_Binary": rows["PHQ8_Binary"], "PHQ_Score": rows["PHQ8_Score"]}
-                     ).to_csv(out / "labels" / f"{split}_split.csv", index=False)
+        pd.DataFrame(
+            {
+                "Participant_ID": rows["Participant_ID"],
+                "Gender": rows["Gender"],
+                "PHQ_Binary": rows["PHQ8_Binary"],
+                "PHQ_Score": rows["PHQ8_Score"],
+            }
+        ).to_csv(out / "labels" / f"{split}_split.csv", index=False)
     for pid in labels["Participant_ID"]:
         folder = out / f"{pid}_P" / f"{pid}_P"
         folder.mkdir(parents=True)
         shutil.copy(corpus / f"{pid}_P" / f"{pid}_AUDIO.wav", folder / f"{pid}_AUDIO.wav")
         lines = pd.read_csv(corpus / f"{pid}_P" / f"{pid}_TRANSCRIPT.csv", sep="\t")
         asr = lines[lines["speaker"] == "Participant"]
-        pd.DataFrame({"Start_Time": asr["start_time"], "End_Time": asr["stop_time"], "Text": asr["value"],
-                      "Confidence": 0.9}).to_csv(folder / f"{pid}_Transcript.csv", index=False)
+        pd.DataFrame(
+            {"Start_Time": asr["start_time"], "End_Time": asr["stop_time"], "Text": asr["value"], "Confidence": 0.9}
+        ).to_csv(folder / f"{pid}_Transcript.csv", index=False)
     return out
 
 
@@ -122,16 +133,29 @@ def test_recipe_config_end_to_end(conf, corpus, tmp_path, capsys):
     assert (exp / "explain" / split / "report.html").exists()
     out = capsys.readouterr().out
     assert "mean ± sd" in out and "not a diagnostic device" in out
-    assert [e["stage"] for e in json.loads((exp / "meta.json").read_text())["log"]] == \
-        ["prepare", "segment", "featurize", "train", "evaluate", f"explain_{split}"]
+    assert [e["stage"] for e in json.loads((exp / "meta.json").read_text())["log"]] == [
+        "prepare",
+        "segment",
+        "featurize",
+        "train",
+        "evaluate",
+        f"explain_{split}",
+    ]
 
 
 # Stage 1 generates this corpus (10 interviews of about 30 s: train 6, dev 2, test 2, half depressed);
 # the rest are the debug settings of the per-config test above.
-RUN_SH_OVERRIDES = ["corpus.synth.n_interviews=10", "corpus.synth.target_duration_s=30",
-                    "corpus.synth.depressed_fraction=0.5", "corpus.synth.label_strength=1.0",
-                    "evaluation.seeds=[0]", "evaluation.folds=2", "model.params.max_epochs=5",
-                    "model.params.patience=5", "explain.n_random=3"]
+RUN_SH_OVERRIDES = [
+    "corpus.synth.n_interviews=10",
+    "corpus.synth.target_duration_s=30",
+    "corpus.synth.depressed_fraction=0.5",
+    "corpus.synth.label_strength=1.0",
+    "evaluation.seeds=[0]",
+    "evaluation.folds=2",
+    "model.params.max_epochs=5",
+    "model.params.patience=5",
+    "explain.n_random=3",
+]
 STAGES = ["prepare", "segment", "featurize", "train", "evaluate", "explain"]
 
 
@@ -145,17 +169,34 @@ def test_synthetic_run_sh_runs_every_stage_once(tmp_path, capsys):
     exp, corpus = tmp_path / "exp", tmp_path / "corpus"
     env = {k: v for k, v in os.environ.items() if k not in ("CONF", "STAGE", "STOP_STAGE", "EXPLAIN_SPLIT")}
     env.update(IMIL=str(imil), EXP=str(exp), WORKERS="1")
-    done = subprocess.run([str(RECIPES / "synthetic" / "run.sh"), f"corpus.root={corpus}", *RUN_SH_OVERRIDES],
-                          env=env, capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        [str(RECIPES / "synthetic" / "run.sh"), f"corpus.root={corpus}", *RUN_SH_OVERRIDES],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, f"run.sh failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
     for number, stage in enumerate(STAGES, 1):
         assert f"stage {number}: {stage}" in done.stdout
 
     manifest = [json.loads(line) for line in (exp / "data" / "interviews.jsonl").read_text().splitlines()]
     assert len(manifest) == 10 and (corpus / "ground_truth" / "labels.csv").exists()
-    for name in ("config.yaml", "segmentation.yaml", "features.yaml", "turns.parquet", "turns.csv",
-                 "interviewer_spans.parquet", "segment_report.json", "model/model.safetensors", "evaluation.json",
-                 "evaluation.md", "explain/dev/interviews.csv", "explain/dev/turns.csv", "explain/dev/report.html"):
+    for name in (
+        "config.yaml",
+        "segmentation.yaml",
+        "features.yaml",
+        "turns.parquet",
+        "turns.csv",
+        "interviewer_spans.parquet",
+        "segment_report.json",
+        "model/model.safetensors",
+        "evaluation.json",
+        "evaluation.md",
+        "explain/dev/interviews.csv",
+        "explain/dev/turns.csv",
+        "explain/dev/report.html",
+    ):
         assert (exp / name).exists(), name
     report = json.loads((exp / "segment_report.json").read_text())
     assert report["n_interviews"] == 10 and report["n_turns"] > 0 and not report["failures"]
@@ -166,8 +207,9 @@ def test_synthetic_run_sh_runs_every_stage_once(tmp_path, capsys):
 
     meta = json.loads((exp / "meta.json").read_text())
     log = meta["log"]
-    assert [e["stage"] for e in log] == ["prepare", "segment", "featurize", "train", "evaluate", "explain_dev"], \
+    assert [e["stage"] for e in log] == ["prepare", "segment", "featurize", "train", "evaluate", "explain_dev"], (
         "each stage should run once; a later stage redid earlier work:\n" + json.dumps(log, indent=1)
+    )
     assert log[1]["n_interviews"] == 10 and log[1]["command"].split()[1:3] == ["segment", "--exp"]
     assert log[2]["done"] == len(segmented) and log[2]["skipped"] == 0 and log[2]["store"] == str(stores[0])
     assert log[3]["command"].split()[1] == "train"

@@ -3,7 +3,7 @@ import math
 import pytest
 
 from interview_mil.data import Interview, Turn, read_manifest, read_turns, validate, write_manifest, write_turns
-from interview_mil.data.records import validate_manifest
+from interview_mil.data.records import turn_problems, validate_manifest
 from interview_mil.errors import ManifestError
 
 
@@ -18,13 +18,23 @@ def test_end_is_derived():
 
 
 def test_turn_from_dict_accepts_end_instead_of_duration():
-    t = Turn.from_dict({"interview_id": 7, "turn_id": "a", "turn_index": 0, "start": 1.0, "end": 3.0,
-                        "text": float("nan")})
+    t = Turn.from_dict(
+        {"interview_id": 7, "turn_id": "a", "turn_index": 0, "start": 1.0, "end": 3.0, "text": float("nan")}
+    )
     assert t.duration == 2.0 and t.interview_id == "7" and t.text is None
 
 
-def test_validate_accepts_good_turns():
-    validate(Interview("300", "a.wav", duration=10.0), _turns())
+def test_validate_draws_the_line_at_the_end_of_the_recording():
+    """A turn may end at the end of the recording (and within rounding of it); one that ends later, or
+    whose index does not match its position, is refused with the reason."""
+    interview = Interview("300", "a.wav", duration=10.0)
+    assert turn_problems(interview, _turns(spans=((1.0, 2.0), (8.0, 2.0)))) == []
+    assert turn_problems(interview, _turns(spans=((1.0, 2.0), (8.0, 2.04)))) == []  # 40 ms of rounding
+    assert turn_problems(interview, _turns(spans=((1.0, 2.0), (8.0, 2.2))))  # 200 ms past the end
+    swapped = _turns()[::-1]
+    assert any("turn_index" in p or "before the turn" in p for p in turn_problems(interview, swapped))
+    with pytest.raises(ManifestError, match="'300'"):
+        validate(interview, swapped)
 
 
 @pytest.mark.parametrize(
@@ -67,8 +77,18 @@ def test_manifest_rejects_participant_in_two_splits():
 @pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
 def test_manifest_round_trip(tmp_path, suffix):
     interviews = [
-        Interview("300", "/x/300.wav", participant_id="300", split="train", label=1, phq8_score=12.0,
-                  gender="F", corpus="daic_woz", duration=600.0, meta={"site": "A"}),
+        Interview(
+            "300",
+            "/x/300.wav",
+            participant_id="300",
+            split="train",
+            label=1,
+            phq8_score=12.0,
+            gender="F",
+            corpus="daic_woz",
+            duration=600.0,
+            meta={"site": "A"},
+        ),
         Interview("301", "/x/301.wav", split="test"),
     ]
     path = write_manifest(interviews, tmp_path / f"m{suffix}")
@@ -89,8 +109,19 @@ def test_missing_manifest_says_how_to_fix(tmp_path):
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 def test_turns_table_round_trip(tmp_path, suffix):
     turns = _turns() + _turns("301", ((0.5, 0.5),))
-    turns[0] = Turn("300", "300_t000", 0, 1.0, 2.0, text="hello, there", response_latency=0.8,
-                    n_pauses=2, pause_time=0.4, longest_pause=0.3, source="transcript")
+    turns[0] = Turn(
+        "300",
+        "300_t000",
+        0,
+        1.0,
+        2.0,
+        text="hello, there",
+        response_latency=0.8,
+        n_pauses=2,
+        pause_time=0.4,
+        longest_pause=0.3,
+        source="transcript",
+    )
     path = write_turns(turns, tmp_path / f"turns{suffix}")
     back = read_turns(path)
     assert back["300"] == turns[:2] and back["301"] == turns[2:]

@@ -10,8 +10,20 @@ from test_segmentation_speech import build_dialogue, write_daic
 from interview_mil.cli.main import main
 from interview_mil.data import Interview, read_turns, write_audio, write_manifest
 
-COLUMNS = {"interview_id", "turn_id", "turn_index", "start", "end", "duration", "speaker", "text",
-           "response_latency", "n_pauses", "pause_time", "source"}
+COLUMNS = {
+    "interview_id",
+    "turn_id",
+    "turn_index",
+    "start",
+    "end",
+    "duration",
+    "speaker",
+    "text",
+    "response_latency",
+    "n_pauses",
+    "pause_time",
+    "source",
+}
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +47,23 @@ def test_one_recording_vad_only(corpus, tmp_path, capsys):
 def test_one_recording_with_transcript_and_options(corpus, tmp_path):
     dialogue, audio, transcript, _ = corpus
     out = tmp_path / "turns.parquet"
-    code = main(["segment", str(audio), "--transcript", str(transcript), "--out", str(out), "--id", "1000",
-                 "--no-refine", "--max-turn-length", "0", "--set", "transcript.merge_gap=0.1"])
+    code = main(
+        [
+            "segment",
+            str(audio),
+            "--transcript",
+            str(transcript),
+            "--out",
+            str(out),
+            "--id",
+            "1000",
+            "--no-refine",
+            "--max-turn-length",
+            "0",
+            "--set",
+            "transcript.merge_gap=0.1",
+        ]
+    )
     assert code == 0
     turns = read_turns(out)["1000"]
     assert len(turns) == len(dialogue.sentences)  # merge gap 0.1 s keeps every sentence apart
@@ -55,13 +82,16 @@ def test_manifest_lists_failures_and_finishes_the_rest(corpus, tmp_path, capsys)
     dialogue, audio, transcript, root = corpus
     silent = write_audio(tmp_path / "silent.wav", np.zeros(16_000 * 2, np.float32))
     short = write_audio(tmp_path / "short.wav", np.zeros(16_000, np.float32))
-    manifest = write_manifest([
-        Interview("1000", str(audio), transcript_path=str(transcript)),
-        Interview("broken", str(short), transcript_path=str(transcript)),  # transcript longer than audio
-        Interview("missing", str(tmp_path / "nope.wav")),
-        Interview("silent", str(silent)),
-        Interview("vad", str(audio)),
-    ], tmp_path / "m.jsonl")
+    manifest = write_manifest(
+        [
+            Interview("1000", str(audio), transcript_path=str(transcript)),
+            Interview("broken", str(short), transcript_path=str(transcript)),  # transcript longer than audio
+            Interview("missing", str(tmp_path / "nope.wav")),
+            Interview("silent", str(silent)),
+            Interview("vad", str(audio)),
+        ],
+        tmp_path / "m.jsonl",
+    )
     out = tmp_path / "turns.parquet"
     assert main(["segment", "--manifest", str(manifest), "--out", str(out), "--no-progress"]) == 1
     captured = capsys.readouterr()

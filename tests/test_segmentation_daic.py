@@ -62,27 +62,35 @@ def test_a_long_gap_without_the_interviewer_starts_a_turn_without_latency(tmp_pa
 
 
 def test_speaker_names_in_any_case_and_spacing(tmp_path):
-    rows = [(1, 2, " ellie ", "hi"), (3, 4, "PARTICIPANT", "hello"), (5, 6, "El lie", "ok"),
-            (7, 8, "participant  ", "bye")]
+    rows = [
+        (1, 2, " ellie ", "hi"),
+        (3, 4, "PARTICIPANT", "hello"),
+        (5, 6, "El lie", "ok"),
+        (7, 8, "participant  ", "bye"),
+    ]
     turns = turns_from_daic_transcript(_transcript(tmp_path, rows), "1000", NO_REFINE)
     assert _spans(turns) == [(3.0, 4.0), (7.0, 8.0)]
 
 
 @pytest.mark.parametrize("marker", ["<sync>", "[sync]", "[synch]", "[syncing]", "<SYNC>"])
 def test_sync_markers_are_removed(tmp_path, marker):
-    rows = [(0.5, 0.9, "Ellie", marker), (1, 2, "Ellie", "hi"), (2.5, 2.9, "Participant", marker),
-            (3, 4, "Participant", f"hello {marker} there")]
+    rows = [
+        (0.5, 0.9, "Ellie", marker),
+        (1, 2, "Ellie", "hi"),
+        (2.5, 2.9, "Participant", marker),
+        (3, 4, "Participant", f"hello {marker} there"),
+    ]
     turns = turns_from_daic_transcript(_transcript(tmp_path, rows), "1000", NO_REFINE)
     assert _spans(turns) == [(3.0, 4.0)] and turns[0].text == "hello there"
 
 
 def test_talk_before_the_interview_is_dropped(tmp_path):
-    rows = [(0.2, 1.5, "Participant", "is it on"), (2.0, 3.0, "Ellie", "hi i'm ellie"),
-            (4.0, 5.0, "Participant", "hi")]
+    rows = [(0.2, 1.5, "Participant", "is it on"), (2.0, 3.0, "Ellie", "hi i'm ellie"), (4.0, 5.0, "Participant", "hi")]
     turns = turns_from_daic_transcript(_transcript(tmp_path, rows), "1000", NO_REFINE)
     assert _spans(turns) == [(4.0, 5.0)]
-    keep = SegmentationConfig(refine=RefineConfig(enabled=False),
-                              transcript=TranscriptConfig(drop_before_interview=False))
+    keep = SegmentationConfig(
+        refine=RefineConfig(enabled=False), transcript=TranscriptConfig(drop_before_interview=False)
+    )
     assert _spans(turns_from_daic_transcript(_transcript(tmp_path, rows), "1000", keep))[0] == (0.2, 1.5)
 
 
@@ -98,33 +106,44 @@ def test_sync_offsets_of_the_out_of_sync_sessions(tmp_path, session):
     # a copy named differently is recognised by its interview id
     other = _transcript(tmp_path, BASIC, name="transcript.csv")
     assert turns_from_daic_transcript(other, session, NO_REFINE)[0].start == pytest.approx(4.0 + offset, abs=1e-4)
-    assert turns_from_daic_transcript(_transcript(tmp_path, BASIC, name="1318_TRANSCRIPT.csv"), "1318",
-                                      NO_REFINE)[0].start == 4.0
+    assert (
+        turns_from_daic_transcript(_transcript(tmp_path, BASIC, name="1318_TRANSCRIPT.csv"), "1318", NO_REFINE)[0].start
+        == 4.0
+    )
 
 
 @pytest.mark.parametrize("session, window", [("373", (395.0, 428.0)), ("444", (286.0, 387.0))])
 def test_interruptions_are_dropped_and_never_bridged(tmp_path, session, window):
     a, b = window
-    rows = [(a - 20, a - 15, "Ellie", "tell me more"), (a - 14, a - 2, "Participant", "before"),
-            (a + 5, a + 9, "Participant", "someone came in"), (b - 3, b + 1, "Ellie", "sorry about that"),
-            (b + 2, b + 4, "Participant", "after")]
+    rows = [
+        (a - 20, a - 15, "Ellie", "tell me more"),
+        (a - 14, a - 2, "Participant", "before"),
+        (a + 5, a + 9, "Participant", "someone came in"),
+        (b - 3, b + 1, "Ellie", "sorry about that"),
+        (b + 2, b + 4, "Participant", "after"),
+    ]
     cfg = SegmentationConfig(refine=RefineConfig(enabled=False), transcript=TranscriptConfig(merge_gap=500.0))
     turns = turns_from_daic_transcript(_transcript(tmp_path, rows, name=f"{session}_TRANSCRIPT.csv"), session, cfg)
     assert [t.text for t in turns] == ["before", "after"]
     rows_no_ellie = [r for r in rows if r[2] == "Participant"]
-    turns = turns_from_daic_transcript(_transcript(tmp_path, rows_no_ellie, name=f"{session}_TRANSCRIPT.csv"),
-                                       session, cfg)
+    turns = turns_from_daic_transcript(
+        _transcript(tmp_path, rows_no_ellie, name=f"{session}_TRANSCRIPT.csv"), session, cfg
+    )
     assert [t.text for t in turns] == ["before", "after"]  # the interruption is a boundary
     assert turns[1].response_latency is None
 
 
 @pytest.mark.parametrize("session", ["451", "458", "480"])
 def test_sessions_without_interviewer_lines(tmp_path, session, caplog):
-    rows = [(0.5, 1.5, "Participant", "hello"), (2.0, 4.0, "Participant", "i am fine"),
-            (20.0, 22.0, "Participant", "from here")]
+    rows = [
+        (0.5, 1.5, "Participant", "hello"),
+        (2.0, 4.0, "Participant", "i am fine"),
+        (20.0, 22.0, "Participant", "from here"),
+    ]
     with caplog.at_level(logging.WARNING):
-        turns = turns_from_daic_transcript(_transcript(tmp_path, rows, name=f"{session}_TRANSCRIPT.csv"),
-                                           session, NO_REFINE)
+        turns = turns_from_daic_transcript(
+            _transcript(tmp_path, rows, name=f"{session}_TRANSCRIPT.csv"), session, NO_REFINE
+        )
     assert _spans(turns) == [(0.5, 4.0), (20.0, 22.0)]  # grouped by pauses, nothing dropped
     assert all(t.response_latency is None for t in turns)
     assert not caplog.records  # known sessions: no warning
@@ -133,12 +152,15 @@ def test_sessions_without_interviewer_lines(tmp_path, session, caplog):
     assert "no interviewer lines" in caplog.text
 
 
-@pytest.mark.parametrize("rows, needle", [
-    ([(1, 2, "Ellie", "hi"), (3, 4, "Particpant", "typo")], "line 3: unknown speaker 'Particpant'"),
-    ([(1, 2, "Ellie", "hi"), (5, 4, "Participant", "backwards")], "line 3: stop time 4.000 s is before"),
-    ([(1, 2, "Ellie", "hi"), ("abc", 4, "Participant", "x")], "line 3: start_time 'abc' is not a number"),
-    ([(1, 2, "Ellie", "hi"), (-1, 4, "Participant", "x")], "line 3: start_time '-1' is not a time"),
-])
+@pytest.mark.parametrize(
+    "rows, needle",
+    [
+        ([(1, 2, "Ellie", "hi"), (3, 4, "Particpant", "typo")], "line 3: unknown speaker 'Particpant'"),
+        ([(1, 2, "Ellie", "hi"), (5, 4, "Participant", "backwards")], "line 3: stop time 4.000 s is before"),
+        ([(1, 2, "Ellie", "hi"), ("abc", 4, "Participant", "x")], "line 3: start_time 'abc' is not a number"),
+        ([(1, 2, "Ellie", "hi"), (-1, 4, "Participant", "x")], "line 3: start_time '-1' is not a time"),
+    ],
+)
 def test_bad_transcript_lines_name_file_and_line(tmp_path, rows, needle):
     path = _transcript(tmp_path, rows)
     with pytest.raises(TranscriptError) as err:

@@ -39,9 +39,12 @@ line_strategy = st.tuples(st.floats(0, 95), st.floats(0.01, 15), st.sampled_from
 
 
 @FAST
-@given(rows=st.lists(line_strategy, max_size=30), merge_gap=st.floats(0, 10),
-       speech=st.lists(st.tuples(st.floats(0, 99), st.floats(0.05, 5)), max_size=30),
-       max_length=st.one_of(st.none(), st.floats(1, 30)))
+@given(
+    rows=st.lists(line_strategy, max_size=30),
+    merge_gap=st.floats(0, 10),
+    speech=st.lists(st.tuples(st.floats(0, 99), st.floats(0.05, 5)), max_size=30),
+    max_length=st.one_of(st.none(), st.floats(1, 30)),
+)
 def test_turns_from_lines(rows, merge_gap, speech, max_length):
     lines = [Line(a, min(a + d, 100.0), role, f"w{k}", k) for k, (a, d, role) in enumerate(rows)]
     regions = []
@@ -63,8 +66,14 @@ burst = st.tuples(st.floats(0, 9.5), st.floats(0.02, 3), st.floats(-60, -3))
 
 
 @FAST
-@given(bursts=st.lists(burst, max_size=12), seed=st.integers(0, 2**16), vad=st.sampled_from(["energy", "webrtc"]),
-       split_pause=st.floats(0.1, 5), max_length=st.one_of(st.none(), st.floats(1, 8)), bleed=st.booleans())
+@given(
+    bursts=st.lists(burst, max_size=12),
+    seed=st.integers(0, 2**16),
+    vad=st.sampled_from(["energy", "webrtc"]),
+    split_pause=st.floats(0.1, 5),
+    max_length=st.one_of(st.none(), st.floats(1, 8)),
+    bleed=st.booleans(),
+)
 def test_turns_from_audio(bursts, seed, vad, split_pause, max_length, bleed):
     rng = np.random.default_rng(seed)
     sr, duration = 16_000, 10.0
@@ -72,8 +81,11 @@ def test_turns_from_audio(bursts, seed, vad, split_pause, max_length, bleed):
     for start, length, level in bursts:  # noise bursts at random levels (interviewer-like when quiet)
         a, b = int(start * sr), min(int((start + length) * sr), len(x))
         x[a:b] += rng.normal(0, 10 ** (level / 20), b - a) * np.hanning(b - a)
-    cfg = SegmentationConfig(vad=VadConfig(name=vad), bleed=BleedConfig(enabled=bleed),
-                             turns=TurnConfig(split_pause=split_pause, max_length=max_length, min_turn=0.0))
+    cfg = SegmentationConfig(
+        vad=VadConfig(name=vad),
+        bleed=BleedConfig(enabled=bleed),
+        turns=TurnConfig(split_pause=split_pause, max_length=max_length, min_turn=0.0),
+    )
     activity = detect_speech(np.clip(x, -1, 1).astype(np.float32), sr, cfg.vad)
     turns = turns_from_vad(activity, "iv", cfg)
     _check(turns, duration, max_length)

@@ -93,9 +93,11 @@ def test_config_from_yaml_with_overrides(tmp_path):
     assert (cfg.bleed.margin_db, cfg.refine.min_pause, cfg.source) == (15.0, 0.3, "vad")
     path.write_text(dump_yaml(cfg))
     assert load_config(SegmentationConfig, path) == cfg
-    for text, needle in [("vad:\n  frame_ms: 25\n", "frame_ms must be one of"),
-                         ("vad:\n  aggressivness: 1\n", "unknown key"),
-                         ("vad:\n  aggressiveness: 4\n", "aggressiveness must be 0..3")]:
+    for text, needle in [
+        ("vad:\n  frame_ms: 25\n", "frame_ms must be one of"),
+        ("vad:\n  aggressivness: 1\n", "unknown key"),
+        ("vad:\n  aggressiveness: 4\n", "aggressiveness must be 0..3"),
+    ]:
         path.write_text(text)
         with pytest.raises(ConfigError, match=needle):
             load_config(SegmentationConfig, path)

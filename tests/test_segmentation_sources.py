@@ -65,8 +65,9 @@ def test_edaic_segments_become_turns(tmp_path):
     turns = turns_from_asr_transcript(path, "300", NO_REFINE)
     assert _spans(turns) == [(1.2, 2.5), (2.7, 4.0), (6.0, 7.5)]
     assert turns[0].text == "yes, i am" and all(t.response_latency is None for t in turns)
-    cfg = SegmentationConfig(refine=RefineConfig(enabled=False),
-                             transcript=TranscriptConfig(asr_merge_gap=0.5, min_confidence=0.5))
+    cfg = SegmentationConfig(
+        refine=RefineConfig(enabled=False), transcript=TranscriptConfig(asr_merge_gap=0.5, min_confidence=0.5)
+    )
     assert _spans(turns_from_asr_transcript(path, "300", cfg)) == [(1.2, 4.0)]
 
 
@@ -137,8 +138,10 @@ def test_source_choice(tmp_path):
 
 
 def test_silence_gives_no_turns_and_a_warning(tmp_path):
-    for name, signal in [("zeros", np.zeros(16_000 * 3)),
-                         ("hiss", np.random.default_rng(1).normal(0, 10 ** (-60 / 20), 16_000 * 3))]:
+    for name, signal in [
+        ("zeros", np.zeros(16_000 * 3)),
+        ("hiss", np.random.default_rng(1).normal(0, 10 ** (-60 / 20), 16_000 * 3)),
+    ]:
         path = write_audio(tmp_path / f"{name}.wav", signal.astype(np.float32))
         with pytest.warns(NoTurnsWarning, match="no participant turns"):
             assert segment_interview(Interview(name, str(path))).turns == []
@@ -173,7 +176,7 @@ def test_stereo_source_keeps_the_participant_channel(tmp_path):
     loud = build_dialogue(bleed_db=0.0, noise_dbfs=-70.0, seed=1, voice="buzz")  # both speakers at full level
     participant = np.zeros_like(loud.audio)
     for a, b in loud.turns:
-        participant[int(a * SR):int(b * SR)] = loud.audio[int(a * SR):int(b * SR)]
+        participant[int(a * SR) : int(b * SR)] = loud.audio[int(a * SR) : int(b * SR)]
     interviewer = loud.audio - participant
     leak = 10 ** (-18 / 20)  # each microphone hears the other speaker 18 dB down
     stereo = np.stack([interviewer + leak * participant, participant + leak * interviewer], axis=1)
@@ -185,8 +188,9 @@ def test_stereo_source_keeps_the_participant_channel(tmp_path):
     for turn, (_, q_end, _), (a, _) in zip(turns, loud.questions, loud.turns):
         assert turn.response_latency == pytest.approx(a - q_end, abs=0.1)
     with pytest.raises(AudioError, match="two-channel recording"):
-        segment_interview(Interview("m", str(write_audio(tmp_path / "m.wav", loud.audio)), channel=0),
-                          source="stereo").turns
+        segment_interview(
+            Interview("m", str(write_audio(tmp_path / "m.wav", loud.audio)), channel=0), source="stereo"
+        ).turns
 
 
 def test_daic_transcript_from_a_manifest_record(tmp_path):
@@ -206,8 +210,11 @@ def _reference(records, speaker, gap=TranscriptConfig().merge_gap):
     for spk, a, b, *_ in records:
         if spk != speaker:
             continue
-        if out and a - out[-1][1] < gap and not any(
-                s != speaker and e > out[-1][1] and x < a for s, x, e, *_ in records):
+        if (
+            out
+            and a - out[-1][1] < gap
+            and not any(s != speaker and e > out[-1][1] and x < a for s, x, e, *_ in records)
+        ):
             out[-1] = (out[-1][0], max(out[-1][1], b))
         else:
             out.append((a, b))
@@ -218,8 +225,7 @@ def _reference(records, speaker, gap=TranscriptConfig().merge_gap):
 def test_real_conversation_stm_turns_agree_with_the_reference(speaker):
     folder = shared_path("conversation")
     stm = folder / "sample.stm"
-    interview = Interview("sample", str(folder / "sample.wav"), transcript_path=str(stm),
-                          participant_speaker=speaker)
+    interview = Interview("sample", str(folder / "sample.wav"), transcript_path=str(stm), participant_speaker=speaker)
     raw = segment_interview(interview, NO_REFINE).turns
     assert _spans(raw) == _reference(read_stm(stm), speaker)
     refined = segment_interview(interview).turns

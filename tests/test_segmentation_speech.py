@@ -55,7 +55,7 @@ def speech(text: str, length_scale: float = 1.0) -> np.ndarray:
     cells = audio[: len(audio) // hop * hop].reshape(-1, hop)
     level = 10 * np.log10((cells.astype(np.float64) ** 2).mean(axis=1) + 1e-12)
     loud = np.flatnonzero(level >= level.max() - 40)
-    audio = audio[loud[0] * hop:(loud[-1] + 1) * hop]
+    audio = audio[loud[0] * hop : (loud[-1] + 1) * hop]
     active = level[level >= level.max() - 30]
     gain = 10 ** ((-20 - 10 * np.log10(np.mean(10 ** (active / 10)))) / 20)
     return (audio * gain).astype(np.float32)
@@ -77,7 +77,7 @@ def buzz(text: str, length_scale: float = 1.0) -> np.ndarray:
         r, th = np.exp(-np.pi * bw / SR), 2 * np.pi * fc / SR
         y = lfilter([1 - r], [1, -2 * r * np.cos(th), r * r], y)
     y = y * np.abs(np.sin(np.pi * (3.5 + seed % 3) * t)) ** 0.5  # syllables
-    return (10 ** (-20 / 20) * y / np.sqrt(np.mean(y ** 2))).astype(np.float32)
+    return (10 ** (-20 / 20) * y / np.sqrt(np.mean(y**2))).astype(np.float32)
 
 
 @dataclass
@@ -95,8 +95,15 @@ class Dialogue:
         return len(self.audio) / SR
 
 
-def build_dialogue(bleed_db: float = -25.0, pause: float = 0.6, latency: float = 0.9, seed: int = 0,
-                   noise_dbfs: float = -65.0, lead: float = 0.7, voice: str = "piper") -> Dialogue:
+def build_dialogue(
+    bleed_db: float = -25.0,
+    pause: float = 0.6,
+    latency: float = 0.9,
+    seed: int = 0,
+    noise_dbfs: float = -65.0,
+    lead: float = 0.7,
+    voice: str = "piper",
+) -> Dialogue:
     """Interviewer question (quiet bleed) → latency → participant answer (sentences separated by
     ``pause`` s) → 0.8 s → next question ..., with a white-noise floor. ``voice``: ``piper`` (real
     synthesised speech; skips the test when piper is absent) or ``buzz`` (speech-like, no TTS)."""
@@ -130,8 +137,9 @@ def build_dialogue(bleed_db: float = -25.0, pause: float = 0.6, latency: float =
     return Dialogue(audio.astype(np.float32), turns, sentences, questions)
 
 
-def write_daic(dialogue: Dialogue, folder: Path, session: str = "1000", speaker_case=("Ellie", "Participant"),
-               offset: float = 0.0) -> tuple[Path, Path]:
+def write_daic(
+    dialogue: Dialogue, folder: Path, session: str = "1000", speaker_case=("Ellie", "Participant"), offset: float = 0.0
+) -> tuple[Path, Path]:
     """Write ``{session}_AUDIO.wav`` and a DAIC-WOZ ``{session}_TRANSCRIPT.csv`` (times minus ``offset``,
     as an out-of-sync copy would have them). Returns (audio, transcript)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -179,8 +187,9 @@ def test_vad_only_turns_match_the_true_answers(dialogue, tmp_path):
 def test_bleed_removal_is_what_keeps_the_interviewer_out(dialogue, tmp_path):
     path = write_audio(tmp_path / "a.wav", dialogue.audio, SR)
     interview = Interview("a", str(path))
-    kept = segment_interview(interview, SegmentationConfig(bleed=BleedConfig(enabled=False),
-                                                           turns=TurnConfig(split_pause=0.5)), source="vad").turns
+    kept = segment_interview(
+        interview, SegmentationConfig(bleed=BleedConfig(enabled=False), turns=TurnConfig(split_pause=0.5)), source="vad"
+    ).turns
     mask = regions_to_mask([(t.start, t.end) for t in kept], int(dialogue.duration * 100) + 1)
     questions = regions_to_mask([q[:2] for q in dialogue.questions], len(mask))
     assert mask[questions].mean() > 0.5  # without bleed removal the questions become "turns"

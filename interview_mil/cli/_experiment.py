@@ -10,8 +10,12 @@ _NOT_OPTIONS = {"func", "command", "verbose", "no_progress"}
 
 def add_config_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("config", help="experiment config YAML (see recipes/*/conf/)")
-    p.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
-                   help="dotted overrides, e.g. model.pooling=noisy_or evaluation.seeds=[0,1]")
+    p.add_argument(
+        "overrides",
+        nargs="*",
+        metavar="KEY=VALUE",
+        help="dotted overrides, e.g. model.pooling=noisy_or evaluation.seeds=[0,1]",
+    )
     p.add_argument("--out", required=True, help="experiment folder")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
@@ -36,12 +40,16 @@ def refuse_other_options(args: argparse.Namespace, allowed: tuple[str, ...], nam
     an experiment stage takes its inputs and settings from the experiment folder."""
     from ..errors import ConfigError
 
-    given = sorted(names.get(k, "--" + k.replace("_", "-")) for k, v in vars(args).items()
-                   if k not in _NOT_OPTIONS | {"exp", *allowed} and v is not None and v is not False and v != [])
+    given = sorted(
+        names.get(k, "--" + k.replace("_", "-"))
+        for k, v in vars(args).items()
+        if k not in _NOT_OPTIONS | {"exp", *allowed} and v is not None and v is not False and v != []
+    )
     if given:
-        raise ConfigError(f"--exp takes its inputs and settings from the experiment folder; {given} cannot be "
-                          "combined with it",
-                          fix="change settings in the experiment config and run it into a new EXP folder")
+        raise ConfigError(
+            f"--exp takes its inputs and settings from the experiment folder; {given} cannot be combined with it",
+            fix="change settings in the experiment config and run it into a new EXP folder",
+        )
 
 
 def print_evaluation(result: dict) -> None:

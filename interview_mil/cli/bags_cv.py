@@ -35,12 +35,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     from ..mil.pooling import POOLINGS
 
     p = subparsers.add_parser(
-        "bags-cv", help="cross-validate a MIL model on a CSV/Parquet table of instances (generic bags)",
+        "bags-cv",
+        help="cross-validate a MIL model on a CSV/Parquet table of instances (generic bags)",
         description="Repeated stratified k-fold CV (grouped by --group-col when given) of a MIL model on a "
         "table with one row per instance, a bag id column and a bag label column. Prints mean ± standard "
         "error of bag accuracy and AUC over folds; --out writes them (accuracy_mean, accuracy_se, auc_mean, "
         "auc_se), every fold and all settings as JSON. A column named instance_label is never used as a "
-        "feature.")
+        "feature.",
+    )
     p.add_argument("table", help="CSV (.csv, .csv.gz) or Parquet table of instances")
     p.add_argument("--bag-col", default="bag_id")
     p.add_argument("--label-col", default="bag_label", help="0/1 (or -1/+1) bag label, the same on every row of a bag")
@@ -51,11 +53,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--pooling", default="attention", choices=POOLINGS.names())
     p.add_argument("--folds", type=int, default=10)
     p.add_argument("--repeats", type=int, default=5)
-    p.add_argument("--seed", type=int, default=0,
-                   help="first seed: repetition r splits the bags and seeds the model with seed + r")
+    p.add_argument(
+        "--seed", type=int, default=0, help="first seed: repetition r splits the bags and seeds the model with seed + r"
+    )
     d = _defaults()
-    p.add_argument("--hidden", default=",".join(map(str, d["hidden"])),
-                   help="encoder widths, comma-separated ('' for none)")
+    p.add_argument(
+        "--hidden", default=",".join(map(str, d["hidden"])), help="encoder widths, comma-separated ('' for none)"
+    )
     p.add_argument("--dropout", type=float, default=d["dropout"])
     p.add_argument("--input-dropout", type=float, default=d["input_dropout"])
     p.add_argument("--lr", type=float, default=d["lr"])
@@ -63,17 +67,33 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=d["batch_size"])
     p.add_argument("--max-epochs", type=int, default=d["max_epochs"])
     p.add_argument("--patience", type=int, default=d["patience"])
-    p.add_argument("--val-fraction", type=float, default=d["val_fraction"],
-                   help="share of each training side held out (by group) for early stopping; 0 trains "
-                   "--max-epochs epochs on all training bags (the classic-benchmark setting uses 0 and 25)")
-    p.add_argument("--refit", action=argparse.BooleanOptionalAction, default=d["refit"],
-                   help="after early stopping, retrain on all training bags for the early-stopped number of epochs")
-    p.add_argument("--n-models", type=int, default=d["n_models"],
-                   help="train a committee of this many networks per fold (seeds seed..seed+n-1) and average "
-                   "their outputs; the classic-benchmark setting uses 5")
-    p.add_argument("--threshold", type=_threshold, default=0.5,
-                   help="decision threshold: a number (default 0.5, as in the MIL literature), or 'f1' to "
-                   "choose it on each fold's validation split")
+    p.add_argument(
+        "--val-fraction",
+        type=float,
+        default=d["val_fraction"],
+        help="share of each training side held out (by group) for early stopping; 0 trains "
+        "--max-epochs epochs on all training bags (the classic-benchmark setting uses 0 and 25)",
+    )
+    p.add_argument(
+        "--refit",
+        action=argparse.BooleanOptionalAction,
+        default=d["refit"],
+        help="after early stopping, retrain on all training bags for the early-stopped number of epochs",
+    )
+    p.add_argument(
+        "--n-models",
+        type=int,
+        default=d["n_models"],
+        help="train a committee of this many networks per fold (seeds seed..seed+n-1) and average "
+        "their outputs; the classic-benchmark setting uses 5",
+    )
+    p.add_argument(
+        "--threshold",
+        type=_threshold,
+        default=0.5,
+        help="decision threshold: a number (default 0.5, as in the MIL literature), or 'f1' to "
+        "choose it on each fold's validation split",
+    )
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 is fastest for small models)")
     p.add_argument("--out", default=None, help="write the result JSON here")
     p.add_argument("--quiet", action="store_true", help="do not print a line per fold")
@@ -92,44 +112,87 @@ def run(args: argparse.Namespace) -> int:
         hidden = tuple(int(h) for h in _csv_list(args.hidden) or [])
     except ValueError:
         raise ConfigError(f"--hidden {args.hidden!r} is not a comma-separated list of integers") from None
-    tb = bags_from_table(args.table, args.bag_col, args.label_col, _csv_list(args.features),
-                         _csv_list(args.exclude_cols) or (), args.group_col)
+    tb = bags_from_table(
+        args.table,
+        args.bag_col,
+        args.label_col,
+        _csv_list(args.features),
+        _csv_list(args.exclude_cols) or (),
+        args.group_col,
+    )
     for col, why in tb.excluded.items():
         print(f"note: column {col!r} is not used as a feature ({why})", file=sys.stderr)
-    print(f"{args.table}: {len(tb.bags)} bags ({int(tb.y.sum())} positive), "
-          f"{sum(len(b) for b in tb.bags)} instances, {len(tb.feature_names)} features; "
-          f"{args.repeats} × {args.folds}-fold CV with {args.pooling} pooling", file=sys.stderr)
-    params = {"pooling": args.pooling, "hidden": hidden, "dropout": args.dropout,
-              "input_dropout": args.input_dropout, "lr": args.lr,
-              "weight_decay": args.weight_decay, "batch_size": args.batch_size, "max_epochs": args.max_epochs,
-              "patience": args.patience, "val_fraction": args.val_fraction, "refit": args.refit,
-              "threshold": args.threshold, "n_models": args.n_models, "n_threads": args.threads}
+    print(
+        f"{args.table}: {len(tb.bags)} bags ({int(tb.y.sum())} positive), "
+        f"{sum(len(b) for b in tb.bags)} instances, {len(tb.feature_names)} features; "
+        f"{args.repeats} × {args.folds}-fold CV with {args.pooling} pooling",
+        file=sys.stderr,
+    )
+    params = {
+        "pooling": args.pooling,
+        "hidden": hidden,
+        "dropout": args.dropout,
+        "input_dropout": args.input_dropout,
+        "lr": args.lr,
+        "weight_decay": args.weight_decay,
+        "batch_size": args.batch_size,
+        "max_epochs": args.max_epochs,
+        "patience": args.patience,
+        "val_fraction": args.val_fraction,
+        "refit": args.refit,
+        "threshold": args.threshold,
+        "n_models": args.n_models,
+        "n_threads": args.threads,
+    }
 
     def show(r: dict) -> None:
         if not args.quiet:
-            print(f"  repeat {r['repeat']} fold {r['fold']}: accuracy {r['accuracy']:.3f} auc {r['auc']:.3f} "
-                  f"({r['seconds']:.1f} s)", file=sys.stderr, flush=True)
+            print(
+                f"  repeat {r['repeat']} fold {r['fold']}: accuracy {r['accuracy']:.3f} auc {r['auc']:.3f} "
+                f"({r['seconds']:.1f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
 
     start = time.perf_counter()
     # repetition r: split seed and model seed args.seed + r
-    res = cross_validate(tb.bags, tb.y, tb.groups, params, folds=args.folds,
-                         seeds=range(args.seed, args.seed + args.repeats), feature_names=tb.feature_names,
-                         on_fold=show)
+    res = cross_validate(
+        tb.bags,
+        tb.y,
+        tb.groups,
+        params,
+        folds=args.folds,
+        seeds=range(args.seed, args.seed + args.repeats),
+        feature_names=tb.feature_names,
+        on_fold=show,
+    )
     flat = res.flat_summary()
-    print(f"bag accuracy {flat['accuracy_mean']:.3f} ± {flat['accuracy_se']:.3f}  "
-          f"AUC {flat['auc_mean']:.3f} ± {flat['auc_se']:.3f}  "
-          f"(mean ± standard error over {len(res.folds)} folds; {time.perf_counter() - start:.0f} s)")
+    print(
+        f"bag accuracy {flat['accuracy_mean']:.3f} ± {flat['accuracy_se']:.3f}  "
+        f"AUC {flat['auc_mean']:.3f} ± {flat['auc_se']:.3f}  "
+        f"(mean ± standard error over {len(res.folds)} folds; {time.perf_counter() - start:.0f} s)"
+    )
     if args.out:
-        write_json(args.out, {
-            **flat,
-            "per_repeat": res.summary["per_repeat"],
-            "settings": {"table": str(args.table), "bag_col": args.bag_col, "label_col": args.label_col,
-                         "group_col": args.group_col, "features": tb.feature_names,
-                         "excluded_columns": tb.excluded, **res.settings, "seed": args.seed,
-                         "params": {**res.settings["params"], "seed": args.seed}},
-            "package_version": __version__,
-            "seconds": time.perf_counter() - start,
-            "folds": res.folds,
-        })
+        write_json(
+            args.out,
+            {
+                **flat,
+                "per_repeat": res.summary["per_repeat"],
+                "settings": {
+                    "table": str(args.table),
+                    "bag_col": args.bag_col,
+                    "label_col": args.label_col,
+                    "group_col": args.group_col,
+                    "features": tb.feature_names,
+                    "excluded_columns": tb.excluded,
+                    **res.settings,
+                    "seed": args.seed,
+                    "params": {**res.settings["params"], "seed": args.seed},
+                },
+                "package_version": __version__,
+                "seconds": time.perf_counter() - start,
+                "folds": res.folds,
+            },
+        )
         print(f"wrote {args.out}")
     return 0

@@ -13,16 +13,27 @@ ORDER = 5
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser("demo", help="run the whole pipeline on a synthetic corpus (offline, minutes)",
-                              description=__doc__)
+    p = subparsers.add_parser(
+        "demo", help="run the whole pipeline on a synthetic corpus (offline, minutes)", description=__doc__
+    )
     p.add_argument("--out", default="demo_out", help="output folder (default demo_out)")
-    p.add_argument("--encoder", help="speech encoder: a CTranslate2 Whisper folder or an HF id/path available "
-                   "offline (default: the bundled Whisper tiny.en when the whisper-ct2 extra is installed)")
-    p.add_argument("--n-interviews", type=int, default=40,
-                   help="number of synthetic interviews, about 1 minute each (default 40)")
+    p.add_argument(
+        "--encoder",
+        help="speech encoder: a CTranslate2 Whisper folder or an HF id/path available "
+        "offline (default: the bundled Whisper tiny.en when the whisper-ct2 extra is installed)",
+    )
+    p.add_argument(
+        "--n-interviews", type=int, default=40, help="number of synthetic interviews, about 1 minute each (default 40)"
+    )
     p.add_argument("--seed", type=int, default=1, help="corpus seed (default 1)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="dotted override of the demo's experiment config, e.g. --set evaluation.seeds=[0] (repeatable)")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="dotted override of the demo's experiment config, e.g. --set evaluation.seeds=[0] (repeatable)",
+    )
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=run)
     return p
@@ -31,6 +42,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from ..demo import run_demo
 
-    result = run_demo(args.out, args.encoder, args.n_interviews, args.seed, progress=not args.no_progress,
-                      overrides=args.overrides)
+    result = run_demo(
+        args.out, args.encoder, args.n_interviews, args.seed, progress=not args.no_progress, overrides=args.overrides
+    )
     return 1 if result["failures"] else 0

@@ -9,11 +9,14 @@ ORDER = 55
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser("evaluate", help="experiment stage 5: metrics, mean ± sd over seeds",
-                              description=__doc__)
+    p = subparsers.add_parser("evaluate", help="experiment stage 5: metrics, mean ± sd over seeds", description=__doc__)
     p.add_argument("experiment", help="experiment folder (written by prepare/train)")
-    p.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
-                   help="evaluation overrides only, e.g. evaluation.mode=cv evaluation.seeds=[0,1,2,3,4]")
+    p.add_argument(
+        "overrides",
+        nargs="*",
+        metavar="KEY=VALUE",
+        help="evaluation overrides only, e.g. evaluation.mode=cv evaluation.seeds=[0,1,2,3,4]",
+    )
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=run)
     return p
@@ -29,8 +32,10 @@ def run(args: argparse.Namespace) -> int:
     if args.overrides:
         bad = [o for o in args.overrides if not o.startswith(("evaluation.", "model."))]
         if bad:
-            raise ConfigError(f"evaluate only takes evaluation.* and model.* overrides, not {bad}",
-                              fix="change data settings with a new `interview-mil train CONF ... --out NEW`")
+            raise ConfigError(
+                f"evaluate only takes evaluation.* and model.* overrides, not {bad}",
+                fix="change data settings with a new `interview-mil train CONF ... --out NEW`",
+            )
         config = from_dict(ExperimentConfig, apply_overrides(config_dict(config), args.overrides))
     result = evaluate(exp, config, progress=not args.no_progress)
     print_evaluation(result)

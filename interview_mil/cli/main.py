@@ -56,8 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted; finished work is kept on disk, rerun the same command to resume",
-              file=sys.stderr)
+        print("interrupted; finished work is kept on disk, rerun the same command to resume", file=sys.stderr)
         return 130
     return int(code or 0)
 

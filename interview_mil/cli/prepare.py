@@ -11,8 +11,9 @@ ORDER = 30
 def add_parser(subparsers) -> argparse.ArgumentParser:
     from ._experiment import add_config_args
 
-    p = subparsers.add_parser("prepare", help="experiment stage 1: corpus → interview manifest with splits",
-                              description=__doc__)
+    p = subparsers.add_parser(
+        "prepare", help="experiment stage 1: corpus → interview manifest with splits", description=__doc__
+    )
     add_config_args(p)
     p.set_defaults(func=run)
     return p
@@ -27,7 +28,8 @@ def run(args: argparse.Namespace) -> int:
     splits: dict[str, int] = {}
     for i in interviews:
         splits[str(i.split)] = splits.get(str(i.split), 0) + 1
-    print(f"{len(interviews)} interviews ({', '.join(f'{k}: {v}' for k, v in sorted(splits.items()))}) "
-          f"→ {exp.manifest}")
+    print(
+        f"{len(interviews)} interviews ({', '.join(f'{k}: {v}' for k, v in sorted(splits.items()))}) → {exp.manifest}"
+    )
     print(f"next: interview-mil segment --exp {exp.root}")
     return 0

@@ -15,12 +15,20 @@ ORDER = 65
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser("score", help="screen new recordings with a trained model",
-                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = subparsers.add_parser(
+        "score",
+        help="screen new recordings with a trained model",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("model", help="model bundle folder (EXP/model)")
     p.add_argument("audio", nargs="+", help="recordings (any format libsndfile reads)")
-    p.add_argument("--transcript", action="append", default=[],
-                   help="transcript (DAIC-WOZ/E-DAIC CSV or STM) for each AUDIO, in order (repeat the option)")
+    p.add_argument(
+        "--transcript",
+        action="append",
+        default=[],
+        help="transcript (DAIC-WOZ/E-DAIC CSV or STM) for each AUDIO, in order (repeat the option)",
+    )
     p.add_argument("--rttm", action="append", default=[], help="RTTM file for each AUDIO, in order")
     p.add_argument("--participant", help="participant speaker name in the STM/RTTM files")
     p.add_argument("--channel", type=int, help="channel holding the participant (stereo recordings)")
@@ -39,8 +47,9 @@ def _per_audio(values: list[str], n: int, flag: str) -> list:
     if not values:
         return [None] * n
     if len(values) != n:
-        raise ConfigError(f"{len(values)} {flag} file(s) for {n} recording(s)",
-                          fix=f"give {flag} once per AUDIO, in the same order")
+        raise ConfigError(
+            f"{len(values)} {flag} file(s) for {n} recording(s)", fix=f"give {flag} once per AUDIO, in the same order"
+        )
     return values
 
 
@@ -53,13 +62,14 @@ def run(args: argparse.Namespace) -> int:
     transcripts = _per_audio(args.transcript, n, "--transcript")
     rttms = _per_audio(args.rttm, n, "--rttm")
     pipe = ScreeningPipeline.from_pretrained(args.model, device=args.device)
-    jobs = [{"audio": a, "transcript": t, "rttm": r, "participant": args.participant, "channel": args.channel}
-            for a, t, r in zip(args.audio, transcripts, rttms)]
+    jobs = [
+        {"audio": a, "transcript": t, "rttm": r, "participant": args.participant, "channel": args.channel}
+        for a, t, r in zip(args.audio, transcripts, rttms)
+    ]
     results, failures = pipe.apply_many(jobs, progress=not args.no_progress)
     for result in results:
         print(result.summary(args.top_k))
-    paths = write_tables(results, args.out, html=args.html,
-                         title="interview_mil screening report")
+    paths = write_tables(results, args.out, html=args.html, title="interview_mil screening report")
     print(SCREENING_DISCLAIMER)
     print(f"{len(results)} of {n} recordings scored → {args.out}")
     for name, path in paths.items():

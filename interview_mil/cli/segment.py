@@ -16,25 +16,35 @@ ORDER = 20
 
 # command-line flag → dotted config key
 _FLAGS = {
-    "vad_frame_ms": "vad.frame_ms", "vad_aggressiveness": "vad.aggressiveness", "min_speech": "vad.min_speech",
-    "min_silence": "vad.min_silence", "hangover": "vad.hangover", "split_pause": "turns.split_pause",
-    "bleed_margin_db": "bleed.margin_db", "merge_gap": "transcript.merge_gap",
+    "vad_frame_ms": "vad.frame_ms",
+    "vad_aggressiveness": "vad.aggressiveness",
+    "min_speech": "vad.min_speech",
+    "min_silence": "vad.min_silence",
+    "hangover": "vad.hangover",
+    "split_pause": "turns.split_pause",
+    "bleed_margin_db": "bleed.margin_db",
+    "merge_gap": "transcript.merge_gap",
 }
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
-        "segment", help="find the participant's response turns (VAD, transcript, RTTM/STM or channel)",
+        "segment",
+        help="find the participant's response turns (VAD, transcript, RTTM/STM or channel)",
         description="Segment recordings into the participant's response turns and write a turns table "
         "(CSV or Parquet by the suffix of --out). The turn source is chosen from what is given: an RTTM "
         "file, a transcript (DAIC-WOZ, E-DAIC ASR or STM, detected from the content), a participant "
         "channel of a stereo file, else VAD only (interviewer bleed removed by level). E-DAIC ASR "
-        "transcripts have no speakers, so interviewer speech stays in those turns.")
+        "transcripts have no speakers, so interviewer speech stays in those turns.",
+    )
     p.add_argument("audio", nargs="?", help="one recording (or use --manifest or --exp)")
     p.add_argument("--manifest", help="interview manifest (.jsonl/.parquet): segment every interview in it")
-    p.add_argument("--exp", help="experiment folder (after `interview-mil prepare`): segment its manifest with "
-                   "its segmentation settings into EXP/turns.parquet + segment_report.json, as `train` would; "
-                   "takes no other option and never redoes a finished segmentation")
+    p.add_argument(
+        "--exp",
+        help="experiment folder (after `interview-mil prepare`): segment its manifest with "
+        "its segmentation settings into EXP/turns.parquet + segment_report.json, as `train` would; "
+        "takes no other option and never redoes a finished segmentation",
+    )
     p.add_argument("--out", help="turns table to write (.csv, .csv.gz or .parquet); not with --exp")
     p.add_argument("--transcript", help="DAIC-WOZ / E-DAIC transcript or STM file for AUDIO")
     p.add_argument("--rttm", help="RTTM speaker segments for AUDIO")
@@ -43,8 +53,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--id", dest="interview_id", help="interview id for AUDIO (default: the file name)")
     p.add_argument("--source", help="force a turn source: daic_woz, e_daic, stm, rttm, vad, stereo")
     p.add_argument("--config", help="segmentation config YAML (SegmentationConfig fields)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="dotted config override, e.g. --set turns.max_length=30 (repeatable)")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="dotted config override, e.g. --set turns.max_length=30 (repeatable)",
+    )
     vad = p.add_argument_group("VAD and turn options (shortcuts for --set)")
     vad.add_argument("--vad-frame-ms", type=int, choices=(10, 20, 30))
     vad.add_argument("--vad-aggressiveness", type=int, choices=(0, 1, 2, 3))
@@ -52,11 +68,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     vad.add_argument("--min-silence", type=float, help="s: shorter gaps are bridged")
     vad.add_argument("--hangover", type=float, help="s of speech kept after the detector stops")
     vad.add_argument("--split-pause", type=float, help="s: a longer pause starts a new turn (audio only)")
-    vad.add_argument("--max-turn-length", type=float,
-                     help="s: longer turns are cut into pieces (0 keeps turns whole; default 20)")
+    vad.add_argument(
+        "--max-turn-length", type=float, help="s: longer turns are cut into pieces (0 keeps turns whole; default 20)"
+    )
     vad.add_argument("--merge-gap", type=float, help="s: transcript lines closer than this form one turn")
-    vad.add_argument("--bleed-margin-db", type=float, help="dB below the participant's level that counts "
-                     "as interviewer bleed")
+    vad.add_argument(
+        "--bleed-margin-db", type=float, help="dB below the participant's level that counts as interviewer bleed"
+    )
     vad.add_argument("--no-bleed", action="store_true", help="keep all speech (participant-only channel)")
     vad.add_argument("--no-refine", action="store_true", help="no VAD trimming or pause measurement")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -77,8 +95,7 @@ def build_config(args: argparse.Namespace):
         overrides.append("bleed.enabled=false")
     if args.no_refine:
         overrides.append("refine.enabled=false")
-    return from_dict(SegmentationConfig, apply_overrides(data, overrides + list(args.overrides)),
-                     source=args.config)
+    return from_dict(SegmentationConfig, apply_overrides(data, overrides + list(args.overrides)), source=args.config)
 
 
 def _single(args: argparse.Namespace, config) -> int:
@@ -86,14 +103,20 @@ def _single(args: argparse.Namespace, config) -> int:
     from ..segmentation import segment_interview
 
     interview = Interview(
-        interview_id=args.interview_id or Path(args.audio).stem, audio_path=args.audio,
-        transcript_path=args.transcript, rttm_path=args.rttm, participant_speaker=args.participant,
-        channel=args.channel)
+        interview_id=args.interview_id or Path(args.audio).stem,
+        audio_path=args.audio,
+        transcript_path=args.transcript,
+        rttm_path=args.rttm,
+        participant_speaker=args.participant,
+        channel=args.channel,
+    )
     result = segment_interview(interview, config, args.source)
     write_turns(result.turns, args.out)
     speech = sum(t.duration for t in result.turns)
-    print(f"{interview.interview_id}: {len(result.turns)} turns ({speech:.1f} s of participant speech, source "
-          f"{result.source}) -> {args.out}")
+    print(
+        f"{interview.interview_id}: {len(result.turns)} turns ({speech:.1f} s of participant speech, source "
+        f"{result.source}) -> {args.out}"
+    )
     return 0
 
 
@@ -125,18 +148,22 @@ def _experiment(args: argparse.Namespace) -> int:
     exp, config = open_experiment(args.exp)
     summary = segment(exp, config, progress=not args.no_progress)
     if summary.get("skipped"):
-        print(f"already segmented ({exp.segment_report.name}): {summary['n_turns']} turns in {exp.turns}; "
-              "nothing redone")
+        print(
+            f"already segmented ({exp.segment_report.name}): {summary['n_turns']} turns in {exp.turns}; nothing redone"
+        )
     else:
         done = summary["n_interviews"] - len(summary["failures"])
-        print(f"{done}/{summary['n_interviews']} interviews segmented, {summary['n_turns']} turns -> {exp.turns} "
-              f"(report: {exp.segment_report})")
+        print(
+            f"{done}/{summary['n_interviews']} interviews segmented, {summary['n_turns']} turns -> {exp.turns} "
+            f"(report: {exp.segment_report})"
+        )
     if summary["no_turns"]:
-        print(f"no turns found in {len(summary['no_turns'])} interview(s): {', '.join(summary['no_turns'])}",
-              file=sys.stderr)
+        print(
+            f"no turns found in {len(summary['no_turns'])} interview(s): {', '.join(summary['no_turns'])}",
+            file=sys.stderr,
+        )
     if summary["failures"]:
-        print(f"{len(summary['failures'])} interview(s) failed and are left out of the experiment:",
-              file=sys.stderr)
+        print(f"{len(summary['failures'])} interview(s) failed and are left out of the experiment:", file=sys.stderr)
         for interview_id, message in summary["failures"].items():
             print(f"  {interview_id}: {message}", file=sys.stderr)
     return 0 if summary["n_turns"] else 1
@@ -148,14 +175,18 @@ def run(args: argparse.Namespace) -> int:
     if args.exp:
         return _experiment(args)
     if bool(args.audio) == bool(args.manifest):
-        raise ConfigError("give either one AUDIO file or --manifest M (or --exp EXP), not both and not neither",
-                          fix="interview-mil segment AUDIO --out TURNS.csv, --manifest M.jsonl --out T.parquet, "
-                              "or --exp EXP")
+        raise ConfigError(
+            "give either one AUDIO file or --manifest M (or --exp EXP), not both and not neither",
+            fix="interview-mil segment AUDIO --out TURNS.csv, --manifest M.jsonl --out T.parquet, or --exp EXP",
+        )
     if not args.out:
-        raise ConfigError("--out is required with AUDIO or --manifest",
-                          fix="name the turns table to write, e.g. --out turns.parquet")
+        raise ConfigError(
+            "--out is required with AUDIO or --manifest", fix="name the turns table to write, e.g. --out turns.parquet"
+        )
     if args.manifest and (args.transcript or args.rttm or args.participant or args.channel is not None):
-        raise ConfigError("--transcript/--rttm/--participant/--channel describe one AUDIO file; with "
-                          "--manifest they come from the manifest's records")
+        raise ConfigError(
+            "--transcript/--rttm/--participant/--channel describe one AUDIO file; with "
+            "--manifest they come from the manifest's records"
+        )
     config = build_config(args)
     return _batch(args, config) if args.manifest else _single(args, config)

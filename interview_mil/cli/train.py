@@ -14,8 +14,12 @@ ORDER = 50
 def add_parser(subparsers) -> argparse.ArgumentParser:
     from ._experiment import add_config_args
 
-    p = subparsers.add_parser("train", help="experiment stage 4: train the MIL model (runs missing stages first)",
-                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = subparsers.add_parser(
+        "train",
+        help="experiment stage 4: train the MIL model (runs missing stages first)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_config_args(p)
     p.add_argument("--workers", type=int, default=1, help="processes for prosody features (when featurizing)")
     p.add_argument("--device", help="device for the speech encoder (cpu, cuda)")
@@ -30,7 +34,9 @@ def run(args: argparse.Namespace) -> int:
     exp, config = load(args)
     run_missing_stages(exp, config, workers=args.workers, device=args.device, progress=not args.no_progress)
     clf = train(exp, config)
-    print(f"model ({config.model.pooling} pooling, {clf.n_features_in_} features, threshold "
-          f"{clf.threshold_:.3f}) → {exp.model}")
+    print(
+        f"model ({config.model.pooling} pooling, {clf.n_features_in_} features, threshold "
+        f"{clf.threshold_:.3f}) → {exp.model}"
+    )
     print(f"next: interview-mil evaluate {exp.root}")
     return 0

@@ -49,15 +49,19 @@ def _options(function: Callable, corpus: CorpusSpec, positional: int) -> dict[st
     valid = list(inspect.signature(function).parameters)[positional:]
     unknown = sorted(set(corpus.options) - set(valid))
     if unknown:
-        raise ConfigError(f"unknown key(s) {['corpus.options.' + k for k in unknown]} for corpus {corpus.name!r}",
-                          fix=f"valid keys: {valid}" if valid else f"the {corpus.name} corpus takes no options")
+        raise ConfigError(
+            f"unknown key(s) {['corpus.options.' + k for k in unknown]} for corpus {corpus.name!r}",
+            fix=f"valid keys: {valid}" if valid else f"the {corpus.name} corpus takes no options",
+        )
     return dict(corpus.options)
 
 
 def _no_labels(corpus: CorpusSpec) -> None:
     if corpus.labels:
-        raise ConfigError(f"corpus.labels is not used by the {corpus.name} corpus (its labels come with it)",
-                          fix="remove corpus.labels (it is for folder corpora)")
+        raise ConfigError(
+            f"corpus.labels is not used by the {corpus.name} corpus (its labels come with it)",
+            fix="remove corpus.labels (it is for folder corpora)",
+        )
 
 
 @PREPARERS.register("daic_woz")
@@ -75,8 +79,10 @@ def _e_daic(corpus: CorpusSpec, out_dir: Path, progress: bool = True) -> Path:
 @PREPARERS.register("folder")
 def _folder(corpus: CorpusSpec, out_dir: Path, progress: bool = True) -> Path:
     if not corpus.labels:
-        raise ConfigError("corpus.labels is required for a folder corpus",
-                          fix="give the CSV with an id column and a label or score column")
+        raise ConfigError(
+            "corpus.labels is required for a folder corpus",
+            fix="give the CSV with an id column and a label or score column",
+        )
     return prepare_folder(corpus.root, corpus.labels, out_dir, **_options(prepare_folder, corpus, 3))
 
 
@@ -94,5 +100,12 @@ def _synthetic(corpus: CorpusSpec, out_dir: Path, progress: bool = True) -> Path
     return prepare_synthetic(root, out_dir, **_options(prepare_synthetic, corpus, 2))
 
 
-__all__ = ["PREPARERS", "CorpusSpec", "Preparer", "prepare_daic_woz", "prepare_e_daic", "prepare_folder",
-           "prepare_synthetic"]
+__all__ = [
+    "PREPARERS",
+    "CorpusSpec",
+    "Preparer",
+    "prepare_daic_woz",
+    "prepare_e_daic",
+    "prepare_folder",
+    "prepare_synthetic",
+]

@@ -32,13 +32,20 @@ def with_duration(interview: Interview, problems: list[str]) -> Interview | None
     return dataclasses.replace(interview, duration=info.duration)
 
 
-def finish_manifest(interviews: list[Interview], problems: list[str], output_dir: str | Path,
-                    corpus: str, name: str = "interviews.jsonl") -> Path:
+def finish_manifest(
+    interviews: list[Interview],
+    problems: list[str],
+    output_dir: str | Path,
+    corpus: str,
+    name: str = "interviews.jsonl",
+) -> Path:
     """Write the validated manifest plus ``prepare_report.json`` (what was skipped and why)."""
     out = Path(output_dir)
     if not interviews:
-        raise ManifestError(f"no usable interviews found for corpus {corpus!r}",
-                            fix="check the corpus folder; problems: " + "; ".join(problems[:5]))
+        raise ManifestError(
+            f"no usable interviews found for corpus {corpus!r}",
+            fix="check the corpus folder; problems: " + "; ".join(problems[:5]),
+        )
     path = write_manifest(sorted(interviews, key=lambda i: i.interview_id), out / name)
     counts: dict[str, dict[str, int]] = {}
     for i in interviews:
@@ -46,15 +53,20 @@ def finish_manifest(interviews: list[Interview], problems: list[str], output_dir
         c["n"] += 1
         c["positive"] += int(i.label == 1)
         c["unlabelled"] += int(i.label is None)
-    write_json(out / "prepare_report.json", {"corpus": corpus, "manifest": str(path),
-                                              "splits": counts, "skipped": problems})
+    write_json(
+        out / "prepare_report.json", {"corpus": corpus, "manifest": str(path), "splits": counts, "skipped": problems}
+    )
     for problem in problems:
         log.warning("skipped %s", problem)
     return path
 
 
-def grouped_stratified_splits(groups: Sequence[str], labels: Sequence[int | None], seed: int = 0,
-                              fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)) -> dict[str, str]:
+def grouped_stratified_splits(
+    groups: Sequence[str],
+    labels: Sequence[int | None],
+    seed: int = 0,
+    fractions: tuple[float, float, float] = (0.7, 0.15, 0.15),
+) -> dict[str, str]:
     """Assign each group (participant) to train/dev/test, stratified by the group's label.
 
     All interviews of a participant share one split by construction. Groups with unknown label are

@@ -41,8 +41,9 @@ def _id_column(df: pd.DataFrame, path: Path) -> str:
     for name in df.columns:
         if name.strip().lower() == "participant_id":
             return name
-    raise ManifestError(f"no Participant_ID column (found {list(df.columns)})", path=path,
-                        fix="use the official AVEC 2017 split file")
+    raise ManifestError(
+        f"no Participant_ID column (found {list(df.columns)})", path=path, fix="use the official AVEC 2017 split file"
+    )
 
 
 def _label_columns(df: pd.DataFrame) -> tuple[str | None, str | None]:
@@ -64,18 +65,27 @@ def read_daic_splits(corpus_dir: str | Path) -> pd.DataFrame:
         if not path.exists():
             if split == "test":
                 continue
-            raise ManifestError("official split file not found", path=path,
-                                fix="point to the DAIC-WOZ folder that holds the AVEC 2017 split files")
+            raise ManifestError(
+                "official split file not found",
+                path=path,
+                fix="point to the DAIC-WOZ folder that holds the AVEC 2017 split files",
+            )
         df = read_table(path)
         idc = _id_column(df, path)
         binary, score = _label_columns(df)
         if split != "test" and (binary is None or score is None):
             raise ManifestError("missing PHQ8_Binary/PHQ8_Score columns", path=path)
-        frames.append(pd.DataFrame({
-            "participant_id": df[idc].astype(int).astype(str), "split": split,
-            "label": df[binary] if binary else pd.NA, "phq8_score": df[score] if score else pd.NA,
-            "gender": df["Gender"].map(GENDER) if "Gender" in df.columns else None,
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "participant_id": df[idc].astype(int).astype(str),
+                    "split": split,
+                    "label": df[binary] if binary else pd.NA,
+                    "phq8_score": df[score] if score else pd.NA,
+                    "gender": df["Gender"].map(GENDER) if "Gender" in df.columns else None,
+                }
+            )
+        )
     rows = pd.concat(frames, ignore_index=True)
     full = corpus / FULL_TEST_FILE
     if full.exists():
@@ -87,25 +97,35 @@ def read_daic_splits(corpus_dir: str | Path) -> pd.DataFrame:
             test = rows["split"] == "test"
             rows.loc[test, "label"] = rows.loc[test, "participant_id"].map(lambda p: known.get(p, (pd.NA,))[0])
             rows.loc[test, "phq8_score"] = rows.loc[test, "participant_id"].map(
-                lambda p: known.get(p, (pd.NA, pd.NA))[1])
-    wrong = rows["phq8_score"].notna() & rows["label"].notna() & (
-        (pd.to_numeric(rows["phq8_score"]) >= PHQ8_POSITIVE).astype(int) != pd.to_numeric(rows["label"]))
+                lambda p: known.get(p, (pd.NA, pd.NA))[1]
+            )
+    wrong = (
+        rows["phq8_score"].notna()
+        & rows["label"].notna()
+        & ((pd.to_numeric(rows["phq8_score"]) >= PHQ8_POSITIVE).astype(int) != pd.to_numeric(rows["label"]))
+    )
     for _, row in rows[wrong].iterrows():
-        log.warning("participant %s: PHQ-8 score %s disagrees with binary label %s; using score >= %d",
-                    row.participant_id, row.phq8_score, row.label, PHQ8_POSITIVE)
+        log.warning(
+            "participant %s: PHQ-8 score %s disagrees with binary label %s; using score >= %d",
+            row.participant_id,
+            row.phq8_score,
+            row.label,
+            PHQ8_POSITIVE,
+        )
     rows.loc[wrong, "label"] = (pd.to_numeric(rows.loc[wrong, "phq8_score"]) >= PHQ8_POSITIVE).astype(int)
     dup = rows["participant_id"].duplicated(keep=False)
     if dup.any():
-        raise ManifestError(f"participants listed in more than one split file: "
-                            f"{sorted(set(rows.loc[dup, 'participant_id']))}", path=corpus)
+        raise ManifestError(
+            f"participants listed in more than one split file: {sorted(set(rows.loc[dup, 'participant_id']))}",
+            path=corpus,
+        )
     return rows
 
 
 def daic_paths(corpus: Path, pid: str) -> tuple[Path | None, Path | None]:
     """(audio, transcript) for participant ``pid``: ``{id}_P/`` folders, or files directly in the corpus."""
     audio = first_existing([corpus / f"{pid}_P" / f"{pid}_AUDIO.wav", corpus / f"{pid}_AUDIO.wav"])
-    transcript = first_existing([corpus / f"{pid}_P" / f"{pid}_TRANSCRIPT.csv",
-                                 corpus / f"{pid}_TRANSCRIPT.csv"])
+    transcript = first_existing([corpus / f"{pid}_P" / f"{pid}_TRANSCRIPT.csv", corpus / f"{pid}_TRANSCRIPT.csv"])
     return audio, transcript
 
 
@@ -120,11 +140,14 @@ def daic_interviews(corpus_dir: str | Path, corpus_name: str = "daic_woz") -> tu
             problems.append(f"{row.participant_id}: no {row.participant_id}_AUDIO.wav{hint}")
             continue
         interview = Interview(
-            interview_id=row.participant_id, audio_path=str(audio.resolve()),
-            participant_id=row.participant_id, split=row.split,
+            interview_id=row.participant_id,
+            audio_path=str(audio.resolve()),
+            participant_id=row.participant_id,
+            split=row.split,
             label=None if pd.isna(row.label) else int(row.label),
             phq8_score=None if pd.isna(row.phq8_score) else float(row.phq8_score),
-            gender=row.gender if isinstance(row.gender, str) else None, corpus=corpus_name,
+            gender=row.gender if isinstance(row.gender, str) else None,
+            corpus=corpus_name,
             transcript_path=str(transcript.resolve()) if transcript else None,
         )
         interview = with_duration(interview, problems)

@@ -36,8 +36,9 @@ def edaic_paths(corpus: Path, pid: str) -> tuple[Path | None, Path | None]:
     """(audio, transcript) for ``pid``, nested ``{id}_P/{id}_P/`` or flat ``{id}_P/``."""
     folders = [corpus / f"{pid}_P" / f"{pid}_P", corpus / f"{pid}_P", corpus]
     audio = first_existing([f / f"{pid}_AUDIO.wav" for f in folders])
-    transcript = first_existing([f / name for f in folders
-                                 for name in (f"{pid}_Transcript.csv", f"{pid}_TRANSCRIPT.csv")])
+    transcript = first_existing(
+        [f / name for f in folders for name in (f"{pid}_Transcript.csv", f"{pid}_TRANSCRIPT.csv")]
+    )
     return audio, transcript
 
 
@@ -48,21 +49,31 @@ def read_edaic_labels(corpus_dir: str | Path) -> pd.DataFrame:
     for split, name in LABEL_FILES.items():
         path = labels / name
         if not path.exists():
-            raise ManifestError("label file not found", path=path,
-                                fix="point to the E-DAIC folder that holds labels/{train,dev,test}_split.csv")
+            raise ManifestError(
+                "label file not found",
+                path=path,
+                fix="point to the E-DAIC folder that holds labels/{train,dev,test}_split.csv",
+            )
         df = read_table(path, required=["Participant_ID"])
         binary = next((c for c in ("PHQ_Binary", "PHQ8_Binary") if c in df.columns), None)
         score = next((c for c in ("PHQ_Score", "PHQ8_Score") if c in df.columns), None)
-        frames.append(pd.DataFrame({
-            "participant_id": df["Participant_ID"].astype(int).astype(str), "split": split,
-            "label": df[binary] if binary else pd.NA, "phq8_score": df[score] if score else pd.NA,
-            "gender": df["Gender"].map(_gender) if "Gender" in df.columns else None,
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "participant_id": df["Participant_ID"].astype(int).astype(str),
+                    "split": split,
+                    "label": df[binary] if binary else pd.NA,
+                    "phq8_score": df[score] if score else pd.NA,
+                    "gender": df["Gender"].map(_gender) if "Gender" in df.columns else None,
+                }
+            )
+        )
     rows = pd.concat(frames, ignore_index=True)
     dup = rows["participant_id"].duplicated(keep=False)
     if dup.any():
-        raise ManifestError(f"participants in more than one split: {sorted(set(rows.loc[dup, 'participant_id']))}",
-                            path=labels)
+        raise ManifestError(
+            f"participants in more than one split: {sorted(set(rows.loc[dup, 'participant_id']))}", path=labels
+        )
     return rows
 
 
@@ -76,11 +87,14 @@ def prepare_e_daic(corpus_dir: str | Path, output_dir: str | Path) -> Path:
             problems.append(f"{row.participant_id}: no {row.participant_id}_AUDIO.wav")
             continue
         interview = Interview(
-            interview_id=row.participant_id, audio_path=str(audio.resolve()),
-            participant_id=row.participant_id, split=row.split,
+            interview_id=row.participant_id,
+            audio_path=str(audio.resolve()),
+            participant_id=row.participant_id,
+            split=row.split,
             label=None if pd.isna(row.label) else int(row.label),
             phq8_score=None if pd.isna(row.phq8_score) else float(row.phq8_score),
-            gender=row.gender if isinstance(row.gender, str) else None, corpus="e_daic",
+            gender=row.gender if isinstance(row.gender, str) else None,
+            corpus="e_daic",
             transcript_path=str(transcript.resolve()) if transcript else None,
         )
         interview = with_duration(interview, problems)

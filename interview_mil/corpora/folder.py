@@ -30,18 +30,27 @@ def _find_audio(audio_dir: Path) -> dict[str, Path]:
     return found
 
 
-def prepare_folder(audio_dir: str | Path, labels_csv: str | Path, output_dir: str | Path, *,
-                   id_column: str = "id", label_column: str | None = "label",
-                   score_column: str | None = None, threshold: float = 10.0,
-                   participant_column: str | None = None, split_column: str | None = None,
-                   gender_column: str | None = None, participant_speaker: str | None = None,
-                   channel: int | None = None, seed: int = 0) -> Path:
+def prepare_folder(
+    audio_dir: str | Path,
+    labels_csv: str | Path,
+    output_dir: str | Path,
+    *,
+    id_column: str = "id",
+    label_column: str | None = "label",
+    score_column: str | None = None,
+    threshold: float = 10.0,
+    participant_column: str | None = None,
+    split_column: str | None = None,
+    gender_column: str | None = None,
+    participant_speaker: str | None = None,
+    channel: int | None = None,
+    seed: int = 0,
+) -> Path:
     """Write ``output_dir/interviews.jsonl`` for a folder of recordings; see the module docstring."""
     audio_dir = Path(audio_dir)
     if not audio_dir.is_dir():
         raise ManifestError("audio folder not found", path=audio_dir)
-    wanted = [c for c in (id_column, label_column, score_column, participant_column, split_column,
-                          gender_column) if c]
+    wanted = [c for c in (id_column, label_column, score_column, participant_column, split_column, gender_column) if c]
     table = read_table(labels_csv, required=wanted)
     if label_column is None and score_column is None:
         raise ManifestError("give a label column or a score column", path=labels_csv)
@@ -58,8 +67,7 @@ def prepare_folder(audio_dir: str | Path, labels_csv: str | Path, output_dir: st
         return None
 
     labels = [label_of(r) for r in rows]
-    splits = (dict.fromkeys(groups) if split_column else
-              grouped_stratified_splits(groups, labels, seed=seed))
+    splits = dict.fromkeys(groups) if split_column else grouped_stratified_splits(groups, labels, seed=seed)
     interviews, problems = [], []
     for r, iid, group, label in zip(rows, ids, groups, labels):
         path = audio.get(iid)
@@ -71,12 +79,17 @@ def prepare_folder(audio_dir: str | Path, labels_csv: str | Path, output_dir: st
         rttm = first_existing([Path(f"{stem}.rttm")])
         score = r.get(score_column) if score_column else None
         interview = Interview(
-            interview_id=iid, audio_path=str(path.resolve()), participant_id=group,
-            split=str(r[split_column]) if split_column else splits[group], label=label,
+            interview_id=iid,
+            audio_path=str(path.resolve()),
+            participant_id=group,
+            split=str(r[split_column]) if split_column else splits[group],
+            label=label,
             phq8_score=None if score is None or pd.isna(score) else float(score),
             gender=str(r[gender_column]) if gender_column and not pd.isna(r[gender_column]) else None,
-            corpus="folder", transcript_path=str(transcript.resolve()) if transcript else None,
-            rttm_path=str(rttm.resolve()) if rttm else None, participant_speaker=participant_speaker,
+            corpus="folder",
+            transcript_path=str(transcript.resolve()) if transcript else None,
+            rttm_path=str(rttm.resolve()) if rttm else None,
+            participant_speaker=participant_speaker,
             channel=channel,
         )
         interview = with_duration(interview, problems)

@@ -5,7 +5,19 @@ from .manifest import read_manifest, read_turns, turns_to_frame, write_manifest,
 from .records import Interview, Turn, validate, validate_manifest
 
 __all__ = [
-    "TARGET_SR", "AudioInfo", "audio_info", "load_audio", "resample", "write_audio",
-    "read_manifest", "read_turns", "turns_to_frame", "write_manifest", "write_turns",
-    "Interview", "Turn", "validate", "validate_manifest",
+    "TARGET_SR",
+    "AudioInfo",
+    "audio_info",
+    "load_audio",
+    "resample",
+    "write_audio",
+    "read_manifest",
+    "read_turns",
+    "turns_to_frame",
+    "write_manifest",
+    "write_turns",
+    "Interview",
+    "Turn",
+    "validate",
+    "validate_manifest",
 ]

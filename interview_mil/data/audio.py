@@ -59,8 +59,9 @@ def audio_info(path: str | Path) -> AudioInfo:
         ) from None
     if info.frames <= 0 or info.samplerate <= 0:
         raise AudioError("contains no audio samples", path=path, fix="check the recording")
-    return AudioInfo(str(path), int(info.samplerate), int(info.channels), int(info.frames),
-                     str(info.format), str(info.subtype))
+    return AudioInfo(
+        str(path), int(info.samplerate), int(info.channels), int(info.frames), str(info.format), str(info.subtype)
+    )
 
 
 @functools.lru_cache(maxsize=16)
@@ -110,12 +111,13 @@ def load_audio(
     info = audio_info(path)
     sr = info.sample_rate
     if start < 0 or (end is not None and end <= start):
-        raise AudioError(f"invalid span start={start} end={end}", path=path,
-                         fix="give 0 <= start < end (seconds)")
+        raise AudioError(f"invalid span start={start} end={end}", path=path, fix="give 0 <= start < end (seconds)")
     if start >= info.duration:
-        raise AudioError(f"span starts at {start:.3f} s, after the end of the recording "
-                         f"({info.duration:.3f} s)", path=path,
-                         fix="check the turn times against the recording (wrong file or transcript?)")
+        raise AudioError(
+            f"span starts at {start:.3f} s, after the end of the recording ({info.duration:.3f} s)",
+            path=path,
+            fix="check the turn times against the recording (wrong file or transcript?)",
+        )
     margin = int(round(_SPAN_MARGIN_S * sr)) if sr != sample_rate else 0
     first = int(math.floor(start * sr))
     last = info.frames if end is None else min(info.frames, int(math.ceil(end * sr)))
@@ -126,24 +128,29 @@ def load_audio(
                 handle.seek(read_from)
             data = handle.read(read_to - read_from, dtype="float32", always_2d=True)
     except Exception as exc:
-        raise AudioError(f"cannot decode audio ({exc})", path=path,
-                         fix="the file may be truncated or corrupt; re-export it as WAV or FLAC") from None
+        raise AudioError(
+            f"cannot decode audio ({exc})",
+            path=path,
+            fix="the file may be truncated or corrupt; re-export it as WAV or FLAC",
+        ) from None
     if data.size == 0:
         raise AudioError("no samples in the requested span", path=path)
     mono = _select_channel(data, channel, info)
     if not np.all(np.isfinite(mono)):
-        raise AudioError("contains NaN or infinite samples", path=path,
-                         fix="re-export the recording; a float WAV with NaN cannot be analysed")
+        raise AudioError(
+            "contains NaN or infinite samples",
+            path=path,
+            fix="re-export the recording; a float WAV with NaN cannot be analysed",
+        )
     if sr == sample_rate:
-        return np.ascontiguousarray(mono[first - read_from:last - read_from], dtype=np.float32)
+        return np.ascontiguousarray(mono[first - read_from : last - read_from], dtype=np.float32)
     out = resample(mono, sr, sample_rate)
     lead = int(round((first - read_from) * sample_rate / sr))
     n = int(round((last - first) * sample_rate / sr))
-    return np.ascontiguousarray(out[lead:lead + n], dtype=np.float32)
+    return np.ascontiguousarray(out[lead : lead + n], dtype=np.float32)
 
 
-def write_audio(path: str | Path, signal: np.ndarray, sample_rate: int = TARGET_SR,
-                subtype: str = "PCM_16") -> Path:
+def write_audio(path: str | Path, signal: np.ndarray, sample_rate: int = TARGET_SR, subtype: str = "PCM_16") -> Path:
     """Write a mono ``(n,)`` or multichannel ``(n, channels)`` float signal atomically.
 
     The container is taken from the suffix (``.wav``, ``.flac``, ``.ogg``, ...).

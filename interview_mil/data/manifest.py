@@ -17,8 +17,20 @@ from ..fileio import atomic_path, read_table, write_table
 from .records import Interview, Turn, validate_manifest
 
 TURN_COLUMNS = [
-    "interview_id", "turn_id", "turn_index", "start", "end", "duration", "speaker", "text",
-    "response_latency", "n_pauses", "pause_time", "longest_pause", "source", "parent_turn_id",
+    "interview_id",
+    "turn_id",
+    "turn_index",
+    "start",
+    "end",
+    "duration",
+    "speaker",
+    "text",
+    "response_latency",
+    "n_pauses",
+    "pause_time",
+    "longest_pause",
+    "source",
+    "parent_turn_id",
 ]
 
 
@@ -110,8 +122,11 @@ def read_spans(path: str | Path) -> dict[str, list[tuple[float, float]]]:
     table = read_table(path)
     missing = [c for c in SPAN_COLUMNS if c not in table.columns]
     if missing:
-        raise ManifestError(f"span table lacks column(s) {missing}", path=path,
-                            fix="write it with interview_mil.data.manifest.write_spans (rerun the segment stage)")
+        raise ManifestError(
+            f"span table lacks column(s) {missing}",
+            path=path,
+            fix="write it with interview_mil.data.manifest.write_spans (rerun the segment stage)",
+        )
     out: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for iid, a, b in table[SPAN_COLUMNS].itertuples(index=False):
         out[str(iid)].append((float(a), float(b)))

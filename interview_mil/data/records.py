@@ -168,9 +168,7 @@ def turn_problems(interview: Interview, turns: Sequence[Turn], tolerance: float 
         if turn.duration <= 0:
             problems.append(f"{label} has a non-positive duration ({turn.duration:.3f} s)")
         if interview.duration is not None and turn.end > interview.duration + tolerance:
-            problems.append(
-                f"{label} ends at {turn.end:.3f} s, after the recording ({interview.duration:.3f} s)"
-            )
+            problems.append(f"{label} ends at {turn.end:.3f} s, after the recording ({interview.duration:.3f} s)")
         if turn.start < prev_start:
             problems.append(f"{label} starts before the turn listed ahead of it")
         prev_start = turn.start
@@ -184,9 +182,7 @@ def validate(interview: Interview, turns: Sequence[Turn] = ()) -> None:
     problems = interview_problems(interview) + turn_problems(interview, turns)
     if problems:
         shown = "; ".join(problems[:8]) + (f"; and {len(problems) - 8} more" if len(problems) > 8 else "")
-        raise ManifestError(
-            f"interview {interview.interview_id!r} is invalid: {shown}", path=interview.audio_path
-        )
+        raise ManifestError(f"interview {interview.interview_id!r} is invalid: {shown}", path=interview.audio_path)
 
 
 def interview_problems(interview: Interview) -> list[str]:
@@ -221,8 +217,7 @@ def validate_manifest(interviews: Iterable[Interview], source: str | None = None
             other = split_of.setdefault(interview.group, interview.split)
             if other != interview.split:
                 problems.append(
-                    f"participant {interview.group!r} is in both the {other!r} and the "
-                    f"{interview.split!r} split"
+                    f"participant {interview.group!r} is in both the {other!r} and the {interview.split!r} split"
                 )
     if problems:
         raise ManifestError("invalid manifest: " + "; ".join(problems[:10]), path=source)

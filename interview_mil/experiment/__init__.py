@@ -13,6 +13,18 @@ from .layout import ExperimentDir, git_commit
 from .stages import featurize, prepare, run_missing_stages, segment
 from .training import evaluate, format_evaluation, train
 
-__all__ = ["ExperimentConfig", "ExperimentDir", "config_dict", "evaluate", "explain_split", "featurize",
-           "format_evaluation", "git_commit", "load_experiment_config", "prepare", "run_missing_stages",
-           "segment", "train"]
+__all__ = [
+    "ExperimentConfig",
+    "ExperimentDir",
+    "config_dict",
+    "evaluate",
+    "explain_split",
+    "featurize",
+    "format_evaluation",
+    "git_commit",
+    "load_experiment_config",
+    "prepare",
+    "run_missing_stages",
+    "segment",
+    "train",
+]

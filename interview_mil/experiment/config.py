@@ -46,8 +46,10 @@ class CorpusSection:
         if self.name not in PREPARERS:
             raise ConfigError(f"corpus.name {self.name!r} is unknown", fix=f"use one of {PREPARERS.names()}")
         if self.name == "folder" and not self.labels:
-            raise ConfigError("corpus.labels is required for a folder corpus",
-                              fix="give the CSV with an id column and a label or score column")
+            raise ConfigError(
+                "corpus.labels is required for a folder corpus",
+                fix="give the CSV with an id column and a label or score column",
+            )
 
 
 def classifier_param_names() -> set[str]:
@@ -80,8 +82,10 @@ class ModelSection:
             raise ConfigError(f"model.parts {list(self.parts)} is invalid", fix=f"choose from {list(PARTS)}")
         unknown = sorted(set(self.params) - classifier_param_names())
         if unknown:
-            raise ConfigError(f"unknown key(s) {['model.params.' + k for k in unknown]}",
-                              fix=f"valid keys: {sorted(classifier_param_names())}")
+            raise ConfigError(
+                f"unknown key(s) {['model.params.' + k for k in unknown]}",
+                fix=f"valid keys: {sorted(classifier_param_names())}",
+            )
 
 
 @dataclass(frozen=True)
@@ -129,8 +133,10 @@ class ExperimentConfig:
 
     def __post_init__(self) -> None:
         if "embedding" in self.model.parts and self.features.encoder is None:
-            raise ConfigError("model.parts uses 'embedding' but features.encoder is not set",
-                              fix="set features.encoder (backend, model) or use model.parts: [prosody]")
+            raise ConfigError(
+                "model.parts uses 'embedding' but features.encoder is not set",
+                fix="set features.encoder (backend, model) or use model.parts: [prosody]",
+            )
         if "prosody" in self.model.parts and self.features.prosody is None:
             raise ConfigError("model.parts uses 'prosody' but features.prosody is null")
 

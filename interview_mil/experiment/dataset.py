@@ -49,8 +49,11 @@ class Dataset:
 
     def indices(self, splits: Sequence[str] | None = None, labelled: bool = True) -> np.ndarray:
         """Positions of interviews in ``splits`` (None: all) that have a label (when ``labelled``)."""
-        keep = [k for k, b in enumerate(self.bags)
-                if (splits is None or b.interview.split in splits) and (not labelled or b.interview.label is not None)]
+        keep = [
+            k
+            for k, b in enumerate(self.bags)
+            if (splits is None or b.interview.split in splits) and (not labelled or b.interview.label is not None)
+        ]
         return np.asarray(keep, dtype=int)
 
     def labels(self, idx: np.ndarray) -> np.ndarray:
@@ -60,8 +63,10 @@ class Dataset:
         return np.asarray([self.bags[k].interview.group for k in idx], dtype=object)
 
     def phq(self, idx: np.ndarray) -> np.ndarray | None:
-        values = np.asarray([np.nan if self.bags[k].interview.phq8_score is None else self.bags[k].interview.phq8_score
-                             for k in idx], dtype=float)
+        values = np.asarray(
+            [np.nan if self.bags[k].interview.phq8_score is None else self.bags[k].interview.phq8_score for k in idx],
+            dtype=float,
+        )
         return values if np.isfinite(values).any() else None
 
     def gender(self, idx: np.ndarray) -> np.ndarray | None:
@@ -89,13 +94,19 @@ def load_dataset(exp: ExperimentDir, config: ExperimentConfig) -> Dataset:
             continue
         bag = bag_from_features(interview, turns, store.load(iid), config.model.parts)
         if data.feature_names and bag.feature_names != data.feature_names:
-            raise FeatureError(f"interview {iid}: feature columns differ from the other interviews",
-                               path=exp.features_root, fix="rerun featurize into a fresh store")
+            raise FeatureError(
+                f"interview {iid}: feature columns differ from the other interviews",
+                path=exp.features_root,
+                fix="rerun featurize into a fresh store",
+            )
         data.feature_names = bag.feature_names
         data.bags.append(bag)
     if not data.bags:
-        raise FeatureError("no interview has both turns and features", path=exp.root,
-                           fix="run the segment and featurize stages (see segment_report.json)")
+        raise FeatureError(
+            "no interview has both turns and features",
+            path=exp.root,
+            fix="run the segment and featurize stages (see segment_report.json)",
+        )
     data.drop_empty_columns()
     return data
 

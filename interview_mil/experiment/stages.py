@@ -43,8 +43,13 @@ def segment(exp: ExperimentDir, config: ExperimentConfig, progress: bool = True,
     write_turns(report.turns, exp.turns)
     write_turns(report.turns, exp.turns.with_suffix(".csv"))
     write_spans(report.interviewer, exp.interviewer_spans)
-    summary = {"n_interviews": len(interviews), "n_turns": len(report.turns), "failures": report.failures,
-               "no_turns": report.empty, "sources": report.sources}
+    summary = {
+        "n_interviews": len(interviews),
+        "n_turns": len(report.turns),
+        "failures": report.failures,
+        "no_turns": report.empty,
+        "sources": report.sources,
+    }
     write_json(report_path, summary)
     for iid, message in report.failures.items():
         log.warning("segmentation failed for %s: %s", iid, message)
@@ -52,8 +57,9 @@ def segment(exp: ExperimentDir, config: ExperimentConfig, progress: bool = True,
     return summary
 
 
-def featurize(exp: ExperimentDir, config: ExperimentConfig, workers: int = 1, device: str | None = None,
-              progress: bool = True) -> dict:
+def featurize(
+    exp: ExperimentDir, config: ExperimentConfig, workers: int = 1, device: str | None = None, progress: bool = True
+) -> dict:
     """Turn features of every segmented interview into the store ``EXP/features/<key>/``; interviews
     already in the store are skipped (counted in ``skipped``), so a rerun computes only what is missing
     (and is recorded in meta.json only when it computed or failed something)."""
@@ -62,21 +68,37 @@ def featurize(exp: ExperimentDir, config: ExperimentConfig, workers: int = 1, de
     interviews = exp.load_manifest()
     turns = exp.load_turns()
     with_turns = [i for i in interviews if turns.get(i.interview_id)]
-    report = featurize_manifest(with_turns, {i.interview_id: turns[i.interview_id] for i in with_turns},
-                                config.features, exp.features_root, workers=workers, device=device,
-                                progress=progress)
+    report = featurize_manifest(
+        with_turns,
+        {i.interview_id: turns[i.interview_id] for i in with_turns},
+        config.features,
+        exp.features_root,
+        workers=workers,
+        device=device,
+        progress=progress,
+    )
     for iid, message in report.failed.items():
         log.warning("features failed for %s: %s", iid, message)
-    summary = {"done": len(report.done), "skipped": len(report.skipped), "failed": report.failed,
-               "store": str(report.store_dir)}
+    summary = {
+        "done": len(report.done),
+        "skipped": len(report.skipped),
+        "failed": report.failed,
+        "store": str(report.store_dir),
+    }
     if report.done or report.failed:  # a run that found everything stored records nothing (as segment)
-        exp.record("featurize", done=summary["done"], skipped=summary["skipped"], store=summary["store"],
-                   n_failed=len(report.failed))
+        exp.record(
+            "featurize",
+            done=summary["done"],
+            skipped=summary["skipped"],
+            store=summary["store"],
+            n_failed=len(report.failed),
+        )
     return summary
 
 
-def run_missing_stages(exp: ExperimentDir, config: ExperimentConfig, workers: int = 1, device: str | None = None,
-                       progress: bool = True) -> None:
+def run_missing_stages(
+    exp: ExperimentDir, config: ExperimentConfig, workers: int = 1, device: str | None = None, progress: bool = True
+) -> None:
     """Run prepare, segment and featurize where their outputs are missing (featurize skips what is stored)."""
     if not exp.manifest.exists():
         prepare(exp, config, progress)

@@ -38,15 +38,21 @@ def classifier_params(config: ExperimentConfig) -> dict:
 
 def feature_recipe(config: ExperimentConfig) -> FeatureRecipe:
     """How the experiment's turns and features are made: what ``score`` must redo on a new recording."""
-    return FeatureRecipe(segmentation=config.segmentation, features=config.features,
-                         parts=tuple(config.model.parts), top_k=config.explain.top_k)
+    return FeatureRecipe(
+        segmentation=config.segmentation,
+        features=config.features,
+        parts=tuple(config.model.parts),
+        top_k=config.explain.top_k,
+    )
 
 
 def _check_trainable(data: Dataset, idx: np.ndarray, what: str) -> None:
     y = data.labels(idx)
     if len(idx) < 4 or len(np.unique(y)) < 2:
-        raise FeatureError(f"{what}: {len(idx)} labelled interviews with classes {sorted(set(y.tolist()))}",
-                           fix="a model needs labelled interviews of both classes in the training splits")
+        raise FeatureError(
+            f"{what}: {len(idx)} labelled interviews with classes {sorted(set(y.tolist()))}",
+            fix="a model needs labelled interviews of both classes in the training splits",
+        )
 
 
 def train(exp: ExperimentDir, config: ExperimentConfig, data: Dataset | None = None):
@@ -59,12 +65,24 @@ def train(exp: ExperimentDir, config: ExperimentConfig, data: Dataset | None = N
     clf = InterviewClassifier(**classifier_params(config), seed=config.evaluation.seeds[0])
     start = time.perf_counter()
     clf.fit(data.X(idx), data.labels(idx), data.groups(idx), data.phq(idx), data.feature_names)
-    meta = {RECIPE_KEY: feature_recipe(config).to_dict(), "experiment": config.name, "corpus": config.corpus.name,
-            "dropped_columns": data.dropped_columns, "train_splits": list(config.evaluation.train_splits),
-            "n_train_interviews": int(len(idx)), "git_commit": git_commit()}
+    meta = {
+        RECIPE_KEY: feature_recipe(config).to_dict(),
+        "experiment": config.name,
+        "corpus": config.corpus.name,
+        "dropped_columns": data.dropped_columns,
+        "train_splits": list(config.evaluation.train_splits),
+        "n_train_interviews": int(len(idx)),
+        "git_commit": git_commit(),
+    }
     clf.save(exp.model, metadata=meta)
-    exp.record("train", n_train=int(len(idx)), seconds=round(time.perf_counter() - start, 2),
-               threshold=float(clf.threshold_), skipped=data.skipped, dropped_columns=data.dropped_columns)
+    exp.record(
+        "train",
+        n_train=int(len(idx)),
+        seconds=round(time.perf_counter() - start, 2),
+        threshold=float(clf.threshold_),
+        skipped=data.skipped,
+        dropped_columns=data.dropped_columns,
+    )
     return clf
 
 
@@ -82,13 +100,17 @@ def _splitter(config: ExperimentConfig, data: Dataset, labelled: np.ndarray):
         if ev.mode == "dev":
             train, test = data.indices(ev.train_splits), data.indices([ev.eval_split])
             if len(test) == 0:
-                raise FeatureError(f"no labelled interviews in split {ev.eval_split!r}",
-                                   fix="set evaluation.eval_split, or use evaluation.mode=cv")
+                raise FeatureError(
+                    f"no labelled interviews in split {ev.eval_split!r}",
+                    fix="set evaluation.eval_split, or use evaluation.mode=cv",
+                )
             pairs = [(train, test)]
         else:
             pool = data.indices(ev.cv_splits)
-            pairs = [(pool[a], pool[b])
-                     for a, b in stratified_group_kfold(data.labels(pool), data.groups(pool), ev.folds, seed)]
+            pairs = [
+                (pool[a], pool[b])
+                for a, b in stratified_group_kfold(data.labels(pool), data.groups(pool), ev.folds, seed)
+            ]
         for train, _ in pairs:
             _check_trainable(data, train, f"seed {seed}")
         return [(local(a), local(b)) for a, b in pairs]
@@ -108,11 +130,20 @@ def evaluate_dataset(data: Dataset, config: ExperimentConfig, truth=None, progre
         if progress:
             log.info("seed %d fold %d: AUC %.3f", record["seed"], record["fold"], record["auc"])
 
-    res = cross_validate(data.X(lab), data.labels(lab), data.groups(lab), classifier_params(config),
-                         seeds=tuple(ev.seeds), splitter=_splitter(config, data, lab), phq=data.phq(lab),
-                         gender=data.gender(lab), feature_names=data.feature_names,
-                         instance_truth=None if truth is None else [truth[k] for k in lab],
-                         baseline=ev.baseline, on_fold=show)
+    res = cross_validate(
+        data.X(lab),
+        data.labels(lab),
+        data.groups(lab),
+        classifier_params(config),
+        seeds=tuple(ev.seeds),
+        splitter=_splitter(config, data, lab),
+        phq=data.phq(lab),
+        gender=data.gender(lab),
+        feature_names=data.feature_names,
+        instance_truth=None if truth is None else [truth[k] for k in lab],
+        baseline=ev.baseline,
+        on_fold=show,
+    )
     per_seed = []
     for record in res.per_seed:
         seed_folds = [f for f in res.folds if f["seed"] == record["seed"]]
@@ -120,12 +151,21 @@ def evaluate_dataset(data: Dataset, config: ExperimentConfig, truth=None, progre
     names = REPORTED + ("localisation_auc",)
     n_eval = len(data.indices([ev.eval_split])) if ev.mode == "dev" else len(data.indices(ev.cv_splits))
     base = res.baseline_seed_summary
-    return {"experiment": config.name, "mode": ev.mode, "pooling": config.model.pooling,
-            "parts": list(config.model.parts), "n_interviews": len(data.bags), "n_evaluated": int(n_eval),
-            "seeds": per_seed, "summary": {n: res.seed_summary[n] for n in names if n in res.seed_summary},
-            "baseline_summary": None if base is None else {n: base[n] for n in REPORTED if n in base},
-            "seconds_per_fit": res.summary.get("seconds_total", float("nan")) / max(1, len(res.folds)),
-            "skipped": data.skipped, "dropped_columns": data.dropped_columns, "disclaimer": SCREENING_DISCLAIMER}
+    return {
+        "experiment": config.name,
+        "mode": ev.mode,
+        "pooling": config.model.pooling,
+        "parts": list(config.model.parts),
+        "n_interviews": len(data.bags),
+        "n_evaluated": int(n_eval),
+        "seeds": per_seed,
+        "summary": {n: res.seed_summary[n] for n in names if n in res.seed_summary},
+        "baseline_summary": None if base is None else {n: base[n] for n in REPORTED if n in base},
+        "seconds_per_fit": res.summary.get("seconds_total", float("nan")) / max(1, len(res.folds)),
+        "skipped": data.skipped,
+        "dropped_columns": data.dropped_columns,
+        "disclaimer": SCREENING_DISCLAIMER,
+    }
 
 
 def evaluate(exp: ExperimentDir, config: ExperimentConfig, progress: bool = True) -> dict:
@@ -142,9 +182,13 @@ def format_evaluation(result: dict) -> str:
     """A plain-text table of mean ± sd over seeds (MIL model and, when run, the interview-mean baseline)."""
     n_seeds = len(result["seeds"])
     where = "dev split" if result["mode"] == "dev" else "grouped cross-validation"
-    lines = [f"# {result['experiment']}: {result['pooling']} pooling on {'+'.join(result['parts'])} features",
-             f"{where}, {result['n_evaluated']} interviews, mean ± sd over {n_seeds} seed(s)", "",
-             "| metric | MIL model | interview-mean baseline |", "|---|---|---|"]
+    lines = [
+        f"# {result['experiment']}: {result['pooling']} pooling on {'+'.join(result['parts'])} features",
+        f"{where}, {result['n_evaluated']} interviews, mean ± sd over {n_seeds} seed(s)",
+        "",
+        "| metric | MIL model | interview-mean baseline |",
+        "|---|---|---|",
+    ]
     base = result.get("baseline_summary") or {}
     for name, stats in result["summary"].items():
         b = base.get(name)

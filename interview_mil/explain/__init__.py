@@ -11,7 +11,18 @@ from .report import render_report, write_report
 from .tables import READABLE_PROSODY, TURN_COLUMNS, explain_bag, faithfulness
 
 __all__ = [
-    "explain_bags", "precision_at_k", "precision_ceiling", "write_tables", "INTERVIEW_COLUMNS",
-    "ExplainedInterview", "InterviewRow", "interview_frame", "render_report", "write_report",
-    "READABLE_PROSODY", "TURN_COLUMNS", "explain_bag", "faithfulness",
+    "explain_bags",
+    "precision_at_k",
+    "precision_ceiling",
+    "write_tables",
+    "INTERVIEW_COLUMNS",
+    "ExplainedInterview",
+    "InterviewRow",
+    "interview_frame",
+    "render_report",
+    "write_report",
+    "READABLE_PROSODY",
+    "TURN_COLUMNS",
+    "explain_bag",
+    "faithfulness",
 ]

@@ -20,25 +20,32 @@ from .report import write_report
 from .tables import explain_bag
 
 
-def explain_bags(model, bags: Sequence[Bag], interviewer: Mapping[str, Sequence[Span]] | None = None,
-                 top_k: int = 3, n_random: int = 20,
-                 markers: Sequence[np.ndarray | None] | None = None) -> list[ExplainedInterview]:
+def explain_bags(
+    model,
+    bags: Sequence[Bag],
+    interviewer: Mapping[str, Sequence[Span]] | None = None,
+    top_k: int = 3,
+    n_random: int = 20,
+    markers: Sequence[np.ndarray | None] | None = None,
+) -> list[ExplainedInterview]:
     """``explain_bag`` for each bag (the known label goes into the row). ``interviewer``: spans per
     interview id; ``markers``: ground-truth marker flags per turn (synthetic corpus only), added to the turn
     table as ``marker_truth``."""
     out = []
     for k, bag in enumerate(bags):
         spans = (interviewer or {}).get(bag.interview_id, ())
-        item = explain_bag(model, bag, spans, bag.interview.duration, top_k=top_k, n_random=n_random, seed=k,
-                           label=bag.interview.label)
+        item = explain_bag(
+            model, bag, spans, bag.interview.duration, top_k=top_k, n_random=n_random, seed=k, label=bag.interview.label
+        )
         if markers is not None and markers[k] is not None:
             item.turns["marker_truth"] = np.asarray(markers[k], dtype=int)
         out.append(item)
     return out
 
 
-def write_tables(items: Sequence[ExplainedInterview], out_dir: str | Path, html: bool = False,
-                 title: str = "interview_mil report") -> dict[str, Path]:
+def write_tables(
+    items: Sequence[ExplainedInterview], out_dir: str | Path, html: bool = False, title: str = "interview_mil report"
+) -> dict[str, Path]:
     """``interviews.csv/.parquet`` and ``turns.csv/.parquet`` in ``out_dir`` (+ ``report.html``)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

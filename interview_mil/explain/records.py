@@ -78,10 +78,12 @@ class ExplainedInterview:
     def summary(self, k: int = 3) -> str:
         """A few lines for the terminal: probability, decision at the saved threshold, top turns."""
         word = "screen positive" if self.decision else "screen negative"
-        lines = [f"{self.audio_path}: probability {self.probability:.3f} → {word} "
-                 f"(threshold {self.threshold:.3f}, {len(self.turns)} turns)"]
+        lines = [
+            f"{self.audio_path}: probability {self.probability:.3f} → {word} "
+            f"(threshold {self.threshold:.3f}, {len(self.turns)} turns)"
+        ]
         for r in self.top_turns(k).itertuples():
-            text = f"  \"{r.text[:60]}\"" if isinstance(r.text, str) and r.text else ""
+            text = f'  "{r.text[:60]}"' if isinstance(r.text, str) and r.text else ""
             lines.append(f"  #{r.rank} {r.start:7.1f}–{r.end:7.1f} s  weight {r.weight:.3f}{text}")
         return "\n".join(lines)
 

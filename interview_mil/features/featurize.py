@@ -35,14 +35,20 @@ def check_turns(interview: Interview, turns: Sequence[Turn], audio_seconds: floa
     the ``audio_seconds`` of the decoded recording, turns out of order)."""
     where = f"interview {interview.interview_id!r}"
     if not turns:
-        raise FeatureError(f"{where}: no turns to featurize", path=interview.audio_path,
-                           fix="check the turns table for this interview (interview-mil segment)")
+        raise FeatureError(
+            f"{where}: no turns to featurize",
+            path=interview.audio_path,
+            fix="check the turns table for this interview (interview-mil segment)",
+        )
     record = interview if audio_seconds is None else dataclasses.replace(interview, duration=audio_seconds)
     problems = turn_problems(record, turns, tolerance=EDGE_TOLERANCE_S)
     if problems:
-        raise FeatureError(f"{where}: {'; '.join(problems[:5])}", path=interview.audio_path,
-                           fix="the turns table does not match this recording: pass each interview its own "
-                               "turns, in order, inside the audio (rerun interview-mil segment)")
+        raise FeatureError(
+            f"{where}: {'; '.join(problems[:5])}",
+            path=interview.audio_path,
+            fix="the turns table does not match this recording: pass each interview its own "
+            "turns, in order, inside the audio (rerun interview-mil segment)",
+        )
 
 
 def interview_audio(interview: Interview, audio: np.ndarray | None = None) -> np.ndarray:
@@ -51,22 +57,30 @@ def interview_audio(interview: Interview, audio: np.ndarray | None = None) -> np
         return load_audio(interview.audio_path, channel=interview.channel)
     audio = np.asarray(audio, dtype=np.float32)
     if audio.ndim != 1 or audio.size == 0:
-        raise AudioError(f"interview {interview.interview_id!r}: audio must be non-empty mono (n,), got "
-                         f"shape {audio.shape}", path=interview.audio_path)
+        raise AudioError(
+            f"interview {interview.interview_id!r}: audio must be non-empty mono (n,), got shape {audio.shape}",
+            path=interview.audio_path,
+        )
     if not np.all(np.isfinite(audio)):
-        raise AudioError(f"interview {interview.interview_id!r}: audio contains NaN or infinite samples",
-                         path=interview.audio_path, fix="re-export the recording")
+        raise AudioError(
+            f"interview {interview.interview_id!r}: audio contains NaN or infinite samples",
+            path=interview.audio_path,
+            fix="re-export the recording",
+        )
     return audio
 
 
 def turn_waves(audio: np.ndarray, turns: Sequence[Turn], sample_rate: int = TARGET_SR) -> list[np.ndarray]:
     """Each turn's samples ``audio[start:end]`` (the end clipped to the audio)."""
-    return [audio[int(math.floor(t.start * sample_rate)):min(int(math.ceil(t.end * sample_rate)), audio.size)]
-            for t in turns]
+    return [
+        audio[int(math.floor(t.start * sample_rate)) : min(int(math.ceil(t.end * sample_rate)), audio.size)]
+        for t in turns
+    ]
 
 
-def prosody_table(interview: Interview, turns: Sequence[Turn], config: FeatureConfig,
-                  audio: np.ndarray | None = None) -> pd.DataFrame:
+def prosody_table(
+    interview: Interview, turns: Sequence[Turn], config: FeatureConfig, audio: np.ndarray | None = None
+) -> pd.DataFrame:
     """Prosody rows (turn order, no turn_id column) for ``turns``; reads the audio when not given."""
     from .prosody import extract_prosody
 
@@ -78,9 +92,14 @@ def prosody_table(interview: Interview, turns: Sequence[Turn], config: FeatureCo
     return table.drop(columns=["turn_id"]).reset_index(drop=True)
 
 
-def featurize_interview(interview: Interview, turns: Sequence[Turn], config: FeatureConfig,
-                        encoder=None, audio: np.ndarray | None = None,
-                        prosody: pd.DataFrame | None = None) -> TurnFeatures:
+def featurize_interview(
+    interview: Interview,
+    turns: Sequence[Turn],
+    config: FeatureConfig,
+    encoder=None,
+    audio: np.ndarray | None = None,
+    prosody: pd.DataFrame | None = None,
+) -> TurnFeatures:
     """Features of every turn of one interview. ``encoder``: a loaded ``Encoder`` (loaded from
     ``config.encoder`` when None); ``audio``: the whole recording (read when None); ``prosody``: rows
     already computed elsewhere (a worker process). Raises ``FeatureError``/``AudioError`` on bad input."""
@@ -96,8 +115,9 @@ def featurize_interview(interview: Interview, turns: Sequence[Turn], config: Fea
 
             encoder = load_encoder(config.encoder)
         embeddings = encoder.encode(turn_waves(audio, turns))
-    return TurnFeatures(interview.interview_id, [t.turn_id for t in turns],
-                        prosody if config.prosody is not None else None, embeddings)
+    return TurnFeatures(
+        interview.interview_id, [t.turn_id for t in turns], prosody if config.prosody is not None else None, embeddings
+    )
 
 
 @dataclass
@@ -130,9 +150,15 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def featurize_manifest(interviews: Sequence[Interview], turns: Mapping[str, Sequence[Turn]] | pd.DataFrame,
-                       config: FeatureConfig, store_root: str | Path, workers: int = 1,
-                       device: str | None = None, progress: bool = True) -> FeaturizeReport:
+def featurize_manifest(
+    interviews: Sequence[Interview],
+    turns: Mapping[str, Sequence[Turn]] | pd.DataFrame,
+    config: FeatureConfig,
+    store_root: str | Path,
+    workers: int = 1,
+    device: str | None = None,
+    progress: bool = True,
+) -> FeaturizeReport:
     """Featurize every interview not yet in the store under ``store_root``.
 
     ``workers`` > 1 computes prosody in that many processes while the encoder runs here. ``device``
@@ -167,7 +193,8 @@ def featurize_manifest(interviews: Sequence[Interview], turns: Mapping[str, Sequ
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
         for interview in todo:
             futures[interview.interview_id] = pool.submit(
-                _prosody_job, interview, by_id.get(interview.interview_id, []), config)
+                _prosody_job, interview, by_id.get(interview.interview_id, []), config
+            )
     try:
         for interview in tqdm(todo, desc="featurize", unit="interview", disable=not progress):
             iid = interview.interview_id
@@ -176,8 +203,9 @@ def featurize_manifest(interviews: Sequence[Interview], turns: Mapping[str, Sequ
                 if iid in futures:  # embed here while the workers measure prosody
                     embeddings = None
                     if config.encoder is not None:
-                        embeddings = featurize_interview(interview, turns_i, dataclasses.replace(
-                            config, prosody=None), encoder).embeddings
+                        embeddings = featurize_interview(
+                            interview, turns_i, dataclasses.replace(config, prosody=None), encoder
+                        ).embeddings
                     prosody = futures.pop(iid).result()
                     features = TurnFeatures(iid, [t.turn_id for t in turns_i], prosody, embeddings)
                 else:

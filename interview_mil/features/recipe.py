@@ -41,15 +41,24 @@ class FeatureRecipe:
         newer than this package, or invalid."""
         data = metadata.get(RECIPE_KEY)
         if not isinstance(data, dict):
-            raise ModelNotFoundError("the bundle has no feature recipe (how turns and features were made): it was "
-                                     "not written by `interview-mil train` of this version", path=source,
-                                     fix="train with `interview-mil train CONF --out EXP` and use EXP/model")
+            raise ModelNotFoundError(
+                "the bundle has no feature recipe (how turns and features were made): it was "
+                "not written by `interview-mil train` of this version",
+                path=source,
+                fix="train with `interview-mil train CONF --out EXP` and use EXP/model",
+            )
         if int(data.get("version", 0)) > RECIPE_VERSION:
-            raise ModelNotFoundError(f"feature recipe version {data.get('version')} is newer than this package reads",
-                                     path=source, fix="upgrade interview-mil")
+            raise ModelNotFoundError(
+                f"feature recipe version {data.get('version')} is newer than this package reads",
+                path=source,
+                fix="upgrade interview-mil",
+            )
         recipe = from_dict(cls, data, source=source)
         unknown = [p for p in recipe.parts if p not in PARTS]
         if unknown or not recipe.parts:
-            raise ModelNotFoundError(f"feature recipe parts {list(recipe.parts)} are invalid", path=source,
-                                     fix=f"parts must be a non-empty subset of {list(PARTS)}")
+            raise ModelNotFoundError(
+                f"feature recipe parts {list(recipe.parts)} are invalid",
+                path=source,
+                fix=f"parts must be a non-empty subset of {list(PARTS)}",
+            )
         return recipe

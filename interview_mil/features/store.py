@@ -57,8 +57,11 @@ class FeatureStore:
         if path.exists():  # written with the first interview saved
             stored = read_json(path)
             if stored.get("key") != self.key or stored.get("config") != self._record["config"]:
-                raise FeatureError("holds features of a different configuration under the same key",
-                                   path=path, fix="remove this folder or choose another store root")
+                raise FeatureError(
+                    "holds features of a different configuration under the same key",
+                    path=path,
+                    fix="remove this folder or choose another store root",
+                )
 
     @classmethod
     def open(cls, store_dir: str | Path) -> FeatureStore:
@@ -66,13 +69,19 @@ class FeatureStore:
         store_dir = Path(store_dir)
         path = store_dir / "config.json"
         if not path.exists():
-            raise FeatureError("not a feature store folder (no config.json)", path=store_dir,
-                               fix="point to ROOT/KEY as written by `interview-mil featurize`")
+            raise FeatureError(
+                "not a feature store folder (no config.json)",
+                path=store_dir,
+                fix="point to ROOT/KEY as written by `interview-mil featurize`",
+            )
         config = from_dict(FeatureConfig, read_json(path)["feature_config"], source=path)
         store = cls(store_dir.parent, config)
         if store.dir.resolve() != store_dir.resolve():
-            raise FeatureError(f"config.json gives key {store.key}, not the folder name", path=store_dir,
-                               fix="the folder was renamed or the feature code changed; featurize again")
+            raise FeatureError(
+                f"config.json gives key {store.key}, not the folder name",
+                path=store_dir,
+                fix="the folder was renamed or the feature code changed; featurize again",
+            )
         return store
 
     def folder(self, interview_id: str) -> Path:
@@ -95,11 +104,13 @@ class FeatureStore:
         if len(set(features.turn_ids)) != n:
             raise FeatureError(f"interview {features.interview_id!r}: duplicate turn ids")
         if features.prosody is not None and len(features.prosody) != n:
-            raise FeatureError(f"interview {features.interview_id!r}: {len(features.prosody)} prosody rows "
-                               f"for {n} turns")
+            raise FeatureError(
+                f"interview {features.interview_id!r}: {len(features.prosody)} prosody rows for {n} turns"
+            )
         if features.embeddings is not None and features.embeddings.shape[0] != n:
-            raise FeatureError(f"interview {features.interview_id!r}: {features.embeddings.shape[0]} "
-                               f"embeddings for {n} turns")
+            raise FeatureError(
+                f"interview {features.interview_id!r}: {features.embeddings.shape[0]} embeddings for {n} turns"
+            )
         if not (self.dir / "config.json").exists():
             write_json(self.dir / "config.json", self._record)
         folder = self.folder(features.interview_id)
@@ -117,29 +128,39 @@ class FeatureStore:
                 with open(tmp, "wb") as handle:
                     np.save(handle, np.ascontiguousarray(features.embeddings, dtype=np.float32))
             files.append("embeddings.npy")
-        write_json(folder / DONE, {"interview_id": features.interview_id, "n_turns": n, "files": files,
-                                   "key": self.key})
+        write_json(
+            folder / DONE, {"interview_id": features.interview_id, "n_turns": n, "files": files, "key": self.key}
+        )
 
     def load(self, interview_id: str) -> TurnFeatures:
         """Read one interview's features; ``FeatureError`` when missing or inconsistent."""
         folder = self.folder(interview_id)
         if not self.has(interview_id):
-            raise FeatureError(f"no finished features for interview {interview_id!r}", path=self.dir,
-                               fix="run `interview-mil featurize` with this configuration")
+            raise FeatureError(
+                f"no finished features for interview {interview_id!r}",
+                path=self.dir,
+                fix="run `interview-mil featurize` with this configuration",
+            )
         done = read_json(folder / DONE)
         turn_ids = [str(t) for t in read_json(folder / "turn_ids.json")]
         prosody = embeddings = None
         if "prosody.parquet" in done["files"]:
             table = pd.read_parquet(folder / "prosody.parquet")
             if table["turn_id"].astype(str).tolist() != turn_ids:
-                raise FeatureError("prosody rows do not follow turn_ids.json", path=folder,
-                                   fix="delete this interview's folder and featurize again")
+                raise FeatureError(
+                    "prosody rows do not follow turn_ids.json",
+                    path=folder,
+                    fix="delete this interview's folder and featurize again",
+                )
             prosody = table.drop(columns=["turn_id"]).reset_index(drop=True)
         if "embeddings.npy" in done["files"]:
             embeddings = np.load(folder / "embeddings.npy", allow_pickle=False)
             if embeddings.shape[0] != len(turn_ids):
-                raise FeatureError("embedding rows do not match turn_ids.json", path=folder,
-                                   fix="delete this interview's folder and featurize again")
+                raise FeatureError(
+                    "embedding rows do not match turn_ids.json",
+                    path=folder,
+                    fix="delete this interview's folder and featurize again",
+                )
         return TurnFeatures(str(done["interview_id"]), turn_ids, prosody, embeddings)
 
     def __repr__(self) -> str:

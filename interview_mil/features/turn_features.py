@@ -55,6 +55,8 @@ class TurnFeatures:
             blocks.append(emb)
             names += [f"emb_{i:04d}" for i in range(emb.shape[1])]
         if not blocks:
-            raise FeatureError(f"interview {self.interview_id!r}: none of the parts {list(parts)} were "
-                               "computed", fix="featurize with prosody and/or an encoder configured")
+            raise FeatureError(
+                f"interview {self.interview_id!r}: none of the parts {list(parts)} were computed",
+                fix="featurize with prosody and/or an encoder configured",
+            )
         return np.concatenate(blocks, axis=1).reshape(self.n_turns, -1), names

@@ -21,7 +21,7 @@ table of instances).
 
 from .bags import BagBatch, BagDataset, check_bags, collate_bags, pad_bags
 from .baseline import MeanBaseline, interview_mean_baseline
-from .classifier import BagExplanation, InterviewClassifier, load_classifier
+from .classifier import BagExplanation, InterviewClassifier
 from .evaluation import CVResult, cross_validate
 from .metrics import (
     binary_metrics,
@@ -40,10 +40,37 @@ from .table import TableBags, bags_from_table
 from .training import TrainConfig, train_mil
 
 __all__ = [
-    "BagBatch", "BagDataset", "BagExplanation", "CVResult", "EmbeddingProjection", "FeatureScaler",
-    "InterviewClassifier", "MILModel", "MILOutput", "MeanBaseline", "ModelConfig", "POOLINGS", "PoolOutput",
-    "TableBags", "TrainConfig", "bags_from_table", "binary_metrics", "build_pooling", "check_bags",
-    "choose_threshold", "collate_bags", "cross_validate", "group_train_val_split", "interview_mean_baseline",
-    "load_classifier", "localisation_auc", "metrics_by_group", "pad_bags", "regression_metrics",
-    "repeated_stratified_group_kfold", "roc_auc", "stratified_group_kfold", "summarize", "train_mil",
+    "BagBatch",
+    "BagDataset",
+    "BagExplanation",
+    "CVResult",
+    "EmbeddingProjection",
+    "FeatureScaler",
+    "InterviewClassifier",
+    "MILModel",
+    "MILOutput",
+    "MeanBaseline",
+    "ModelConfig",
+    "POOLINGS",
+    "PoolOutput",
+    "TableBags",
+    "TrainConfig",
+    "bags_from_table",
+    "binary_metrics",
+    "build_pooling",
+    "check_bags",
+    "choose_threshold",
+    "collate_bags",
+    "cross_validate",
+    "group_train_val_split",
+    "interview_mean_baseline",
+    "localisation_auc",
+    "metrics_by_group",
+    "pad_bags",
+    "regression_metrics",
+    "repeated_stratified_group_kfold",
+    "roc_auc",
+    "stratified_group_kfold",
+    "summarize",
+    "train_mil",
 ]

@@ -24,24 +24,33 @@ def check_bags(bags: Sequence, n_features: int | None = None, source: str | None
     if isinstance(bags, np.ndarray) and bags.ndim == 3:
         bags = list(bags)
     if len(bags) == 0:
-        raise FeatureError("no bags given", path=source,
-                           fix="pass a non-empty list of (n_instances, n_features) arrays")
+        raise FeatureError(
+            "no bags given", path=source, fix="pass a non-empty list of (n_instances, n_features) arrays"
+        )
     out = []
     for i, bag in enumerate(bags):
         try:
             arr = np.asarray(bag, dtype=np.float64)
         except (TypeError, ValueError) as exc:
-            raise FeatureError(f"bag {i} is not numeric ({exc})", path=source,
-                               fix="give each bag as a float array (n_instances, n_features)") from None
+            raise FeatureError(
+                f"bag {i} is not numeric ({exc})",
+                path=source,
+                fix="give each bag as a float array (n_instances, n_features)",
+            ) from None
         if arr.ndim == 1:
             arr = arr[None, :]
         if arr.ndim != 2:
-            raise FeatureError(f"bag {i} has shape {arr.shape}; expected (n_instances, n_features)", path=source,
-                               fix="give each bag as a 2-D array, one row per instance")
+            raise FeatureError(
+                f"bag {i} has shape {arr.shape}; expected (n_instances, n_features)",
+                path=source,
+                fix="give each bag as a 2-D array, one row per instance",
+            )
         if arr.shape[0] == 0:
-            raise FeatureError(f"bag {i} has no instances", path=source,
-                               fix="drop empty bags (an interview with no participant turns) before training "
-                                   "or scoring")
+            raise FeatureError(
+                f"bag {i} has no instances",
+                path=source,
+                fix="drop empty bags (an interview with no participant turns) before training or scoring",
+            )
         width = n_features if n_features is not None else (out[0].shape[1] if out else arr.shape[1])
         if arr.shape[1] != width:
             raise FeatureError(
@@ -58,20 +67,27 @@ def check_labels(y: Sequence, n_bags: int, source: str | None = None) -> np.ndar
     """Return bag labels as an int array of 0/1; accept bools, 0/1 and -1/+1."""
     arr = np.asarray(y)
     if arr.shape != (n_bags,):
-        raise FeatureError(f"{arr.shape[0] if arr.ndim else 0} labels for {n_bags} bags", path=source,
-                           fix="give one label per bag")
+        raise FeatureError(
+            f"{arr.shape[0] if arr.ndim else 0} labels for {n_bags} bags", path=source, fix="give one label per bag"
+        )
     try:
         values = arr.astype(np.float64)
     except (TypeError, ValueError):
-        raise FeatureError(f"labels must be 0/1, got {sorted(set(arr.tolist()))[:5]}", path=source,
-                           fix="encode the positive (e.g. depressed) class as 1 and the other as 0") from None
+        raise FeatureError(
+            f"labels must be 0/1, got {sorted(set(arr.tolist()))[:5]}",
+            path=source,
+            fix="encode the positive (e.g. depressed) class as 1 and the other as 0",
+        ) from None
     uniq = set(np.unique(values).tolist())
     if uniq <= {0.0, 1.0}:
         return values.astype(np.int64)
     if uniq <= {-1.0, 1.0}:
         return (values > 0).astype(np.int64)
-    raise FeatureError(f"labels must be 0/1, got values {sorted(uniq)[:5]}", path=source,
-                       fix="encode the positive (e.g. depressed) class as 1 and the other as 0")
+    raise FeatureError(
+        f"labels must be 0/1, got values {sorted(uniq)[:5]}",
+        path=source,
+        fix="encode the positive (e.g. depressed) class as 1 and the other as 0",
+    )
 
 
 class BagBatch(NamedTuple):
@@ -100,13 +116,19 @@ def pad_bags(bags: Sequence[torch.Tensor | np.ndarray]) -> tuple[torch.Tensor, t
 class BagDataset(torch.utils.data.Dataset):
     """Bags (already imputed and standardised) with labels, optional PHQ-8 totals and loss weights."""
 
-    def __init__(self, bags: Sequence[np.ndarray], y: Sequence[float] | None = None,
-                 phq: Sequence[float] | None = None, weight: Sequence[float] | None = None):
+    def __init__(
+        self,
+        bags: Sequence[np.ndarray],
+        y: Sequence[float] | None = None,
+        phq: Sequence[float] | None = None,
+        weight: Sequence[float] | None = None,
+    ):
         self.bags = [torch.as_tensor(np.asarray(b), dtype=torch.float32) for b in bags]
         n = len(self.bags)
         self.y = torch.as_tensor(np.zeros(n) if y is None else np.asarray(y), dtype=torch.float32)
-        self.phq = torch.as_tensor(np.full(n, np.nan) if phq is None else np.asarray(phq, dtype=float),
-                                   dtype=torch.float32)
+        self.phq = torch.as_tensor(
+            np.full(n, np.nan) if phq is None else np.asarray(phq, dtype=float), dtype=torch.float32
+        )
         self.weight = torch.as_tensor(np.ones(n) if weight is None else np.asarray(weight), dtype=torch.float32)
 
     def __len__(self) -> int:

@@ -38,9 +38,15 @@ class MeanBaseline:
         return (self.predict_proba(bags)[:, 1] >= threshold).astype(np.int64)
 
 
-def interview_mean_baseline(bags: Sequence[np.ndarray], y: Sequence[int], C: float = 1.0,
-                            class_weight: str | None = "balanced", missing_indicators: bool = True,
-                            feature_names: Sequence[str] | None = None, seed: int = 0) -> MeanBaseline:
+def interview_mean_baseline(
+    bags: Sequence[np.ndarray],
+    y: Sequence[int],
+    C: float = 1.0,
+    class_weight: str | None = "balanced",
+    missing_indicators: bool = True,
+    feature_names: Sequence[str] | None = None,
+    seed: int = 0,
+) -> MeanBaseline:
     """Fit the baseline on training bags (each (n_i, F)) and labels; returns a :class:`MeanBaseline`.
 
     ``C``: inverse L2 strength of the logistic regression; ``class_weight="balanced"`` mirrors the

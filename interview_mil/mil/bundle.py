@@ -67,11 +67,16 @@ def read_bundle(directory: str | Path) -> tuple[dict, dict[str, torch.Tensor]]:
         raise ModelNotFoundError("not an interview_mil MIL model bundle", path=config_path, fix=_FIX)
     version = int(config.get("format_version", 0))
     if version > BUNDLE_VERSION:
-        raise ModelNotFoundError(f"bundle format {version} is newer than this package reads ({BUNDLE_VERSION})",
-                                 path=config_path, fix="upgrade interview-mil")
+        raise ModelNotFoundError(
+            f"bundle format {version} is newer than this package reads ({BUNDLE_VERSION})",
+            path=config_path,
+            fix="upgrade interview-mil",
+        )
     if config.get("package_version") != __version__:
-        warnings.warn(f"{config_path}: written by interview-mil {config.get('package_version')}, "
-                      f"read by {__version__}", stacklevel=3)
+        warnings.warn(
+            f"{config_path}: written by interview-mil {config.get('package_version')}, read by {__version__}",
+            stacklevel=3,
+        )
     if version < 2:
         config = _upgrade_v1(config)
     missing = [k for k in ("params", "state") if k not in config]
@@ -80,8 +85,9 @@ def read_bundle(directory: str | Path) -> tuple[dict, dict[str, torch.Tensor]]:
     try:
         tensors = load_file(str(weights_path))
     except Exception as exc:  # safetensors raises its own error types for truncated/corrupt files
-        raise ModelNotFoundError(f"cannot read the weights ({type(exc).__name__}: {exc})", path=weights_path,
-                                 fix=_FIX) from None
+        raise ModelNotFoundError(
+            f"cannot read the weights ({type(exc).__name__}: {exc})", path=weights_path, fix=_FIX
+        ) from None
     return config, tensors
 
 
@@ -90,12 +96,19 @@ def _upgrade_v1(config: dict) -> dict:
     training = config.get("training", {})
     scaler = config["scaler"]
     state = {
-        "n_features_in": len(scaler["medians"]), "feature_names_in": list(scaler["feature_names"]),
-        "classes": config.get("classes", [0, 1]), "projection": None, "scaler": scaler,
-        "model_config": config["model_config"], "threshold": config["threshold"],
-        "best_epoch": training.get("best_epoch", 0), "n_train_bags": training.get("n_train_bags", 0),
-        "n_val_bags": training.get("n_val_bags", 0), "history": training.get("history", []),
-        "validation": training.get("validation", {}), "members": training.get("members", []),
+        "n_features_in": len(scaler["medians"]),
+        "feature_names_in": list(scaler["feature_names"]),
+        "classes": config.get("classes", [0, 1]),
+        "projection": None,
+        "scaler": scaler,
+        "model_config": config["model_config"],
+        "threshold": config["threshold"],
+        "best_epoch": training.get("best_epoch", 0),
+        "n_train_bags": training.get("n_train_bags", 0),
+        "n_val_bags": training.get("n_val_bags", 0),
+        "history": training.get("history", []),
+        "validation": training.get("validation", {}),
+        "members": training.get("members", []),
     }
     keep = ("format", "format_version", "package_version", "params", "metadata")
     return {**{k: config[k] for k in keep if k in config}, "state": state}

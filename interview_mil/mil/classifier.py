@@ -53,13 +53,33 @@ class InterviewClassifier(BaseEstimator):
     are in ``benchmarks/mil_benchmarks.py``.
     """
 
-    def __init__(self, pooling: str = "attention", hidden: Sequence[int] = (256, 128, 64), dropout: float = 0.25,
-                 input_dropout: float = 0.2, layer_norm: bool = True, attention_dim: int = 64, leak: str = "none",
-                 phq_head: bool | None = None, max_epochs: int = 100, batch_size: int = 16, lr: float = 1e-3,
-                 weight_decay: float = 1e-4, patience: int = 20, val_fraction: float = 0.2,
-                 balance: str = "weight", phq_weight: float = 0.5, missing_indicators: bool = True,
-                 threshold: str | float = "f1", target_sensitivity: float | None = None, refit: bool = False,
-                 n_models: int = 1, embedding_pcs: int | None = None, seed: int = 0, n_threads: int | None = 1):
+    def __init__(
+        self,
+        pooling: str = "attention",
+        hidden: Sequence[int] = (256, 128, 64),
+        dropout: float = 0.25,
+        input_dropout: float = 0.2,
+        layer_norm: bool = True,
+        attention_dim: int = 64,
+        leak: str = "none",
+        phq_head: bool | None = None,
+        max_epochs: int = 100,
+        batch_size: int = 16,
+        lr: float = 1e-3,
+        weight_decay: float = 1e-4,
+        patience: int = 20,
+        val_fraction: float = 0.2,
+        balance: str = "weight",
+        phq_weight: float = 0.5,
+        missing_indicators: bool = True,
+        threshold: str | float = "f1",
+        target_sensitivity: float | None = None,
+        refit: bool = False,
+        n_models: int = 1,
+        embedding_pcs: int | None = None,
+        seed: int = 0,
+        n_threads: int | None = 1,
+    ):
         self.pooling = pooling
         self.hidden = hidden
         self.dropout = dropout
@@ -94,8 +114,14 @@ class InterviewClassifier(BaseEstimator):
             if self.threshold == "sensitivity" and not (self.target_sensitivity and 0 < self.target_sensitivity <= 1):
                 raise ConfigError("threshold='sensitivity' needs target_sensitivity in (0, 1]")
 
-    def fit(self, bags: Sequence[np.ndarray], y: Sequence[int], groups: Sequence | None = None,
-            phq: Sequence[float] | None = None, feature_names: Sequence[str] | None = None) -> InterviewClassifier:
+    def fit(
+        self,
+        bags: Sequence[np.ndarray],
+        y: Sequence[int],
+        groups: Sequence | None = None,
+        phq: Sequence[float] | None = None,
+        feature_names: Sequence[str] | None = None,
+    ) -> InterviewClassifier:
         """Learn the projection, imputation/standardisation, network and decision threshold; returns ``self``.
 
         ``bags``: (n_i, F) raw feature rows; ``groups``: participant id per bag (the validation split
@@ -112,27 +138,51 @@ class InterviewClassifier(BaseEstimator):
             raise FeatureError(f"{phq_arr.size} PHQ-8 values for {len(bags)} bags", fix="give one PHQ-8 total per bag")
         names = None if feature_names is None else [str(n) for n in feature_names]
         if names is not None and len(names) != bags[0].shape[1]:
-            raise FeatureError(f"{len(names)} feature names for {bags[0].shape[1]} feature columns",
-                               fix="give one name per feature column")
+            raise FeatureError(
+                f"{len(names)} feature names for {bags[0].shape[1]} feature columns",
+                fix="give one name per feature column",
+            )
         self.n_features_in_ = bags[0].shape[1]
         self.classes_ = np.array([0, 1])
         self.projection_ = None if names is None else EmbeddingProjection.fit(bags, names, self.embedding_pcs)
         bags = self._project(bags)
-        self.scaler_ = FeatureScaler.fit(bags, names if self.projection_ is None else self.projection_.output_names,
-                                         self.missing_indicators)
+        self.scaler_ = FeatureScaler.fit(
+            bags, names if self.projection_ is None else self.projection_.output_names, self.missing_indicators
+        )
         self.feature_names_in_ = np.asarray(names or self.scaler_.feature_names, dtype=object)
         self.model_config_ = ModelConfig(
-            n_features=self.scaler_.n_features_out, pooling=self.pooling, hidden=tuple(int(h) for h in self.hidden),
-            dropout=float(self.dropout), input_dropout=float(self.input_dropout), layer_norm=bool(self.layer_norm),
-            attention_dim=int(self.attention_dim), leak=self.leak,
+            n_features=self.scaler_.n_features_out,
+            pooling=self.pooling,
+            hidden=tuple(int(h) for h in self.hidden),
+            dropout=float(self.dropout),
+            input_dropout=float(self.input_dropout),
+            layer_norm=bool(self.layer_norm),
+            attention_dim=int(self.attention_dim),
+            leak=self.leak,
             phq_head=bool(self.phq_head) if self.phq_head is not None else phq_arr is not None,
         )
         data = BagDataset(self.scaler_.transform(bags), y, phq_arr, class_balance_weights(y))
-        train = TrainConfig(max_epochs=self.max_epochs, batch_size=self.batch_size, lr=self.lr,
-                            weight_decay=self.weight_decay, patience=self.patience, balance=self.balance,
-                            phq_weight=self.phq_weight, seed=self.seed)
-        committee = train_committee(self.model_config_, data, groups, train, int(self.n_models), self.val_fraction,
-                                    bool(self.refit), self.seed, self.n_threads)
+        train = TrainConfig(
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            weight_decay=self.weight_decay,
+            patience=self.patience,
+            balance=self.balance,
+            phq_weight=self.phq_weight,
+            seed=self.seed,
+        )
+        committee = train_committee(
+            self.model_config_,
+            data,
+            groups,
+            train,
+            int(self.n_models),
+            self.val_fraction,
+            bool(self.refit),
+            self.seed,
+            self.n_threads,
+        )
         self.model_, self.members_ = committee.model, committee.members
         first = self.members_[0]
         self.best_epoch_, self.history_ = first["best_epoch"], first["history"]
@@ -227,9 +277,11 @@ class InterviewClassifier(BaseEstimator):
         ``metadata``: extra JSON-able facts kept with the model (segmentation and feature settings,
         corpus, git commit), merged over ``metadata_``; read back as ``metadata_`` after :meth:`load`.
         """
-        config = {"params": {**self.get_params(deep=False), "hidden": [int(h) for h in self.hidden]},
-                  "state": self._fitted_state(),
-                  "metadata": {**(getattr(self, "metadata_", None) or {}), **(metadata or {})}}
+        config = {
+            "params": {**self.get_params(deep=False), "hidden": [int(h) for h in self.hidden]},
+            "state": self._fitted_state(),
+            "metadata": {**(getattr(self, "metadata_", None) or {}), **(metadata or {})},
+        }
         return write_bundle(directory, config, self.model_.state_dict())
 
     @classmethod
@@ -243,8 +295,3 @@ class InterviewClassifier(BaseEstimator):
         clf.metadata_ = config.get("metadata") or {}
         clf.package_version_ = config.get("package_version")
         return clf
-
-
-def load_classifier(directory: str | Path) -> InterviewClassifier:
-    """``InterviewClassifier.load(directory)``: a fitted classifier from a bundle directory."""
-    return InterviewClassifier.load(directory)

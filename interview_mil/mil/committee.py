@@ -39,8 +39,9 @@ def torch_threads(n: int | None) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def forward_batches(model: torch.nn.Module, bags: Sequence[np.ndarray | torch.Tensor]
-                    ) -> Iterator[tuple[MILOutput, torch.Tensor]]:
+def forward_batches(
+    model: torch.nn.Module, bags: Sequence[np.ndarray | torch.Tensor]
+) -> Iterator[tuple[MILOutput, torch.Tensor]]:
     """(MILOutput, mask (B, N)) per chunk of ``PREDICT_BATCH`` standardised bags, in eval mode, no gradients."""
     model.eval()
     with torch.no_grad():
@@ -66,8 +67,9 @@ class Committee:
     val_prob: np.ndarray
 
 
-def _train_member(config: ModelConfig, data: BagDataset, fit_idx: np.ndarray, val_idx: np.ndarray,
-                  train: TrainConfig) -> tuple[MILModel, object]:
+def _train_member(
+    config: ModelConfig, data: BagDataset, fit_idx: np.ndarray, val_idx: np.ndarray, train: TrainConfig
+) -> tuple[MILModel, object]:
     """A fresh model seeded with ``train.seed``, trained on ``fit_idx`` with early stopping on ``val_idx``."""
     with seeded(train.seed):
         model = MILModel(config)
@@ -75,9 +77,17 @@ def _train_member(config: ModelConfig, data: BagDataset, fit_idx: np.ndarray, va
     return model, result
 
 
-def train_committee(config: ModelConfig, data: BagDataset, groups: Sequence | None, train: TrainConfig,
-                    n_models: int = 1, val_fraction: float = 0.2, refit: bool = False, seed: int = 0,
-                    n_threads: int | None = 1) -> Committee:
+def train_committee(
+    config: ModelConfig,
+    data: BagDataset,
+    groups: Sequence | None,
+    train: TrainConfig,
+    n_models: int = 1,
+    val_fraction: float = 0.2,
+    refit: bool = False,
+    seed: int = 0,
+    n_threads: int | None = 1,
+) -> Committee:
     """Train ``n_models`` members on the standardised ``data`` (labels in ``data.y``); see the module doc."""
     y = data.y.numpy().astype(int)
     n = len(data)
@@ -95,9 +105,16 @@ def train_committee(config: ModelConfig, data: BagDataset, groups: Sequence | No
                 all_train = dataclasses.replace(train, seed=member_seed, max_epochs=max(1, result.best_epoch))
                 model, _ = _train_member(config, data, np.arange(n), val_idx[:0], all_train)
             models.append(model)
-            members.append({"seed": member_seed, "best_epoch": result.best_epoch, "val_loss": result.best_val_loss,
-                             "n_train_bags": n if refitted else len(fit_idx), "n_val_bags": len(val_idx),
-                             "history": result.history})
+            members.append(
+                {
+                    "seed": member_seed,
+                    "best_epoch": result.best_epoch,
+                    "val_loss": result.best_val_loss,
+                    "n_train_bags": n if refitted else len(fit_idx),
+                    "n_val_bags": len(val_idx),
+                    "history": result.history,
+                }
+            )
     if len(models) == 1:
         model = models[0]
     else:
@@ -105,13 +122,17 @@ def train_committee(config: ModelConfig, data: BagDataset, groups: Sequence | No
         for slot, member in zip(model.members, models):
             slot.load_state_dict(member.state_dict())
     model.eval()
-    return Committee(model, members,
-                     np.concatenate(val_y) if val_y else np.zeros(0, dtype=int),
-                     np.concatenate(val_p) if val_p else np.zeros(0))
+    return Committee(
+        model,
+        members,
+        np.concatenate(val_y) if val_y else np.zeros(0, dtype=int),
+        np.concatenate(val_p) if val_p else np.zeros(0),
+    )
 
 
-def validation_threshold(committee: Committee, threshold: str | float,
-                         target_sensitivity: float | None) -> tuple[float, dict]:
+def validation_threshold(
+    committee: Committee, threshold: str | float, target_sensitivity: float | None
+) -> tuple[float, dict]:
     """The decision threshold and validation figures from the members' pooled held-out predictions:
     a number is kept; ``"f1"``/``"sensitivity"`` are chosen on the held-out bags (0.5 when there are none)."""
     vy, vp = committee.val_y, committee.val_prob

@@ -26,8 +26,16 @@ from .classifier import InterviewClassifier
 from .metrics import binary_metrics, localisation_auc, metrics_by_group, regression_metrics, roc_auc
 from .splits import stratified_group_kfold, summarize
 
-FOLD_METRICS = ("accuracy", "auc", "f1_depressed", "f1_control", "macro_f1", "balanced_accuracy",
-                "sensitivity", "specificity")
+FOLD_METRICS = (
+    "accuracy",
+    "auc",
+    "f1_depressed",
+    "f1_control",
+    "macro_f1",
+    "balanced_accuracy",
+    "sensitivity",
+    "specificity",
+)
 Splitter = Callable[[int], Iterable[tuple[Sequence[int], Sequence[int]]]]
 
 
@@ -61,14 +69,20 @@ def _check_split(train: Sequence[int], test: Sequence[int], n_bags: int, seed: i
     """Integer position arrays of one split; raise :class:`InputError` on overlap, range or emptiness."""
     train, test = np.asarray(train, dtype=int).ravel(), np.asarray(test, dtype=int).ravel()
     if not len(train) or not len(test):
-        raise InputError(f"seed {seed}: a split with {len(train)} training and {len(test)} test bags",
-                         fix="the splitter must give non-empty (train, test) position arrays")
+        raise InputError(
+            f"seed {seed}: a split with {len(train)} training and {len(test)} test bags",
+            fix="the splitter must give non-empty (train, test) position arrays",
+        )
     if min(train.min(), test.min()) < 0 or max(train.max(), test.max()) >= n_bags:
-        raise InputError(f"seed {seed}: split positions outside 0..{n_bags - 1}",
-                         fix="the splitter must return positions into the bags given to cross_validate")
+        raise InputError(
+            f"seed {seed}: split positions outside 0..{n_bags - 1}",
+            fix="the splitter must return positions into the bags given to cross_validate",
+        )
     if np.intersect1d(train, test).size:
-        raise InputError(f"seed {seed}: {np.intersect1d(train, test).size} bag(s) on both sides of a split",
-                         fix="the splitter must never put a test bag in the training side")
+        raise InputError(
+            f"seed {seed}: {np.intersect1d(train, test).size} bag(s) on both sides of a split",
+            fix="the splitter must never put a test bag in the training side",
+        )
     return train, test
 
 
@@ -78,8 +92,10 @@ def _check_truth(instance_truth: Sequence | None, bags: list[np.ndarray]) -> lis
     truth = [np.asarray(t, dtype=int).ravel() for t in instance_truth]
     bad = [i for i, (t, b) in enumerate(zip(truth, bags)) if len(t) != len(b)]
     if len(truth) != len(bags) or bad:
-        raise InputError(f"instance_truth: {len(truth)} entries for {len(bags)} bags; bags with a wrong length: "
-                         f"{bad[:5]}", fix="give one 0/1 flag per instance of every bag")
+        raise InputError(
+            f"instance_truth: {len(truth)} entries for {len(bags)} bags; bags with a wrong length: {bad[:5]}",
+            fix="give one 0/1 flag per instance of every bag",
+        )
     return truth
 
 
@@ -88,12 +104,22 @@ def _seed_means(records: list[dict], names: Sequence[str], key: str | None = Non
     return {n: summarize([pick(r).get(n, np.nan) for r in records])["mean"] for n in names}
 
 
-def cross_validate(bags: Sequence[np.ndarray], y: Sequence[int], groups: Sequence | None = None,
-                   params: dict | None = None, *, folds: int = 10, seeds: Sequence[int] = (0, 1, 2, 3, 4),
-                   splitter: Splitter | None = None, phq: Sequence[float] | None = None,
-                   gender: Sequence | None = None, feature_names: Sequence[str] | None = None,
-                   instance_truth: Sequence[Sequence[int]] | None = None, baseline: bool = False,
-                   on_fold: Callable[[dict], None] | None = None) -> CVResult:
+def cross_validate(
+    bags: Sequence[np.ndarray],
+    y: Sequence[int],
+    groups: Sequence | None = None,
+    params: dict | None = None,
+    *,
+    folds: int = 10,
+    seeds: Sequence[int] = (0, 1, 2, 3, 4),
+    splitter: Splitter | None = None,
+    phq: Sequence[float] | None = None,
+    gender: Sequence | None = None,
+    feature_names: Sequence[str] | None = None,
+    instance_truth: Sequence[Sequence[int]] | None = None,
+    baseline: bool = False,
+    on_fold: Callable[[dict], None] | None = None,
+) -> CVResult:
     """Cross-validate ``InterviewClassifier(**params, seed=s)`` once per seed ``s`` in ``seeds``.
 
     ``bags``: raw (n_i, F) arrays (the classifier fits its own projection and scaling per fold);
@@ -109,8 +135,10 @@ def cross_validate(bags: Sequence[np.ndarray], y: Sequence[int], groups: Sequenc
     y = check_labels(y, len(bags))
     params = dict(params or {})
     if "seed" in params:
-        raise ConfigError("params holds 'seed': cross_validate seeds the model with each of `seeds`",
-                          fix="drop 'seed' from params and pass seeds=[...]")
+        raise ConfigError(
+            "params holds 'seed': cross_validate seeds the model with each of `seeds`",
+            fix="drop 'seed' from params and pass seeds=[...]",
+        )
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise ConfigError("cross_validate needs at least one seed", fix="pass seeds=[0] or more")
@@ -118,10 +146,19 @@ def cross_validate(bags: Sequence[np.ndarray], y: Sequence[int], groups: Sequenc
     phq_arr = None if phq is None else np.asarray(phq, dtype=float)
     groups_arr = None if groups is None else np.asarray(groups)
     truth = _check_truth(instance_truth, bags)
-    result = CVResult(settings={"params": params, "folds": folds if splitter is None else None,
-                                "splits": "stratified_group_kfold" if splitter is None else "custom",
-                                "seeds": seeds, "repeats": len(seeds), "n_bags": len(bags),
-                                "n_positive": int(y.sum()), "grouped": groups is not None, "baseline": baseline})
+    result = CVResult(
+        settings={
+            "params": params,
+            "folds": folds if splitter is None else None,
+            "splits": "stratified_group_kfold" if splitter is None else "custom",
+            "seeds": seeds,
+            "repeats": len(seeds),
+            "n_bags": len(bags),
+            "n_positive": int(y.sum()),
+            "grouped": groups is not None,
+            "baseline": baseline,
+        }
+    )
     oof = np.full((len(seeds), len(bags)), np.nan)  # out-of-fold probabilities
     oof_pred = np.zeros((len(seeds), len(bags)), dtype=int)  # out-of-fold decisions at each fold's threshold
     for r, seed in enumerate(seeds):
@@ -131,21 +168,34 @@ def cross_validate(bags: Sequence[np.ndarray], y: Sequence[int], groups: Sequenc
             start = time.perf_counter()
             clf = InterviewClassifier(**params, seed=seed)
             train_bags, test_bags = [bags[i] for i in train], [bags[i] for i in test]
-            clf.fit(train_bags, y[train], None if groups_arr is None else groups_arr[train],
-                    None if phq_arr is None else phq_arr[train], feature_names)
+            clf.fit(
+                train_bags,
+                y[train],
+                None if groups_arr is None else groups_arr[train],
+                None if phq_arr is None else phq_arr[train],
+                feature_names,
+            )
             prob = clf.predict_proba(test_bags)[:, 1]
             oof[r, test] = prob
             oof_pred[r, test] = prob >= clf.threshold_
-            record = {"repeat": r, "seed": seed, "fold": k, "n_train": len(train), "n_test": len(test),
-                      "best_epoch": clf.best_epoch_, "threshold": clf.threshold_,
-                      **{f"val_{key}": v for key, v in clf.validation_.items()},
-                      **binary_metrics(y[test], prob, clf.threshold_)}
+            record = {
+                "repeat": r,
+                "seed": seed,
+                "fold": k,
+                "n_train": len(train),
+                "n_test": len(test),
+                "best_epoch": clf.best_epoch_,
+                "threshold": clf.threshold_,
+                **{f"val_{key}": v for key, v in clf.validation_.items()},
+                **binary_metrics(y[test], prob, clf.threshold_),
+            }
             if truth is not None:
                 scores = [e.weights * len(e.weights) for e in clf.explain(test_bags)]
                 record["localisation_auc"] = localisation_auc(scores, [truth[i] for i in test], y[test])
             if baseline:
-                base = interview_mean_baseline(clf.transform(train_bags), y[train],
-                                               feature_names=clf.get_feature_names_out(), seed=seed)
+                base = interview_mean_baseline(
+                    clf.transform(train_bags), y[train], feature_names=clf.get_feature_names_out(), seed=seed
+                )
                 record["baseline"] = binary_metrics(y[test], base.predict_proba(clf.transform(test_bags))[:, 1], 0.5)
             if gender_arr is not None:
                 record["by_gender"] = metrics_by_group(y[test], prob, gender_arr[test], clf.threshold_)
@@ -159,8 +209,9 @@ def cross_validate(bags: Sequence[np.ndarray], y: Sequence[int], groups: Sequenc
     return result
 
 
-def _summarise(result: CVResult, y: np.ndarray, oof: np.ndarray, oof_pred: np.ndarray, localised: bool,
-               baseline: bool) -> None:
+def _summarise(
+    result: CVResult, y: np.ndarray, oof: np.ndarray, oof_pred: np.ndarray, localised: bool, baseline: bool
+) -> None:
     """Fill ``summary``, ``per_seed``, ``seed_summary`` and ``baseline_seed_summary`` from ``folds``."""
     names = FOLD_METRICS + (("localisation_auc",) if localised else ())
     folds = result.folds
@@ -179,13 +230,14 @@ def _summarise(result: CVResult, y: np.ndarray, oof: np.ndarray, oof_pred: np.nd
         mine = [f for f in folds if f["repeat"] == r]
         record = {"seed": seed, "n_folds": len(mine), **_seed_means(mine, names)}
         if any("phq8" in f for f in mine):
-            record.update(phq8_rmse=summarize([f["phq8"]["rmse"] for f in mine if "phq8" in f])["mean"],
-                          phq8_mae=summarize([f["phq8"]["mae"] for f in mine if "phq8" in f])["mean"])
+            record.update(
+                phq8_rmse=summarize([f["phq8"]["rmse"] for f in mine if "phq8" in f])["mean"],
+                phq8_mae=summarize([f["phq8"]["mae"] for f in mine if "phq8" in f])["mean"],
+            )
         if baseline:
             record["baseline"] = _seed_means(mine, FOLD_METRICS, "baseline")
         result.per_seed.append(record)
     extra = tuple(n for n in ("phq8_rmse", "phq8_mae") if any(n in s for s in result.per_seed))
     result.seed_summary = {n: summarize([s.get(n, np.nan) for s in result.per_seed]) for n in names + extra}
     if baseline:
-        result.baseline_seed_summary = {n: summarize([s["baseline"][n] for s in result.per_seed])
-                                        for n in FOLD_METRICS}
+        result.baseline_seed_summary = {n: summarize([s["baseline"][n] for s in result.per_seed]) for n in FOLD_METRICS}

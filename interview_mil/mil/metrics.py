@@ -57,20 +57,28 @@ def binary_metrics(y: Sequence[int], prob: Sequence[float], threshold: float = 0
         "threshold": float(threshold),
         "n": int(len(y)),
         "n_positive": int(y.sum()),
-        "tp": tp, "tn": tn, "fp": fp, "fn": fn,
+        "tp": tp,
+        "tn": tn,
+        "fp": fp,
+        "fn": fn,
     }
 
 
-def metrics_by_group(y: Sequence[int], prob: Sequence[float], group: Sequence | None,
-                     threshold: float = 0.5) -> dict[str, dict[str, float]]:
+def metrics_by_group(
+    y: Sequence[int], prob: Sequence[float], group: Sequence | None, threshold: float = 0.5
+) -> dict[str, dict[str, float]]:
     """``binary_metrics`` per group value (e.g. gender), skipping unknown (None/NaN/"") entries."""
     if group is None:
         return {}
     y, prob = np.asarray(y), np.asarray(prob, dtype=float)
-    labels = np.asarray([None if (g is None or (isinstance(g, float) and np.isnan(g)) or g == "") else str(g)
-                         for g in group], dtype=object)
-    return {str(v): binary_metrics(y[labels == v], prob[labels == v], threshold)
-            for v in sorted({v for v in labels if v is not None})}
+    labels = np.asarray(
+        [None if (g is None or (isinstance(g, float) and np.isnan(g)) or g == "") else str(g) for g in group],
+        dtype=object,
+    )
+    return {
+        str(v): binary_metrics(y[labels == v], prob[labels == v], threshold)
+        for v in sorted({v for v in labels if v is not None})
+    }
 
 
 def regression_metrics(true: Sequence[float], pred: Sequence[float]) -> dict[str, float]:
@@ -83,8 +91,9 @@ def regression_metrics(true: Sequence[float], pred: Sequence[float]) -> dict[str
     return {"rmse": float(np.sqrt(np.mean(err**2))), "mae": float(np.mean(np.abs(err))), "n": int(known.sum())}
 
 
-def choose_threshold(y: Sequence[int], prob: Sequence[float], method: str = "f1",
-                     target_sensitivity: float | None = None) -> float:
+def choose_threshold(
+    y: Sequence[int], prob: Sequence[float], method: str = "f1", target_sensitivity: float | None = None
+) -> float:
     """Decision threshold from validation predictions.
 
     ``method="f1"``: the threshold maximising F1 of the positive class (ties: the one nearest 0.5).
@@ -112,8 +121,11 @@ def choose_threshold(y: Sequence[int], prob: Sequence[float], method: str = "f1"
     raise ConfigError(f"unknown threshold method {method!r}", fix="use 'f1' or 'sensitivity'")
 
 
-def localisation_auc(instance_scores: Sequence[Sequence[float]], instance_truth: Sequence[Sequence[int]],
-                     bag_labels: Sequence[int] | None = None) -> float:
+def localisation_auc(
+    instance_scores: Sequence[Sequence[float]],
+    instance_truth: Sequence[Sequence[int]],
+    bag_labels: Sequence[int] | None = None,
+) -> float:
     """Turn-localisation AUC: instance scores (or weights) against ground-truth marker instances.
 
     ``instance_scores`` and ``instance_truth`` hold one sequence per bag (same lengths); with
@@ -124,6 +136,8 @@ def localisation_auc(instance_scores: Sequence[Sequence[float]], instance_truth:
     scores = np.concatenate([np.asarray(instance_scores[i], dtype=float) for i in keep]) if keep else np.zeros(0)
     truth = np.concatenate([np.asarray(instance_truth[i], dtype=int) for i in keep]) if keep else np.zeros(0)
     if scores.shape != truth.shape:
-        raise FeatureError("instance scores and ground-truth marker flags differ in length",
-                           fix="give one score and one 0/1 marker flag per instance of every bag")
+        raise FeatureError(
+            "instance scores and ground-truth marker flags differ in length",
+            fix="give one score and one 0/1 marker flag per instance of every bag",
+        )
     return roc_auc(truth, scores)

@@ -39,14 +39,22 @@ class FeatureScaler:
         return self.feature_names + [f"{self.feature_names[j]}__missing" for j in self.indicator_columns]
 
     @classmethod
-    def fit(cls, bags: Sequence[np.ndarray], feature_names: Sequence[str] | None = None,
-            indicators: bool = True, source: str | None = None) -> FeatureScaler:
+    def fit(
+        cls,
+        bags: Sequence[np.ndarray],
+        feature_names: Sequence[str] | None = None,
+        indicators: bool = True,
+        source: str | None = None,
+    ) -> FeatureScaler:
         """Learn the statistics from training bags (each (n_i, F)); raise on all-missing columns."""
         X = np.concatenate([np.asarray(b, dtype=np.float64) for b in bags], axis=0)  # (n_instances, F)
         names = list(feature_names) if feature_names is not None else [f"f{j}" for j in range(X.shape[1])]
         if len(names) != X.shape[1]:
-            raise FeatureError(f"{len(names)} feature names for {X.shape[1]} feature columns", path=source,
-                               fix="give one name per feature column")
+            raise FeatureError(
+                f"{len(names)} feature names for {X.shape[1]} feature columns",
+                path=source,
+                fix="give one name per feature column",
+            )
         missing = ~np.isfinite(X)  # (n_instances, F)
         all_missing = np.flatnonzero(missing.all(axis=0))
         if all_missing.size:

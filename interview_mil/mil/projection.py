@@ -49,8 +49,10 @@ class EmbeddingProjection:
         """(n, F) → float32 (n, F − d + k); a row with a missing (NaN) projected value gets NaN components."""
         bag = np.asarray(bag)
         if bag.ndim != 2 or bag.shape[1] != len(self.input_names):
-            raise FeatureError(f"bag of shape {bag.shape}: the projection expects {len(self.input_names)} columns",
-                               fix="give the raw feature columns the model was trained with")
+            raise FeatureError(
+                f"bag of shape {bag.shape}: the projection expects {len(self.input_names)} columns",
+                fix="give the raw feature columns the model was trained with",
+            )
         centred = bag[:, self.projected_index].astype(np.float64) - self.mean  # (n, d)
         pcs = centred @ self.components.T  # (n, k)
         return np.hstack([bag[:, self.keep_index], pcs.astype(np.float32)]).astype(np.float32)
@@ -61,19 +63,27 @@ class EmbeddingProjection:
 
     def to_dict(self) -> dict:
         """Plain JSON lists (saved in the model bundle)."""
-        return {"input_names": list(self.input_names), "prefix": self.prefix, "mean": self.mean.tolist(),
-                "components": self.components.tolist()}
+        return {
+            "input_names": list(self.input_names),
+            "prefix": self.prefix,
+            "mean": self.mean.tolist(),
+            "components": self.components.tolist(),
+        }
 
     @classmethod
     def from_dict(cls, data: dict) -> EmbeddingProjection:
         d = len(data["mean"])
-        return cls(list(data["input_names"]), np.asarray(data["mean"], dtype=np.float64),
-                   np.asarray(data["components"], dtype=np.float64).reshape(-1, d),
-                   data.get("prefix", DEFAULT_PREFIX))
+        return cls(
+            list(data["input_names"]),
+            np.asarray(data["mean"], dtype=np.float64),
+            np.asarray(data["components"], dtype=np.float64).reshape(-1, d),
+            data.get("prefix", DEFAULT_PREFIX),
+        )
 
     @classmethod
-    def fit(cls, bags: Sequence[np.ndarray], names: Sequence[str], n_components: int | None,
-            prefix: str = DEFAULT_PREFIX) -> EmbeddingProjection | None:
+    def fit(
+        cls, bags: Sequence[np.ndarray], names: Sequence[str], n_components: int | None, prefix: str = DEFAULT_PREFIX
+    ) -> EmbeddingProjection | None:
         """PCA over all training instances (rows) whose ``prefix`` columns are all finite.
 
         ``bags``: (n_i, F) arrays; ``names``: (F,). Returns None when ``n_components`` is None/0 or no
@@ -87,8 +97,11 @@ class EmbeddingProjection:
         rows = np.concatenate([np.asarray(b)[:, index] for b in bags], axis=0).astype(np.float64)  # (n, d)
         rows = rows[np.isfinite(rows).all(axis=1)]
         if len(rows) < 2:
-            raise FeatureError(f"{len(rows)} training instance(s) with all {prefix}* columns present: too few "
-                               "for a PCA of the embedding", fix="train without embedding_pcs, or on more turns")
+            raise FeatureError(
+                f"{len(rows)} training instance(s) with all {prefix}* columns present: too few "
+                "for a PCA of the embedding",
+                fix="train without embedding_pcs, or on more turns",
+            )
         mean = rows.mean(axis=0)  # (d,)
         _, _, vt = np.linalg.svd(rows - mean, full_matrices=False)  # (min(n, d), d)
         return cls([str(n) for n in names], mean, vt[: min(int(n_components), len(vt))], prefix)

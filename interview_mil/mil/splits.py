@@ -36,8 +36,9 @@ def _groups(y: np.ndarray, groups: Sequence | None) -> np.ndarray:
     return groups
 
 
-def stratified_group_kfold(y: Sequence[int], groups: Sequence | None, n_splits: int, seed: int = 0
-                           ) -> list[tuple[np.ndarray, np.ndarray]]:
+def stratified_group_kfold(
+    y: Sequence[int], groups: Sequence | None, n_splits: int, seed: int = 0
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """``n_splits`` (train, test) index pairs; every group falls in exactly one test fold.
 
     ``groups=None`` treats every bag as its own group. Raises :class:`InputError` when there are fewer
@@ -47,8 +48,10 @@ def stratified_group_kfold(y: Sequence[int], groups: Sequence | None, n_splits: 
     g = _groups(y, groups)
     n_groups = len(np.unique(g))
     if n_splits < 2 or n_splits > n_groups:
-        raise InputError(f"cannot make {n_splits} folds from {n_groups} groups (participants)",
-                         fix=f"use between 2 and {n_groups} folds")
+        raise InputError(
+            f"cannot make {n_splits} folds from {n_groups} groups (participants)",
+            fix=f"use between 2 and {n_groups} folds",
+        )
     splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="The least populated class")
@@ -59,8 +62,9 @@ def stratified_group_kfold(y: Sequence[int], groups: Sequence | None, n_splits: 
     return splits
 
 
-def repeated_stratified_group_kfold(y: Sequence[int], groups: Sequence | None, n_splits: int = 10,
-                                    n_repeats: int = 5, seed: int = 0) -> list[Fold]:
+def repeated_stratified_group_kfold(
+    y: Sequence[int], groups: Sequence | None, n_splits: int = 10, n_repeats: int = 5, seed: int = 0
+) -> list[Fold]:
     """``n_repeats`` × ``n_splits`` folds; repetition ``r`` shuffles with seed ``seed + r``."""
     folds = []
     for r in range(n_repeats):
@@ -69,8 +73,9 @@ def repeated_stratified_group_kfold(y: Sequence[int], groups: Sequence | None, n
     return folds
 
 
-def group_train_val_split(y: Sequence[int], groups: Sequence | None, val_fraction: float = 0.2, seed: int = 0
-                          ) -> tuple[np.ndarray, np.ndarray]:
+def group_train_val_split(
+    y: Sequence[int], groups: Sequence | None, val_fraction: float = 0.2, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Carve a validation split out of training data by group, stratified by label.
 
     Returns (train_idx, val_idx); ``val_idx`` is empty when there are too few groups (fewer than 2 per

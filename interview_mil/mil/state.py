@@ -47,7 +47,6 @@ FITTED_ATTRIBUTES: dict[str, tuple[Callable, Callable]] = {
 }
 
 
-
 def bag_explanations(out: MILOutput, mask: torch.Tensor) -> list[BagExplanation]:
     """One ``BagExplanation`` per bag of a forward pass: ``out`` of (B, N) padded bags, ``mask`` (B, N)."""
     prob = torch.sigmoid(out.bag_logit)  # (B,)
@@ -55,6 +54,7 @@ def bag_explanations(out: MILOutput, mask: torch.Tensor) -> list[BagExplanation]
     for i in range(mask.shape[0]):
         n = int(mask[i].sum())
         scores = out.instance_scores[i, :n].double().numpy()  # (n,)
-        result.append(BagExplanation(float(prob[i]), out.weights[i, :n].double().numpy(), scores,
-                                     1.0 / (1.0 + np.exp(-scores))))
+        result.append(
+            BagExplanation(float(prob[i]), out.weights[i, :n].double().numpy(), scores, 1.0 / (1.0 + np.exp(-scores)))
+        )
     return result

@@ -35,9 +35,14 @@ class TableBags:
     excluded: dict[str, str]
 
 
-def bags_from_table(path: str | Path, bag_col: str = "bag_id", label_col: str = "bag_label",
-                    features: Sequence[str] | None = None, exclude: Sequence[str] = (),
-                    group_col: str | None = None) -> TableBags:
+def bags_from_table(
+    path: str | Path,
+    bag_col: str = "bag_id",
+    label_col: str = "bag_label",
+    features: Sequence[str] | None = None,
+    exclude: Sequence[str] = (),
+    group_col: str | None = None,
+) -> TableBags:
     """Read ``path`` and group its rows into bags.
 
     ``features``: the feature columns to use (None: every numeric column other than the id, label,
@@ -51,20 +56,27 @@ def bags_from_table(path: str | Path, bag_col: str = "bag_id", label_col: str = 
     missing = [c for c in dict.fromkeys(required) if c not in df.columns]
     if missing:
         shown = ", ".join(map(str, list(df.columns)[:12])) + (" ..." if len(df.columns) > 12 else "")
-        raise ManifestError(f"missing column(s) {missing} (the table has {len(df.columns)} columns: {shown})",
-                            path=path, fix="check the column names (--bag-col, --label-col, --group-col, --features)")
+        raise ManifestError(
+            f"missing column(s) {missing} (the table has {len(df.columns)} columns: {shown})",
+            path=path,
+            fix="check the column names (--bag-col, --label-col, --group-col, --features)",
+        )
     id_cols = {bag_col, label_col} | ({group_col} if group_col else set())
     excluded: dict[str, str] = {}
     if features is not None:
         leaked = [c for c in features if c in NEVER_FEATURES]
         if leaked:
-            raise ManifestError(f"column(s) {leaked} cannot be features: they hold the instance labels (the answer)",
-                                path=path, fix="remove them from --features")
+            raise ManifestError(
+                f"column(s) {leaked} cannot be features: they hold the instance labels (the answer)",
+                path=path,
+                fix="remove them from --features",
+            )
         names = list(features)
         bad = [c for c in names if not pd.api.types.is_numeric_dtype(df[c])]
         if bad:
-            raise ManifestError(f"feature column(s) {bad} are not numeric", path=path,
-                                fix="choose numeric columns with --features")
+            raise ManifestError(
+                f"feature column(s) {bad} are not numeric", path=path, fix="choose numeric columns with --features"
+            )
     else:
         names = []
         for c in df.columns:
@@ -79,22 +91,30 @@ def bags_from_table(path: str | Path, bag_col: str = "bag_id", label_col: str = 
             else:
                 names.append(c)
         if not names:
-            raise ManifestError("no numeric feature columns found", path=path,
-                                fix="name the feature columns with --features")
+            raise ManifestError(
+                "no numeric feature columns found", path=path, fix="name the feature columns with --features"
+            )
     if df[bag_col].isna().any() or df[label_col].isna().any():
-        raise ManifestError(f"empty {bag_col!r} or {label_col!r} values", path=path,
-                            fix="give every row a bag id and a bag label")
+        raise ManifestError(
+            f"empty {bag_col!r} or {label_col!r} values", path=path, fix="give every row a bag id and a bag label"
+        )
     grouped = df.groupby(bag_col, sort=False)
     labels = grouped[label_col].nunique()
     if (labels > 1).any():
         bad_bags = labels.index[labels > 1].tolist()[:5]
-        raise ManifestError(f"bag(s) {bad_bags} have rows with different {label_col!r} values", path=path,
-                            fix="give every instance of a bag the same bag label")
+        raise ManifestError(
+            f"bag(s) {bad_bags} have rows with different {label_col!r} values",
+            path=path,
+            fix="give every instance of a bag the same bag label",
+        )
     groups = None
     if group_col:
         if (grouped[group_col].nunique() > 1).any():
-            raise ManifestError(f"a bag spans several {group_col!r} values", path=path,
-                                fix="a bag (interview) must belong to one group (participant)")
+            raise ManifestError(
+                f"a bag spans several {group_col!r} values",
+                path=path,
+                fix="a bag (interview) must belong to one group (participant)",
+            )
         groups = grouped[group_col].first().to_numpy()
     values = df[names].to_numpy(dtype=np.float64)
     codes = grouped.ngroup().to_numpy()

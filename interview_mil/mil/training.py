@@ -93,8 +93,13 @@ def evaluate_loss(model: MILModel, data: BagDataset, phq_weight: float, batch_si
     return loss
 
 
-def train_mil(model: MILModel, train: BagDataset, val: BagDataset | None, config: TrainConfig,
-              on_epoch: Callable[[dict], None] | None = None) -> TrainResult:
+def train_mil(
+    model: MILModel,
+    train: BagDataset,
+    val: BagDataset | None,
+    config: TrainConfig,
+    on_epoch: Callable[[dict], None] | None = None,
+) -> TrainResult:
     """Train ``model`` in place; keep the weights of the epoch with the lowest validation loss.
 
     ``train.weight`` / ``val.weight`` hold the per-bag class-balance weights. Without a validation set

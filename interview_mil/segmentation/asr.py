@@ -38,16 +38,22 @@ def read_asr_lines(path: str | Path, min_confidence: float = 0.0) -> list[Line]:
     header = [normalise_name(c) for c in rows[0]]
     missing = [c for c in _ASR_COLUMNS if c not in header]
     if missing:
-        raise TranscriptError(f"line 1: header lacks column(s) {missing}; found {rows[0]}", path=path,
-                              fix="an E-DAIC transcript starts with: Start_Time,End_Time,Text,Confidence")
+        raise TranscriptError(
+            f"line 1: header lacks column(s) {missing}; found {rows[0]}",
+            path=path,
+            fix="an E-DAIC transcript starts with: Start_Time,End_Time,Text,Confidence",
+        )
     col = {c: header.index(c) for c in (*_ASR_COLUMNS, "confidence") if c in header}
     lines = []
     for lineno, row in enumerate(rows[1:], start=2):
         if not row or all(not c.strip() for c in row):
             continue
         if len(row) < len(header):
-            raise TranscriptError(f"line {lineno}: expected {len(header)} columns, found {len(row)}", path=path,
-                                  fix="quote a Text value that contains commas")
+            raise TranscriptError(
+                f"line {lineno}: expected {len(header)} columns, found {len(row)}",
+                path=path,
+                fix="quote a Text value that contains commas",
+            )
         start = parse_time(row[col["start_time"]], path, lineno, "Start_Time")
         end = parse_time(row[col["end_time"]], path, lineno, "End_Time")
         check_order(start, end, path, lineno)
@@ -55,8 +61,9 @@ def read_asr_lines(path: str | Path, min_confidence: float = 0.0) -> list[Line]:
             try:
                 confidence = float(row[col["confidence"]])
             except ValueError:
-                raise TranscriptError(f"line {lineno}: Confidence {row[col['confidence']]!r} is not a number",
-                                      path=path) from None
+                raise TranscriptError(
+                    f"line {lineno}: Confidence {row[col['confidence']]!r} is not a number", path=path
+                ) from None
             if confidence < min_confidence:
                 continue
         if end > start:
@@ -92,6 +99,8 @@ def detect_transcript_format(path: str | Path) -> TranscriptFormat:
         except ValueError:
             pass
     raise TranscriptError(
-        "unrecognised transcript format", path=path,
+        "unrecognised transcript format",
+        path=path,
         fix="give a DAIC-WOZ transcript (start_time<TAB>stop_time<TAB>speaker<TAB>value), an E-DAIC ASR "
-            "transcript (Start_Time,End_Time,Text,Confidence), an STM or an RTTM file")
+        "transcript (Start_Time,End_Time,Text,Confidence), an STM or an RTTM file",
+    )

@@ -36,8 +36,9 @@ def _envelope(level_db: np.ndarray, window: float) -> np.ndarray:
     return maximum_filter1d(level_db, size=size, mode="nearest")
 
 
-def _clean(mask: np.ndarray, vad: VadConfig, min_cells: int, duration: float,
-           exclude: np.ndarray | None = None) -> tuple[Region, ...]:
+def _clean(
+    mask: np.ndarray, vad: VadConfig, min_cells: int, duration: float, exclude: np.ndarray | None = None
+) -> tuple[Region, ...]:
     """Bridge gaps shorter than ``vad.min_silence``, drop runs shorter than ``min_cells``, never
     covering ``exclude``."""
     filled = fill_gaps(mask, to_cells(vad.min_silence))
@@ -49,7 +50,7 @@ def _clean(mask: np.ndarray, vad: VadConfig, min_cells: int, duration: float,
 def _mask_of(regions: tuple[Region, ...], size: int) -> np.ndarray:
     mask = np.zeros(size, dtype=bool)
     for a, b in regions:
-        mask[to_cells(a):to_cells(b)] = True
+        mask[to_cells(a) : to_cells(b)] = True
     return mask
 
 
@@ -80,13 +81,13 @@ def split_by_level(activity: SpeechActivity, bleed: BleedConfig, vad: VadConfig)
     loud |= _short_quiet_edges(speech, loud, to_cells(bleed.min_interviewer))
     participant = _clean(loud, vad, to_cells(vad.min_speech), activity.duration)
     p_mask = _mask_of(participant, len(speech))
-    interviewer = _clean(speech & ~p_mask, vad, to_cells(bleed.min_interviewer), activity.duration,
-                         exclude=p_mask)
+    interviewer = _clean(speech & ~p_mask, vad, to_cells(bleed.min_interviewer), activity.duration, exclude=p_mask)
     return SpeakerRegions(participant, interviewer, main)
 
 
-def split_by_channel(participant: SpeechActivity, other: SpeechActivity, channel: ChannelConfig,
-                     bleed: BleedConfig, vad: VadConfig) -> SpeakerRegions:
+def split_by_channel(
+    participant: SpeechActivity, other: SpeechActivity, channel: ChannelConfig, bleed: BleedConfig, vad: VadConfig
+) -> SpeakerRegions:
     """Participant/interviewer regions from two channels of one recording (same length, same grid)."""
     size = min(participant.n_cells, other.n_cells)
     env_p = _envelope(participant.level_db[:size], bleed.window)
@@ -96,6 +97,5 @@ def split_by_channel(participant: SpeechActivity, other: SpeechActivity, channel
     theirs = speech_o & (env_o - env_p >= channel.crosstalk_db)
     duration = min(participant.duration, other.duration)
     p_regions = _clean(mine, vad, to_cells(vad.min_speech), duration)
-    o_regions = _clean(theirs, vad, to_cells(bleed.min_interviewer), duration,
-                       exclude=_mask_of(p_regions, size))
+    o_regions = _clean(theirs, vad, to_cells(bleed.min_interviewer), duration, exclude=_mask_of(p_regions, size))
     return SpeakerRegions(p_regions, o_regions, None)

@@ -57,8 +57,7 @@ class VadConfig:
         _check(self.frame_ms in VAD_FRAME_MS, f"vad.frame_ms must be one of {VAD_FRAME_MS}, got {self.frame_ms}")
         _check(self.aggressiveness in (0, 1, 2, 3), f"vad.aggressiveness must be 0..3, got {self.aggressiveness}")
         _check(0 <= self.noise_percentile <= 100, "vad.noise_percentile must lie in 0..100")
-        for name in ("hangover", "min_silence", "min_speech", "refine_edges_db", "min_snr_db",
-                     "edge_snr_db"):
+        for name in ("hangover", "min_silence", "min_speech", "refine_edges_db", "min_snr_db", "edge_snr_db"):
             _check(getattr(self, name) >= 0, f"vad.{name} must be >= 0, got {getattr(self, name)}")
 
 
@@ -115,8 +114,10 @@ class TurnConfig:
     def __post_init__(self) -> None:
         _check(self.split_pause > 0, f"turns.split_pause must be > 0, got {self.split_pause}")
         _check(self.min_turn >= 0, f"turns.min_turn must be >= 0, got {self.min_turn}")
-        _check(self.max_length is None or self.max_length >= 1.0,
-               f"turns.max_length must be >= 1 s or null, got {self.max_length}")
+        _check(
+            self.max_length is None or self.max_length >= 1.0,
+            f"turns.max_length must be >= 1 s or null, got {self.max_length}",
+        )
 
 
 @dataclass(frozen=True)

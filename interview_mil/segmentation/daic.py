@@ -54,8 +54,11 @@ def parse_time(value: str, path: Path, lineno: int, column: str) -> float:
     try:
         out = float(value)
     except (TypeError, ValueError):
-        raise TranscriptError(f"line {lineno}: {column} {value!r} is not a number of seconds", path=path,
-                              fix="times must be plain numbers (seconds from the start of the recording)") from None
+        raise TranscriptError(
+            f"line {lineno}: {column} {value!r} is not a number of seconds",
+            path=path,
+            fix="times must be plain numbers (seconds from the start of the recording)",
+        ) from None
     if out != out or out in (float("inf"), float("-inf")) or out < 0:
         raise TranscriptError(f"line {lineno}: {column} {value!r} is not a time >= 0 s", path=path)
     return out
@@ -63,8 +66,11 @@ def parse_time(value: str, path: Path, lineno: int, column: str) -> float:
 
 def check_order(start: float, stop: float, path: Path, lineno: int) -> None:
     if stop < start:
-        raise TranscriptError(f"line {lineno}: stop time {stop:.3f} s is before start time {start:.3f} s",
-                              path=path, fix="swap or correct the two times on that line")
+        raise TranscriptError(
+            f"line {lineno}: stop time {stop:.3f} s is before start time {start:.3f} s",
+            path=path,
+            fix="swap or correct the two times on that line",
+        )
 
 
 def read_daic_lines(path: str | Path, config: TranscriptConfig | None = None) -> list[Line]:
@@ -88,8 +94,11 @@ def read_daic_lines(path: str | Path, config: TranscriptConfig | None = None) ->
     header = [normalise_name(c) for c in rows[0]]
     missing = [c for c in _HEADER if c not in header]
     if missing:
-        raise TranscriptError(f"line 1: header lacks column(s) {missing}; found {rows[0]}", path=path,
-                              fix="a DAIC-WOZ transcript starts with: start_time<TAB>stop_time<TAB>speaker<TAB>value")
+        raise TranscriptError(
+            f"line 1: header lacks column(s) {missing}; found {rows[0]}",
+            path=path,
+            fix="a DAIC-WOZ transcript starts with: start_time<TAB>stop_time<TAB>speaker<TAB>value",
+        )
     col = {c: header.index(c) for c in _HEADER}
     lines: list[Line] = []
     for lineno, row in enumerate(rows[1:], start=2):
@@ -107,10 +116,12 @@ def read_daic_lines(path: str | Path, config: TranscriptConfig | None = None) ->
             role = "participant"
         else:
             raise TranscriptError(
-                f"line {lineno}: unknown speaker {row[col['speaker']]!r}", path=path,
+                f"line {lineno}: unknown speaker {row[col['speaker']]!r}",
+                path=path,
                 fix=f"expected one of {sorted(interviewer | participant)}; add other names to "
-                    "transcript.interviewer_names or transcript.participant_names")
-        written = delimiter.join(row[col["value"]:])
+                "transcript.interviewer_names or transcript.participant_names",
+            )
+        written = delimiter.join(row[col["value"] :])
         value = " ".join(SYNC_MARKER.sub(" ", written).split())
         if not value and SYNC_MARKER.search(written):
             continue  # a line holding only a sync marker
@@ -121,8 +132,9 @@ def read_daic_lines(path: str | Path, config: TranscriptConfig | None = None) ->
     return lines
 
 
-def apply_daic_rules(lines: list[Line], path: str | Path, interview_id: str | None,
-                     config: TranscriptConfig) -> list[Line]:
+def apply_daic_rules(
+    lines: list[Line], path: str | Path, interview_id: str | None, config: TranscriptConfig
+) -> list[Line]:
     """The corpus's defect fixes and the talk-before-the-interview rule (see the module docstring)."""
     sid = session_id(path, interview_id) if config.daic_defects else None
     offset = DAIC_SYNC_OFFSETS.get(sid or "", 0.0)
@@ -131,8 +143,14 @@ def apply_daic_rules(lines: list[Line], path: str | Path, interview_id: str | No
         lines = [Line(l.start + offset, l.end + offset, l.role, l.text, l.lineno) for l in lines]
     for a, b in DAIC_INTERRUPTIONS.get(sid or "", ()):
         kept = [l for l in lines if l.end <= a or l.start >= b]
-        log.info("%s: dropped %d line(s) in the interruption %.0f-%.0f s of session %s", path,
-                 len(lines) - len(kept), a, b, sid)
+        log.info(
+            "%s: dropped %d line(s) in the interruption %.0f-%.0f s of session %s",
+            path,
+            len(lines) - len(kept),
+            a,
+            b,
+            sid,
+        )
         lines = kept + [Line(a, b, "boundary", None, 0)]
     lines.sort(key=lambda l: (l.start, l.end))
     prompts = [l for l in lines if l.role == "interviewer"]

@@ -82,10 +82,10 @@ def split_long(span: Span, speech: Sequence[Region], max_length: float | None) -
     pieces = []
     start = span.start
     for piece_end, next_start in _cut_points(span, speech, max_length) + [(span.end, span.end)]:
-        parts = tuple(p for p in span.parts if start <= (p[0] + p[1]) / 2 < piece_end) or (
-            (start, piece_end, None),)
-        pieces.append(Span(round(start, 6), round(piece_end, 6),
-                           prompt_end=span.prompt_end if not pieces else None, parts=parts))
+        parts = tuple(p for p in span.parts if start <= (p[0] + p[1]) / 2 < piece_end) or ((start, piece_end, None),)
+        pieces.append(
+            Span(round(start, 6), round(piece_end, 6), prompt_end=span.prompt_end if not pieces else None, parts=parts)
+        )
         start = next_start
     return [p for p in pieces if p.end > p.start]
 
@@ -97,9 +97,15 @@ def _duration(start: float, end: float) -> float:
     return exact if start + exact == end else round(exact, 4)
 
 
-def make_turns(interview_id: str, spans: Sequence[Span], speech: Sequence[Region] | None,
-               config: RefineConfig, max_length: float | None, source: str,
-               speaker: str = "participant") -> list[Turn]:
+def make_turns(
+    interview_id: str,
+    spans: Sequence[Span],
+    speech: Sequence[Region] | None,
+    config: RefineConfig,
+    max_length: float | None,
+    source: str,
+    speaker: str = "participant",
+) -> list[Turn]:
     """Number ``spans`` (ordered) into ``Turn`` records, splitting long ones and measuring pauses.
 
     ``speech``: the speech regions pauses are measured against (None: no audio, pauses unmeasured).
@@ -109,23 +115,28 @@ def make_turns(interview_id: str, spans: Sequence[Span], speech: Sequence[Region
         parent_id = f"{interview_id}_{k:04d}"
         pieces = split_long(span, speech or (), max_length)
         for j, piece in enumerate(pieces):
-            pauses = (pauses_in(speech, piece.start, piece.end, config.min_pause)
-                      if speech is not None and config.enabled else None)
+            pauses = (
+                pauses_in(speech, piece.start, piece.end, config.min_pause)
+                if speech is not None and config.enabled
+                else None
+            )
             latency = None if piece.prompt_end is None else round(float(piece.start - piece.prompt_end), 4)
             start, end = round(float(piece.start), 4), round(float(piece.end), 4)
-            turns.append(Turn(
-                interview_id=interview_id,
-                turn_id=parent_id if len(pieces) == 1 else f"{parent_id}.{j}",
-                turn_index=len(turns),
-                start=start,
-                duration=_duration(start, end),
-                speaker=speaker,
-                text=piece.text,
-                response_latency=latency,
-                n_pauses=None if pauses is None else pauses.count,
-                pause_time=None if pauses is None else pauses.total,
-                longest_pause=None if pauses is None else pauses.longest,
-                source=source,
-                parent_turn_id=parent_id if len(pieces) > 1 else None,
-            ))
+            turns.append(
+                Turn(
+                    interview_id=interview_id,
+                    turn_id=parent_id if len(pieces) == 1 else f"{parent_id}.{j}",
+                    turn_index=len(turns),
+                    start=start,
+                    duration=_duration(start, end),
+                    speaker=speaker,
+                    text=piece.text,
+                    response_latency=latency,
+                    n_pauses=None if pauses is None else pauses.count,
+                    pause_time=None if pauses is None else pauses.total,
+                    longest_pause=None if pauses is None else pauses.longest,
+                    source=source,
+                    parent_turn_id=parent_id if len(pieces) > 1 else None,
+                )
+            )
     return turns

@@ -85,7 +85,7 @@ def extend_runs(mask: np.ndarray, cells: int) -> np.ndarray:
     if cells <= 0:
         return out
     for _, b in _runs(mask, True):
-        out[b:b + cells] = True
+        out[b : b + cells] = True
     return out
 
 
@@ -116,5 +116,5 @@ def frame_agreement(hyp: np.ndarray, ref: np.ndarray) -> float:
     """Fraction of cells where two masks agree (speech/non-speech accuracy), over the longer mask."""
     n = max(len(hyp), len(ref))
     a, b = np.zeros(n, bool), np.zeros(n, bool)
-    a[:len(hyp)], b[:len(ref)] = hyp, ref
+    a[: len(hyp)], b[: len(ref)] = hyp, ref
     return float((a == b).mean()) if n else 1.0

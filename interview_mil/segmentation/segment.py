@@ -27,8 +27,7 @@ class NoTurnsWarning(UserWarning):
     """Segmentation found no participant turn in a recording (silence, or no participant lines)."""
 
 
-def choose_source(interview: Interview, config: SegmentationConfig,
-                  source: str | None = None) -> tuple[str, Interview]:
+def choose_source(interview: Interview, config: SegmentationConfig, source: str | None = None) -> tuple[str, Interview]:
     """The turn source for ``interview`` and the record to pass it.
 
     An explicit ``source`` (or ``config.source`` other than ``auto``) wins. Otherwise: an RTTM file →
@@ -51,8 +50,9 @@ def choose_source(interview: Interview, config: SegmentationConfig,
     return "vad", interview
 
 
-def segment_interview(interview: Interview, config: SegmentationConfig | None = None,
-                      source: str | None = None, keep_audio: bool = False) -> Segmentation:
+def segment_interview(
+    interview: Interview, config: SegmentationConfig | None = None, source: str | None = None, keep_audio: bool = False
+) -> Segmentation:
     """The ``Segmentation`` of ``interview``: its participant response turns (ordered, non-overlapping,
     inside the recording), the interviewer's spans and the source used; ``keep_audio`` keeps the decoded
     16 kHz audio in the record for the feature stage (the recording is then decoded once in all).
@@ -67,11 +67,18 @@ def segment_interview(interview: Interview, config: SegmentationConfig | None = 
     turns = result.turns
     problems = turn_problems(interview, turns)
     if problems:  # a bug, not bad input: every source clips its turns to the recording
-        raise ManifestError(f"interview {interview.interview_id!r}: the {name!r} source produced invalid "
-                            f"turns: {'; '.join(problems[:5])}", path=interview.audio_path)
+        raise ManifestError(
+            f"interview {interview.interview_id!r}: the {name!r} source produced invalid "
+            f"turns: {'; '.join(problems[:5])}",
+            path=interview.audio_path,
+        )
     if not turns:
-        warnings.warn(f"{interview.audio_path}: no participant turns found by the {name!r} source "
-                      "(silent recording, or no participant lines)", NoTurnsWarning, stacklevel=2)
+        warnings.warn(
+            f"{interview.audio_path}: no participant turns found by the {name!r} source "
+            "(silent recording, or no participant lines)",
+            NoTurnsWarning,
+            stacklevel=2,
+        )
     log.debug("%s: %d turns from %s", interview.interview_id, len(turns), name)
     return result if keep_audio else result.without_audio()
 
@@ -88,8 +95,12 @@ class SegmentationReport:
     interviewer: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
 
 
-def segment_manifest(interviews: Sequence[Interview], config: SegmentationConfig | None = None,
-                     source: str | None = None, progress: bool = True) -> SegmentationReport:
+def segment_manifest(
+    interviews: Sequence[Interview],
+    config: SegmentationConfig | None = None,
+    source: str | None = None,
+    progress: bool = True,
+) -> SegmentationReport:
     """Segment every interview; a failing one is recorded in ``failures`` and the rest go on."""
     from tqdm.auto import tqdm
 

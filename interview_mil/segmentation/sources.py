@@ -40,14 +40,14 @@ TurnSource = Callable[[Interview, SegmentationConfig], Segmentation]
 TURN_SOURCES: Registry[TurnSource] = Registry("turn source")
 
 
-def speech_activity(audio_path: str | Path, config: SegmentationConfig,
-                    channel: int | None = None) -> SpeechActivity:
+def speech_activity(audio_path: str | Path, config: SegmentationConfig, channel: int | None = None) -> SpeechActivity:
     """Load ``audio_path`` (16 kHz; one ``channel`` or the mono mix) and run the configured VAD."""
     return detect_speech(load_audio(audio_path, channel=channel), TARGET_SR, config.vad)
 
 
-def _decoded(interview: Interview, config: SegmentationConfig,
-             channel: int | None = None) -> tuple[np.ndarray, SpeechActivity]:
+def _decoded(
+    interview: Interview, config: SegmentationConfig, channel: int | None = None
+) -> tuple[np.ndarray, SpeechActivity]:
     """The recording decoded once (16 kHz, ``channel`` or the mix) and its VAD."""
     audio = load_audio(interview.audio_path, channel=channel)
     return audio, detect_speech(audio, TARGET_SR, config.vad)
@@ -60,16 +60,24 @@ def fit_to_audio(lines: Sequence[Line], duration: float, tolerance: float, path:
         if line.end > duration + tolerance:
             raise TranscriptError(
                 f"line {line.lineno}: ends at {line.end:.3f} s but the recording is only {duration:.3f} s "
-                "long (the transcript is longer than the audio)", path=path,
-                fix="check that transcript and audio belong to the same session (and its sync offset)")
+                "long (the transcript is longer than the audio)",
+                path=path,
+                fix="check that transcript and audio belong to the same session (and its sync offset)",
+            )
         if line.start < duration:
             out.append(Line(line.start, min(line.end, duration), line.role, line.text, line.lineno))
     return out
 
 
-def _segment_lines(lines: Sequence[Line], path: str | Path, interview_id: str, merge_gap: float,
-                   config: SegmentationConfig, activity: SpeechActivity | None,
-                   source: str) -> tuple[list[Turn], list[Span]]:
+def _segment_lines(
+    lines: Sequence[Line],
+    path: str | Path,
+    interview_id: str,
+    merge_gap: float,
+    config: SegmentationConfig,
+    activity: SpeechActivity | None,
+    source: str,
+) -> tuple[list[Turn], list[Span]]:
     """Participant turns and interviewer spans from the lines of a speaker source (clipped to the audio)."""
     if activity is not None:
         lines = fit_to_audio(lines, activity.duration, config.transcript.audio_tolerance, path)
@@ -85,44 +93,66 @@ def _daic_lines(path: str | Path, interview_id: str, config: SegmentationConfig)
     return apply_daic_rules(read_daic_lines(path, config.transcript), path, interview_id, config.transcript)
 
 
-def turns_from_daic_transcript(path: str | Path, interview_id: str, config: SegmentationConfig,
-                               activity: SpeechActivity | None = None) -> list[Turn]:
+def turns_from_daic_transcript(
+    path: str | Path, interview_id: str, config: SegmentationConfig, activity: SpeechActivity | None = None
+) -> list[Turn]:
     """Participant response turns from a DAIC-WOZ transcript (defect rules in ``daic``).
 
     ``activity``: VAD of the recording (refines the turns and checks the transcript fits the audio);
     None builds the turns from the transcript alone.
     """
-    return _segment_lines(_daic_lines(path, interview_id, config), path, interview_id,
-                          config.transcript.merge_gap, config, activity, "daic_woz")[0]
+    return _segment_lines(
+        _daic_lines(path, interview_id, config),
+        path,
+        interview_id,
+        config.transcript.merge_gap,
+        config,
+        activity,
+        "daic_woz",
+    )[0]
 
 
-def turns_from_asr_transcript(path: str | Path, interview_id: str, config: SegmentationConfig,
-                              activity: SpeechActivity | None = None) -> list[Turn]:
+def turns_from_asr_transcript(
+    path: str | Path, interview_id: str, config: SegmentationConfig, activity: SpeechActivity | None = None
+) -> list[Turn]:
     """Turns from an E-DAIC ASR transcript: its segments (merged across gaps shorter than
     ``transcript.asr_merge_gap``), refined by VAD. Interviewer speech is NOT removed (no speaker column)."""
     lines = read_asr_lines(path, config.transcript.min_confidence)
-    return _segment_lines(lines, path, interview_id, config.transcript.asr_merge_gap, config, activity,
-                          "e_daic")[0]
+    return _segment_lines(lines, path, interview_id, config.transcript.asr_merge_gap, config, activity, "e_daic")[0]
 
 
-def turns_from_rttm(path: str | Path, participant: str | None, interview_id: str,
-                    config: SegmentationConfig, activity: SpeechActivity | None = None) -> list[Turn]:
+def turns_from_rttm(
+    path: str | Path,
+    participant: str | None,
+    interview_id: str,
+    config: SegmentationConfig,
+    activity: SpeechActivity | None = None,
+) -> list[Turn]:
     """Turns of speaker ``participant`` in an RTTM file; every other speaker counts as the interviewer."""
-    return _segment_lines(rttm_lines(path, participant), path, interview_id,
-                          config.transcript.merge_gap, config, activity, "rttm")[0]
+    return _segment_lines(
+        rttm_lines(path, participant), path, interview_id, config.transcript.merge_gap, config, activity, "rttm"
+    )[0]
 
 
-def turns_from_stm(path: str | Path, participant: str | None, interview_id: str,
-                   config: SegmentationConfig, activity: SpeechActivity | None = None) -> list[Turn]:
+def turns_from_stm(
+    path: str | Path,
+    participant: str | None,
+    interview_id: str,
+    config: SegmentationConfig,
+    activity: SpeechActivity | None = None,
+) -> list[Turn]:
     """Turns of speaker ``participant`` in an STM file, with their words as text."""
-    return _segment_lines(stm_lines(path, participant), path, interview_id,
-                          config.transcript.merge_gap, config, activity, "stm")[0]
+    return _segment_lines(
+        stm_lines(path, participant), path, interview_id, config.transcript.merge_gap, config, activity, "stm"
+    )[0]
 
 
-def _segment_regions(speakers: SpeakerRegions, interview_id: str, config: SegmentationConfig,
-                     source: str) -> tuple[list[Turn], list[Span]]:
-    spans = spans_from_regions(speakers.participant, speakers.interviewer, config.turns.split_pause,
-                               config.turns.min_turn)
+def _segment_regions(
+    speakers: SpeakerRegions, interview_id: str, config: SegmentationConfig, source: str
+) -> tuple[list[Turn], list[Span]]:
+    spans = spans_from_regions(
+        speakers.participant, speakers.interviewer, config.turns.split_pause, config.turns.min_turn
+    )
     turns = make_turns(interview_id, spans, speakers.participant, config.refine, config.turns.max_length, source)
     return turns, [(float(a), float(b)) for a, b in speakers.interviewer]
 
@@ -133,8 +163,9 @@ def turns_from_vad(activity: SpeechActivity, interview_id: str, config: Segmenta
     return _segment_regions(split_by_level(activity, config.bleed, config.vad), interview_id, config, "vad")[0]
 
 
-def turns_from_channels(participant: SpeechActivity, other: SpeechActivity, interview_id: str,
-                        config: SegmentationConfig) -> list[Turn]:
+def turns_from_channels(
+    participant: SpeechActivity, other: SpeechActivity, interview_id: str, config: SegmentationConfig
+) -> list[Turn]:
     """Turns from a two-channel recording: participant speech is where the participant's channel is the
     louder by ``channel.crosstalk_db``; the other channel's speech ends turns and gives the latency."""
     speakers = split_by_channel(participant, other, config.channel, config.bleed, config.vad)
@@ -143,8 +174,7 @@ def turns_from_channels(participant: SpeechActivity, other: SpeechActivity, inte
 
 def _needs(value: str | None, what: str, interview: Interview, fix: str) -> str:
     if not value:
-        raise TranscriptError(f"interview {interview.interview_id!r} has no {what}", path=interview.audio_path,
-                              fix=fix)
+        raise TranscriptError(f"interview {interview.interview_id!r} has no {what}", path=interview.audio_path, fix=fix)
     return value
 
 
@@ -152,9 +182,15 @@ def _needs(value: str | None, what: str, interview: Interview, fix: str) -> str:
 def _daic_woz(interview: Interview, config: SegmentationConfig) -> Segmentation:
     path = _needs(interview.transcript_path, "transcript", interview, "set transcript_path in the manifest")
     audio, activity = _decoded(interview, config, interview.channel)
-    turns, interviewer = _segment_lines(_daic_lines(path, interview.interview_id, config), path,
-                                        interview.interview_id, config.transcript.merge_gap, config, activity,
-                                        "daic_woz")
+    turns, interviewer = _segment_lines(
+        _daic_lines(path, interview.interview_id, config),
+        path,
+        interview.interview_id,
+        config.transcript.merge_gap,
+        config,
+        activity,
+        "daic_woz",
+    )
     return Segmentation(interview, "daic_woz", turns, interviewer, audio)
 
 
@@ -163,8 +199,9 @@ def _e_daic(interview: Interview, config: SegmentationConfig) -> Segmentation:
     path = _needs(interview.transcript_path, "transcript", interview, "set transcript_path in the manifest")
     audio, activity = _decoded(interview, config, interview.channel)
     lines = read_asr_lines(path, config.transcript.min_confidence)
-    turns, _ = _segment_lines(lines, path, interview.interview_id, config.transcript.asr_merge_gap, config,
-                              activity, "e_daic")
+    turns, _ = _segment_lines(
+        lines, path, interview.interview_id, config.transcript.asr_merge_gap, config, activity, "e_daic"
+    )
     return Segmentation(interview, "e_daic", turns, [], audio)  # an ASR transcript names no speaker
 
 
@@ -172,9 +209,15 @@ def _e_daic(interview: Interview, config: SegmentationConfig) -> Segmentation:
 def _stm(interview: Interview, config: SegmentationConfig) -> Segmentation:
     path = _needs(interview.transcript_path, "STM transcript", interview, "set transcript_path to the STM file")
     audio, activity = _decoded(interview, config, interview.channel)
-    turns, interviewer = _segment_lines(stm_lines(path, interview.participant_speaker), path,
-                                        interview.interview_id, config.transcript.merge_gap, config, activity,
-                                        "stm")
+    turns, interviewer = _segment_lines(
+        stm_lines(path, interview.participant_speaker),
+        path,
+        interview.interview_id,
+        config.transcript.merge_gap,
+        config,
+        activity,
+        "stm",
+    )
     return Segmentation(interview, "stm", turns, interviewer, audio)
 
 
@@ -182,9 +225,15 @@ def _stm(interview: Interview, config: SegmentationConfig) -> Segmentation:
 def _rttm(interview: Interview, config: SegmentationConfig) -> Segmentation:
     path = _needs(interview.rttm_path, "RTTM file", interview, "set rttm_path in the manifest")
     audio, activity = _decoded(interview, config, interview.channel)
-    turns, interviewer = _segment_lines(rttm_lines(path, interview.participant_speaker), path,
-                                        interview.interview_id, config.transcript.merge_gap, config, activity,
-                                        "rttm")
+    turns, interviewer = _segment_lines(
+        rttm_lines(path, interview.participant_speaker),
+        path,
+        interview.interview_id,
+        config.transcript.merge_gap,
+        config,
+        activity,
+        "rttm",
+    )
     return Segmentation(interview, "rttm", turns, interviewer, audio)
 
 
@@ -203,12 +252,17 @@ def _stereo(interview: Interview, config: SegmentationConfig) -> Segmentation:
     if info.channels != 2 or channel is None:
         raise AudioError(
             f"the stereo source needs a two-channel recording and the participant's channel; this file has "
-            f"{info.channels} channel(s) and the channel is {channel}", path=interview.audio_path,
+            f"{info.channels} channel(s) and the channel is {channel}",
+            path=interview.audio_path,
             fix="set channel (0 or 1) in the manifest or channel.participant in the config; use the vad "
-                "source for mono recordings")
+            "source for mono recordings",
+        )
     if channel not in (0, 1):
-        raise AudioError(f"channel {channel} does not exist in a two-channel file", path=interview.audio_path,
-                         fix="use channel 0 or 1")
+        raise AudioError(
+            f"channel {channel} does not exist in a two-channel file",
+            path=interview.audio_path,
+            fix="use channel 0 or 1",
+        )
     audio, mine = _decoded(interview, config, channel)
     other = speech_activity(interview.audio_path, config, 1 - channel)
     speakers = split_by_channel(mine, other, config.channel, config.bleed, config.vad)

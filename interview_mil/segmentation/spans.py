@@ -77,8 +77,9 @@ def spans_from_lines(lines: Sequence[Line], merge_gap: float) -> list[Span]:
     return spans
 
 
-def spans_from_regions(participant: Sequence[Region], interviewer: Sequence[Region],
-                       split_pause: float, min_turn: float) -> list[Span]:
+def spans_from_regions(
+    participant: Sequence[Region], interviewer: Sequence[Region], split_pause: float, min_turn: float
+) -> list[Span]:
     """Group participant speech regions into turns: a new turn after a pause longer than ``split_pause``
     s or after interviewer speech (which gives the turn its prompt); turns shorter than ``min_turn`` s are
     dropped. Regions are (start, end) seconds, each list ordered and non-overlapping."""

@@ -35,9 +35,11 @@ def read_rttm(path: str | Path) -> list[tuple[str, float, float, int]]:
         if not fields or fields[0].startswith(("#", ";;")) or fields[0].upper() != "SPEAKER":
             continue
         if len(fields) < 8:
-            raise TranscriptError(f"line {lineno}: an RTTM SPEAKER record needs at least 8 fields, found "
-                                  f"{len(fields)}", path=path,
-                                  fix="SPEAKER <uri> <channel> <onset> <duration> <NA> <NA> <speaker> <NA> <NA>")
+            raise TranscriptError(
+                f"line {lineno}: an RTTM SPEAKER record needs at least 8 fields, found {len(fields)}",
+                path=path,
+                fix="SPEAKER <uri> <channel> <onset> <duration> <NA> <NA> <speaker> <NA> <NA>",
+            )
         onset = parse_time(fields[3], path, lineno, "onset")
         duration = parse_time(fields[4], path, lineno, "duration")
         records.append((fields[7], onset, onset + duration, lineno))
@@ -53,8 +55,11 @@ def read_stm(path: str | Path) -> list[tuple[str, float, float, int, str]]:
             continue
         fields = raw.split()
         if len(fields) < 5:
-            raise TranscriptError(f"line {lineno}: an STM line needs at least 5 fields, found {len(fields)}",
-                                  path=path, fix="<uri> <channel> <speaker> <start> <end> [<label>] <words...>")
+            raise TranscriptError(
+                f"line {lineno}: an STM line needs at least 5 fields, found {len(fields)}",
+                path=path,
+                fix="<uri> <channel> <speaker> <start> <end> [<label>] <words...>",
+            )
         start = parse_time(fields[3], path, lineno, "start")
         end = parse_time(fields[4], path, lineno, "end")
         check_order(start, end, path, lineno)
@@ -68,14 +73,20 @@ def read_stm(path: str | Path) -> list[tuple[str, float, float, int, str]]:
 def _choose(participant: str | None, speakers: list[str], path: Path) -> str:
     known = sorted(set(speakers))
     if participant is None:
-        raise TranscriptError(f"which speaker is the participant? speakers in the file: {known}", path=path,
-                              fix="pass --participant NAME (or set participant_speaker in the manifest)")
+        raise TranscriptError(
+            f"which speaker is the participant? speakers in the file: {known}",
+            path=path,
+            fix="pass --participant NAME (or set participant_speaker in the manifest)",
+        )
     if participant not in known:
         folded = {s.lower(): s for s in known}
         if participant.lower() in folded:
             return folded[participant.lower()]
-        raise TranscriptError(f"participant speaker {participant!r} does not occur; speakers in the file: "
-                              f"{known}", path=path, fix="choose one of the speakers listed")
+        raise TranscriptError(
+            f"participant speaker {participant!r} does not occur; speakers in the file: {known}",
+            path=path,
+            fix="choose one of the speakers listed",
+        )
     return participant
 
 
@@ -86,8 +97,7 @@ def rttm_lines(path: str | Path, participant: str | None) -> list[Line]:
     if not records:
         raise TranscriptError("no SPEAKER records in the RTTM file", path=path)
     chosen = _choose(participant, [r[0] for r in records], path)
-    return [Line(a, b, "participant" if spk == chosen else "interviewer", None, n)
-            for spk, a, b, n in records if b > a]
+    return [Line(a, b, "participant" if spk == chosen else "interviewer", None, n) for spk, a, b, n in records if b > a]
 
 
 def stm_lines(path: str | Path, participant: str | None) -> list[Line]:

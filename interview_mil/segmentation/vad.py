@@ -51,7 +51,7 @@ def cell_levels(signal: np.ndarray, sample_rate: int = TARGET_SR) -> np.ndarray:
     hop = int(round(CELL * sample_rate))
     size = n_cells(len(signal) / sample_rate)
     padded = np.zeros(size * hop, dtype=np.float64)
-    padded[:len(signal)] = signal[: size * hop]
+    padded[: len(signal)] = signal[: size * hop]
     power = (padded.reshape(size, hop) ** 2).mean(axis=1)
     return np.maximum(10.0 * np.log10(power + 1e-12), _FLOOR_DB).astype(np.float32)
 
@@ -71,12 +71,13 @@ def webrtc_decisions(signal: np.ndarray, sample_rate: int, config: VadConfig) ->
     size = n_cells(len(signal) / sample_rate)
     n_frames = -(-len(signal) // frame)
     pcm = np.zeros(n_frames * frame, dtype=np.int16)
-    pcm[:len(signal)] = np.clip(np.round(signal * 32767.0), -32768, 32767).astype(np.int16)
+    pcm[: len(signal)] = np.clip(np.round(signal * 32767.0), -32768, 32767).astype(np.int16)
     raw = pcm.tobytes()
     step = frame * 2  # bytes per frame
     decisions = np.fromiter(
-        (vad.is_speech(raw[i * step:(i + 1) * step], sample_rate) for i in range(n_frames)),
-        dtype=bool, count=n_frames,
+        (vad.is_speech(raw[i * step : (i + 1) * step], sample_rate) for i in range(n_frames)),
+        dtype=bool,
+        count=n_frames,
     )
     per_frame = config.frame_ms // 10
     return np.repeat(decisions, per_frame)[:size] if size else np.zeros(0, bool)
@@ -103,8 +104,9 @@ def noise_floor(level_db: np.ndarray, config: VadConfig) -> float:
     return float(np.percentile(level_db, config.noise_percentile)) if level_db.size else _FLOOR_DB
 
 
-def _refine_edges(regions: list[Region], level_db: np.ndarray, config: VadConfig,
-                  duration: float, noise_db: float) -> list[Region]:
+def _refine_edges(
+    regions: list[Region], level_db: np.ndarray, config: VadConfig, duration: float, noise_db: float
+) -> list[Region]:
     """Snap each region's edges to its outermost cells within ``refine_edges_db`` of the region's peak
     and ``edge_snr_db`` above the noise floor (a lower bar than a region needs to start: hysteresis, so
     soft word endings are kept); the search reaches one detector frame beyond each edge."""
@@ -119,8 +121,9 @@ def _refine_edges(regions: list[Region], level_db: np.ndarray, config: VadConfig
         segment = level_db[lo:hi]
         if segment.size == 0:
             continue
-        threshold = max(float(np.max(level_db[a:b])) - config.refine_edges_db,
-                        noise_db + config.edge_snr_db, config.min_level_db)
+        threshold = max(
+            float(np.max(level_db[a:b])) - config.refine_edges_db, noise_db + config.edge_snr_db, config.min_level_db
+        )
         loud = np.flatnonzero(segment >= threshold)
         if loud.size == 0:
             continue
@@ -130,8 +133,7 @@ def _refine_edges(regions: list[Region], level_db: np.ndarray, config: VadConfig
     return out
 
 
-def detect_speech(signal: np.ndarray, sample_rate: int = TARGET_SR,
-                  config: VadConfig | None = None) -> SpeechActivity:
+def detect_speech(signal: np.ndarray, sample_rate: int = TARGET_SR, config: VadConfig | None = None) -> SpeechActivity:
     """Run the configured VAD over ``signal`` (float mono, shape ``(n,)``) and smooth its decisions."""
     config = config or VadConfig()
     signal = np.asarray(signal, dtype=np.float32)
@@ -142,13 +144,14 @@ def detect_speech(signal: np.ndarray, sample_rate: int = TARGET_SR,
     raw = VADS.get(config.name)(_normalised(signal, level, config), sample_rate, config) & (level >= floor)
     mask = smooth(raw, config.hangover, config.min_silence, config.min_speech)
     regions = _refine_edges(mask_to_regions(mask, limit=duration), level, config, duration, noise)
-    return SpeechActivity(duration=duration, level_db=level, raw=raw, regions=tuple(regions), floor_db=floor,
-                          noise_db=noise)
+    return SpeechActivity(
+        duration=duration, level_db=level, raw=raw, regions=tuple(regions), floor_db=floor, noise_db=noise
+    )
 
 
 def speech_mask(activity: SpeechActivity) -> np.ndarray:
     """The smoothed speech regions of ``activity`` as a bool mask ``(n_cells,)``."""
     mask = np.zeros(activity.n_cells, dtype=bool)
     for start, end in activity.regions:
-        mask[to_cells(start):to_cells(end)] = True
+        mask[to_cells(start) : to_cells(end)] = True
     return mask

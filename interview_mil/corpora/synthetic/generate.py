@@ -32,16 +32,25 @@ from .voices import SpeechBank
 
 log = logging.getLogger(__name__)
 
-PHQ8_ITEMS = ("PHQ8_NoInterest", "PHQ8_Depressed", "PHQ8_Sleep", "PHQ8_Tired", "PHQ8_Appetite",
-              "PHQ8_Failure", "PHQ8_Concentrating", "PHQ8_Moving")
+PHQ8_ITEMS = (
+    "PHQ8_NoInterest",
+    "PHQ8_Depressed",
+    "PHQ8_Sleep",
+    "PHQ8_Tired",
+    "PHQ8_Appetite",
+    "PHQ8_Failure",
+    "PHQ8_Concentrating",
+    "PHQ8_Moving",
+)
 GENDER_CODE = {"F": 0, "M": 1}  # AVEC 2017 split files code gender as 0 = female, 1 = male
 
 
 def _write_interview(out: Path, plan: InterviewPlan, rendered: RenderedInterview) -> None:
     folder = out / f"{plan.interview_id}_P"
     write_audio(folder / f"{plan.interview_id}_AUDIO.wav", rendered.audio)
-    rows = [{"start_time": l.start, "stop_time": l.stop, "speaker": l.speaker, "value": l.value}
-            for l in rendered.lines]
+    rows = [
+        {"start_time": l.start, "stop_time": l.stop, "speaker": l.speaker, "value": l.value} for l in rendered.lines
+    ]
     with atomic_path(folder / f"{plan.interview_id}_TRANSCRIPT.csv") as tmp:
         pd.DataFrame(rows).to_csv(tmp, sep="\t", index=False, float_format="%.3f")
 
@@ -51,8 +60,12 @@ def _split_rows(plans: list[InterviewPlan], splits: list[str], which: str) -> pd
     for plan, split in zip(plans, splits):
         if split != which:
             continue
-        row = {"Participant_ID": int(plan.interview_id), "PHQ8_Binary": plan.label,
-               "PHQ8_Score": plan.phq8_score, "Gender": GENDER_CODE[plan.participant.gender]}
+        row = {
+            "Participant_ID": int(plan.interview_id),
+            "PHQ8_Binary": plan.label,
+            "PHQ8_Score": plan.phq8_score,
+            "Gender": GENDER_CODE[plan.participant.gender],
+        }
         row.update(dict(zip(PHQ8_ITEMS, plan.phq8_items)))
         rows.append(row)
     columns = ["Participant_ID", "PHQ8_Binary", "PHQ8_Score", "Gender", *PHQ8_ITEMS]
@@ -84,44 +97,85 @@ def generate_corpus(out_dir: str | Path, config: SynthConfig | None = None, prog
         bank.prepare(progress=lambda n: bar.update(1))
     t_tts = time.perf_counter() - t0
     label_rows, turn_rows, seg_rows, voices = [], [], [], {}
-    for plan, split in tqdm(list(zip(plans, splits)), desc="rendering interviews", unit="interview",
-                            disable=not progress):
+    for plan, split in tqdm(
+        list(zip(plans, splits)), desc="rendering interviews", unit="interview", disable=not progress
+    ):
         rendered = render_interview(plan, bank, cfg.noise_dbfs)
         _write_interview(out, plan, rendered)
         pid = int(plan.interview_id)
-        label_rows.append({"Participant_ID": pid, "split": split, "PHQ8_Binary": plan.label,
-                           "PHQ8_Score": plan.phq8_score, "Gender": plan.participant.gender,
-                           "duration_s": round(len(rendered.audio) / 16_000, 3),
-                           "marker_fraction": round(plan.marker_fraction, 4)})
+        label_rows.append(
+            {
+                "Participant_ID": pid,
+                "split": split,
+                "PHQ8_Binary": plan.label,
+                "PHQ8_Score": plan.phq8_score,
+                "Gender": plan.participant.gender,
+                "duration_s": round(len(rendered.audio) / 16_000, 3),
+                "marker_fraction": round(plan.marker_fraction, 4),
+            }
+        )
         for t in rendered.turns:
-            turn_rows.append({"Participant_ID": pid, **{k: (round(v, 3) if isinstance(v, float) else v)
-                                                       for k, v in dataclasses.asdict(t).items()}})
+            turn_rows.append(
+                {
+                    "Participant_ID": pid,
+                    **{k: (round(v, 3) if isinstance(v, float) else v) for k, v in dataclasses.asdict(t).items()},
+                }
+            )
             turn_rows[-1]["start_time"] = turn_rows[-1].pop("start")
             turn_rows[-1]["stop_time"] = turn_rows[-1].pop("stop")
-        seg_rows += [{"Participant_ID": pid, "speaker": s.speaker, "start_time": round(s.start, 3),
-                      "stop_time": round(s.stop, 3), "turn_index": s.turn_index} for s in rendered.segments]
-        voices[plan.interview_id] = {"participant": to_dict(plan.participant),
-                                     "interviewer": to_dict(plan.interviewer), "bleed_db": plan.bleed_db}
+        seg_rows += [
+            {
+                "Participant_ID": pid,
+                "speaker": s.speaker,
+                "start_time": round(s.start, 3),
+                "stop_time": round(s.stop, 3),
+                "turn_index": s.turn_index,
+            }
+            for s in rendered.segments
+        ]
+        voices[plan.interview_id] = {
+            "participant": to_dict(plan.participant),
+            "interviewer": to_dict(plan.interviewer),
+            "bleed_db": plan.bleed_db,
+        }
     for which in ("train", "dev"):
         write_table(_split_rows(plans, splits, which), out / f"{which}_split_Depression_AVEC2017.csv")
     test = _split_rows(plans, splits, "test")[["Participant_ID", "Gender"]]
-    write_table(test.rename(columns={"Participant_ID": "participant_ID"}),
-                out / "test_split_Depression_AVEC2017.csv")
+    write_table(test.rename(columns={"Participant_ID": "participant_ID"}), out / "test_split_Depression_AVEC2017.csv")
     gt = out / "ground_truth"
     write_table(pd.DataFrame(label_rows), gt / "labels.csv")
-    turn_cols = ["Participant_ID", "turn_index", "start_time", "stop_time", "marker", "response_latency",
-                 "n_pauses", "pause_time", "text"]
+    turn_cols = [
+        "Participant_ID",
+        "turn_index",
+        "start_time",
+        "stop_time",
+        "marker",
+        "response_latency",
+        "n_pauses",
+        "pause_time",
+        "text",
+    ]
     write_table(pd.DataFrame(turn_rows)[turn_cols], gt / "turns.csv")
     write_table(pd.DataFrame(seg_rows), gt / "segments.csv")
     summary = {
-        "interview_mil_version": __version__, "config": to_dict(cfg), "n_interviews": len(plans),
-        "n_depressed": int(sum(labels)), "splits": {s: splits.count(s) for s in ("train", "dev", "test")},
+        "interview_mil_version": __version__,
+        "config": to_dict(cfg),
+        "n_interviews": len(plans),
+        "n_depressed": int(sum(labels)),
+        "splits": {s: splits.count(s) for s in ("train", "dev", "test")},
         "seconds_of_audio": round(sum(r["duration_s"] for r in label_rows), 1),
-        "n_texts_synthesised": len(texts), "seconds_synthesised": round(bank.seconds_synthesised, 1),
-        "tts_seconds": round(t_tts, 1), "total_seconds": round(time.perf_counter() - t0, 1),
+        "n_texts_synthesised": len(texts),
+        "seconds_synthesised": round(bank.seconds_synthesised, 1),
+        "tts_seconds": round(t_tts, 1),
+        "total_seconds": round(time.perf_counter() - t0, 1),
         "voices": voices,
     }
     write_json(gt / "corpus.json", summary)
-    log.info("wrote %d interviews (%.0f s of audio) to %s in %.0f s", len(plans),
-             summary["seconds_of_audio"], out, summary["total_seconds"])
+    log.info(
+        "wrote %d interviews (%.0f s of audio) to %s in %.0f s",
+        len(plans),
+        summary["seconds_of_audio"],
+        out,
+        summary["total_seconds"],
+    )
     return summary

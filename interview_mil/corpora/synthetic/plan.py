@@ -65,9 +65,9 @@ class AnswerPlan:
     marker: bool
     voice: VoiceParams
     latency_s: float
-    pauses_s: tuple[float, ...]          # gap after each sentence but the last
-    mid_pauses_s: tuple[float, ...]      # pause inserted inside each sentence (0 = none)
-    gap_after_s: float                   # silence before the interviewer's next line
+    pauses_s: tuple[float, ...]  # gap after each sentence but the last
+    mid_pauses_s: tuple[float, ...]  # pause inserted inside each sentence (0 = none)
+    gap_after_s: float  # silence before the interviewer's next line
 
 
 @dataclass(frozen=True)
@@ -93,16 +93,24 @@ def draw_participant(rng: np.random.Generator) -> Participant:
     else:
         median, formant = rng.uniform(90, 135), rng.uniform(0.95, 1.05)
     voice = VoiceParams(
-        pitch_median_hz=float(median), formant_shift=float(formant),
-        pitch_range=float(rng.uniform(0.45, 1.6)), rate=float(rng.uniform(0.8, 1.25)),
-        gain_db=float(rng.uniform(-4.0, 3.0)), flatten_loudness=float(rng.uniform(0.0, 0.7)),
+        pitch_median_hz=float(median),
+        formant_shift=float(formant),
+        pitch_range=float(rng.uniform(0.45, 1.6)),
+        rate=float(rng.uniform(0.8, 1.25)),
+        gain_db=float(rng.uniform(-4.0, 3.0)),
+        flatten_loudness=float(rng.uniform(0.0, 0.7)),
     )
     # Speakers differ as much in the traits the markers move (pitch range, loudness and its
     # dynamics, pauses, latency) as the markers move them, so an interview average cannot give the
     # label away; only the contrast between a speaker's own turns can.
     lat_lo = float(rng.uniform(0.3, 2.8))
-    return Participant(gender, voice, (lat_lo, lat_lo + float(rng.uniform(0.4, 1.2))),
-                       float(rng.uniform(1.3, 2.8)), float(rng.uniform(0.6, 2.4)))
+    return Participant(
+        gender,
+        voice,
+        (lat_lo, lat_lo + float(rng.uniform(0.4, 1.2))),
+        float(rng.uniform(1.3, 2.8)),
+        float(rng.uniform(0.6, 2.4)),
+    )
 
 
 def marker_voice(neutral: VoiceParams, strength: float, rng: np.random.Generator) -> VoiceParams:
@@ -126,28 +134,27 @@ def _phq8_items(score: int, rng: np.random.Generator) -> tuple[int, ...]:
     return tuple(int(v) for v in items)
 
 
-def _answer(question: str, marker: bool, who: Participant, cfg: SynthConfig,
-            rng: np.random.Generator, pool: list[str]) -> AnswerPlan:
+def _answer(
+    question: str, marker: bool, who: Participant, cfg: SynthConfig, rng: np.random.Generator, pool: list[str]
+) -> AnswerPlan:
     """Plan one answer; its sentences are taken from ``pool`` (so a speaker never repeats one)."""
     n_sent = int(np.clip(rng.poisson(who.sentences_per_answer - 1) + 1, 1, 4))
     if len(pool) < n_sent:
         pool.extend(str(s) for s in rng.permutation(SENTENCES))
     sentences = tuple(pool.pop() for _ in range(n_sent))
     s = cfg.label_strength if marker else 0.0
-    pauses = tuple(float(who.pause_scale * rng.uniform(0.25, 0.7) + s * rng.uniform(0.6, 1.8))
-                   for _ in range(n_sent - 1))
-    mid = tuple(float(s * rng.uniform(0.4, 1.2)) if marker and rng.random() < 0.6 * s else 0.0
-                for _ in range(n_sent))
+    pauses = tuple(
+        float(who.pause_scale * rng.uniform(0.25, 0.7) + s * rng.uniform(0.6, 1.8)) for _ in range(n_sent - 1)
+    )
+    mid = tuple(float(s * rng.uniform(0.4, 1.2)) if marker and rng.random() < 0.6 * s else 0.0 for _ in range(n_sent))
     latency = float(rng.uniform(*who.latency_s) + s * rng.uniform(1.0, 2.5))
     voice = marker_voice(who.voice, cfg.label_strength, rng) if marker else who.voice
-    return AnswerPlan(question, sentences, marker, voice, latency, pauses, mid,
-                      float(rng.uniform(0.4, 1.2)))
+    return AnswerPlan(question, sentences, marker, voice, latency, pauses, mid, float(rng.uniform(0.4, 1.2)))
 
 
 def expected_answer_seconds(who: Participant) -> float:
     """Rough length of one answer (s): piper's sentences here average about 2 s at rate 1."""
-    return (2.0 * who.sentences_per_answer * who.voice.rate
-            + 0.5 * who.pause_scale * (who.sentences_per_answer - 1))
+    return 2.0 * who.sentences_per_answer * who.voice.rate + 0.5 * who.pause_scale * (who.sentences_per_answer - 1)
 
 
 def plan_interview(index: int, label: int, cfg: SynthConfig) -> InterviewPlan:
@@ -168,12 +175,18 @@ def plan_interview(index: int, label: int, cfg: SynthConfig) -> InterviewPlan:
     questions = rng.choice(QUESTIONS, size=n_q, replace=False)
     pool = [str(s) for s in rng.permutation(SENTENCES)]
     answers = tuple(_answer(str(q), i in markers, who, cfg, rng, pool) for i, q in enumerate(questions))
-    interviewer = VoiceParams(pitch_median_hz=float(rng.uniform(195, 215)), pitch_range=1.1,
-                              formant_shift=1.16, rate=1.0)
+    interviewer = VoiceParams(
+        pitch_median_hz=float(rng.uniform(195, 215)), pitch_range=1.1, formant_shift=1.16, rate=1.0
+    )
     return InterviewPlan(
-        interview_id=str(cfg.first_id + index), label=label, phq8_score=score,
-        phq8_items=_phq8_items(score, rng), participant=who, interviewer=interviewer,
-        bleed_db=float(rng.uniform(*cfg.bleed_db)), answers=answers,
+        interview_id=str(cfg.first_id + index),
+        label=label,
+        phq8_score=score,
+        phq8_items=_phq8_items(score, rng),
+        participant=who,
+        interviewer=interviewer,
+        bleed_db=float(rng.uniform(*cfg.bleed_db)),
+        answers=answers,
     )
 
 

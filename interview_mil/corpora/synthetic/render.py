@@ -50,7 +50,7 @@ class TurnTruth:
 
 @dataclass
 class RenderedInterview:
-    audio: np.ndarray            # (n,) float32 at 16 kHz
+    audio: np.ndarray  # (n,) float32 at 16 kHz
     lines: list[Line]
     segments: list[Segment]
     turns: list[TurnTruth]
@@ -84,7 +84,7 @@ class _Timeline:
         total = self.pos + int(round(tail_s * SR))
         out = np.zeros(total, dtype=np.float64)
         for start, clip in self.clips:
-            out[start:start + len(clip)] += clip
+            out[start : start + len(clip)] += clip
         noise = sosfilt(butter(1, 1500, btype="low", fs=SR, output="sos"), rng.standard_normal(total))
         noise *= 10 ** (noise_dbfs / 20) / (np.std(noise) + 1e-12)
         out += noise
@@ -129,7 +129,7 @@ def render_interview(plan: InterviewPlan, bank: SpeechBank, noise_dbfs: float) -
                 segments += [Segment("Participant", a0, a1, k), Segment("Participant", b0, b1, k)]
                 start, stop = a0, b1
                 n_pauses += 1
-                pause_time += (b0 - a1)
+                pause_time += b0 - a1
             else:
                 start, stop = tl.put(clip)
                 segments.append(Segment("Participant", start, stop, k))
@@ -138,8 +138,9 @@ def render_interview(plan: InterviewPlan, bank: SpeechBank, noise_dbfs: float) -
             if j < len(answer.sentences) - 1:
                 tl.skip(answer.pauses_s[j])
         text = " ".join(transcript_text(s) for s in answer.sentences)
-        turns.append(TurnTruth(k, turn_start, stop, int(answer.marker), turn_start - q_stop,
-                               n_pauses, pause_time, text))
+        turns.append(
+            TurnTruth(k, turn_start, stop, int(answer.marker), turn_start - q_stop, n_pauses, pause_time, text)
+        )
         tl.skip(answer.gap_after_s)
     interviewer(CLOSING)
     audio = tl.mix(float(rng.uniform(0.8, 1.5)), noise_dbfs, rng)

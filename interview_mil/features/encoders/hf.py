@@ -50,8 +50,10 @@ def _per_item(inner, time_dim: int):
         def forward(self, x):
             if self.lengths is None or x.shape[0] == 1:
                 return self.inner(x)
-            outs = [self.inner(x[i:i + 1, :n] if time_dim == 1 else x[i:i + 1, ..., :n])
-                    for i, n in enumerate(self.lengths)]
+            outs = [
+                self.inner(x[i : i + 1, :n] if time_dim == 1 else x[i : i + 1, ..., :n])
+                for i, n in enumerate(self.lengths)
+            ]
             longest = max(o.shape[time_dim] for o in outs)
             padded = []
             for o in outs:
@@ -88,10 +90,10 @@ class HFEncoder(Encoder):
             if self.is_whisper:
                 model_config.decoder_layers = 1  # the decoder is never run; keep its load small
                 model = transformers.WhisperModel.from_pretrained(
-                    source, config=model_config, trust_remote_code=False).encoder
+                    source, config=model_config, trust_remote_code=False
+                ).encoder
             else:
-                model = transformers.AutoModel.from_pretrained(source, config=model_config,
-                                                               trust_remote_code=False)
+                model = transformers.AutoModel.from_pretrained(source, config=model_config, trust_remote_code=False)
         model.eval()
         self.feature_extractor = _feature_extractor(source, model_config, self.is_whisper)
         self.per_item_conv = (not self.is_whisper) and getattr(model_config, "feat_extract_norm", "group") != "layer"
@@ -100,8 +102,9 @@ class HFEncoder(Encoder):
         if not self.is_whisper:  # data2vec's stacked positional convolutions would see the padding
             model.encoder.pos_conv_embed = _per_item(model.encoder.pos_conv_embed, time_dim=1)
         self.model, self.dtype = apply_precision(model, config, self.device)
-        self.max_chunk_seconds = min(config.max_chunk_seconds, WHISPER_WINDOW_S) if self.is_whisper \
-            else config.max_chunk_seconds
+        self.max_chunk_seconds = (
+            min(config.max_chunk_seconds, WHISPER_WINDOW_S) if self.is_whisper else config.max_chunk_seconds
+        )
         self.max_items = max(1, int(config.batch_seconds // WHISPER_WINDOW_S)) if self.is_whisper else None
         # wav2vec2-style models compute every padded frame: keep a batch's padding within 25 % of its audio
         # (measured on 2 CPU threads: one padded 120 s batch of 2–11 s turns cost 2.9x the turns one by one)
@@ -125,6 +128,7 @@ class HFEncoder(Encoder):
     def _make_hook(self, k: int):
         def hook(module, args, output):
             self._captured[k] = output[0] if isinstance(output, (tuple, list)) else output
+
         return hook
 
     # -- forward ----------------------------------------------------------------------------------
@@ -159,7 +163,7 @@ class HFEncoder(Encoder):
         for i, w in enumerate(waves):
             if getattr(fe, "do_normalize", True):  # as Wav2Vec2FeatureExtractor: per turn, valid samples only
                 w = (w - w.mean()) / np.sqrt(w.var() + 1e-7)
-            batch[i, :w.size] = w
+            batch[i, : w.size] = w
         x = torch.from_numpy(batch).to(self.device, self.dtype)
         mask = torch.from_numpy(np.arange(batch.shape[1])[None, :] < np.array(lengths)[:, None]).long()
         frames = [int(f) for f in self.model._get_feat_extract_output_lengths(torch.tensor(lengths))]
@@ -194,12 +198,15 @@ def _feature_extractor(source: str, model_config, is_whisper: bool):
             return transformers.AutoFeatureExtractor.from_pretrained(source, trust_remote_code=False)
     except (OSError, ValueError, KeyError):
         logging.getLogger(__name__).warning(
-            "%s has no preprocessor_config.json; using the %s feature extractor defaults", source,
-            model_config.model_type)
+            "%s has no preprocessor_config.json; using the %s feature extractor defaults",
+            source,
+            model_config.model_type,
+        )
     if is_whisper:
         return transformers.WhisperFeatureExtractor(feature_size=model_config.num_mel_bins)
     return transformers.Wav2Vec2FeatureExtractor(
-        do_normalize=True, return_attention_mask=getattr(model_config, "feat_extract_norm", "") == "layer")
+        do_normalize=True, return_attention_mask=getattr(model_config, "feat_extract_norm", "") == "layer"
+    )
 
 
 @contextmanager

@@ -20,9 +20,11 @@ def _looks_like_path(name: str) -> bool:
 
 
 def _fix(name: str) -> str:
-    return (f"download it once where there is network: `huggingface-cli download {name}` (with "
-            f"HF_HUB_OFFLINE unset or 0), or pass the path of a local model folder instead "
-            f"(e.g. --encoder /models/{name.split('/')[-1]})")
+    return (
+        f"download it once where there is network: `huggingface-cli download {name}` (with "
+        f"HF_HUB_OFFLINE unset or 0), or pass the path of a local model folder instead "
+        f"(e.g. --encoder /models/{name.split('/')[-1]})"
+    )
 
 
 def resolve_source(name: str) -> str:
@@ -31,12 +33,16 @@ def resolve_source(name: str) -> str:
     path = Path(name).expanduser()
     if path.exists():
         if not path.is_dir() or not (path / "config.json").exists():
-            raise ModelNotFoundError("is not a model folder (no config.json)", path=path,
-                                     fix="point to the folder written by save_pretrained / the hub download")
+            raise ModelNotFoundError(
+                "is not a model folder (no config.json)",
+                path=path,
+                fix="point to the folder written by save_pretrained / the hub download",
+            )
         return str(path)
     if _looks_like_path(name):
-        raise ModelNotFoundError("model folder not found", path=path,
-                                 fix="check the path, or give a Hugging Face model id")
+        raise ModelNotFoundError(
+            "model folder not found", path=path, fix="check the path, or give a Hugging Face model id"
+        )
     return name
 
 
@@ -51,12 +57,17 @@ def load_hf_config(name: str):
     try:
         config = transformers.AutoConfig.from_pretrained(source, trust_remote_code=False)
     except (OSError, ValueError) as exc:
-        where = "offline mode is on (HF_HUB_OFFLINE=1) and it is not in the local cache" if offline else \
-            f"it could not be found locally or fetched ({type(exc).__name__})"
+        where = (
+            "offline mode is on (HF_HUB_OFFLINE=1) and it is not in the local cache"
+            if offline
+            else f"it could not be found locally or fetched ({type(exc).__name__})"
+        )
         raise ModelNotFoundError(f"speech model {name!r} is not available: {where}", fix=_fix(name)) from None
     if config.model_type not in SUPPORTED_TYPES:
-        raise ConfigError(f"encoder.model {name!r} is a {config.model_type!r} model",
-                          fix=f"use a model of one of the families {list(SUPPORTED_TYPES)}")
+        raise ConfigError(
+            f"encoder.model {name!r} is a {config.model_type!r} model",
+            fix=f"use a model of one of the families {list(SUPPORTED_TYPES)}",
+        )
     return source, config
 
 
@@ -66,8 +77,7 @@ def pick_device(config: EncoderConfig) -> str:
 
     device = config.device
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigError(f"encoder.device {device!r}: no CUDA device is available here",
-                          fix="use --device cpu")
+        raise ConfigError(f"encoder.device {device!r}: no CUDA device is available here", fix="use --device cpu")
     if not (device == "cpu" or device.startswith("cuda") or device == "mps"):
         raise ConfigError(f"encoder.device {device!r} is unknown", fix="use cpu, cuda, cuda:N or mps")
     return device
@@ -83,8 +93,10 @@ def apply_precision(model, config: EncoderConfig, device: str):
 
     if config.dtype == "int8":
         if device != "cpu":
-            raise ConfigError("encoder.dtype int8 (dynamic quantisation) runs on the CPU only",
-                              fix="use dtype float16/bfloat16 on a GPU, or device cpu")
+            raise ConfigError(
+                "encoder.dtype int8 (dynamic quantisation) runs on the CPU only",
+                fix="use dtype float16/bfloat16 on a GPU, or device cpu",
+            )
         import warnings
 
         with warnings.catch_warnings():  # torch 2.10+ warns that quantised tensor creation is deprecated

@@ -14,5 +14,13 @@ from .pitch import PITCH_TRACKERS
 # Bumped whenever a feature's computation changes, so a feature store keyed on it never mixes versions.
 PROSODY_VERSION = "1"
 
-__all__ = ["PITCH_TRACKERS", "PROSODY_FEATURES", "PROSODY_FLAGS", "PROSODY_VERSION", "ProsodyConfig",
-           "prosody_feature_names", "extract_prosody", "extract_turn_prosody"]
+__all__ = [
+    "PITCH_TRACKERS",
+    "PROSODY_FEATURES",
+    "PROSODY_FLAGS",
+    "PROSODY_VERSION",
+    "ProsodyConfig",
+    "prosody_feature_names",
+    "extract_prosody",
+    "extract_turn_prosody",
+]

@@ -55,8 +55,10 @@ class ProsodyConfig:
         if not (0 < self.f0_min < self.f0_max):
             raise ConfigError(f"prosody: need 0 < f0_min < f0_max, got {self.f0_min} and {self.f0_max}")
         if self.pitch_sample_rate and self.pitch_sample_rate < 4 * self.f0_max:
-            raise ConfigError(f"prosody.pitch_sample_rate must be 0 or >= 4 x f0_max "
-                              f"({4 * self.f0_max:g} Hz), got {self.pitch_sample_rate}")
+            raise ConfigError(
+                f"prosody.pitch_sample_rate must be 0 or >= 4 x f0_max "
+                f"({4 * self.f0_max:g} Hz), got {self.pitch_sample_rate}"
+            )
         if not (0 < self.time_step <= 0.05):
             raise ConfigError(f"prosody.time_step must lie in (0, 0.05] s, got {self.time_step}")
         if not (0 <= self.mfcc <= 40):
@@ -68,11 +70,18 @@ class ProsodyConfig:
             raise ConfigError("prosody.silence_db and prosody.intensity_min_pitch must be positive")
 
 
-PITCH_FEATURES = ("f0_mean_hz", "f0_median_hz", "f0_sd_st", "f0_range_st", "f0_slope_st_per_s",
-                  "voiced_fraction")
+PITCH_FEATURES = ("f0_mean_hz", "f0_median_hz", "f0_sd_st", "f0_range_st", "f0_slope_st_per_s", "voiced_fraction")
 LOUDNESS_FEATURES = ("intensity_mean_db", "intensity_sd_db", "intensity_range_db", "intensity_delta_sd_db")
-TIMING_FEATURES = ("duration_s", "speech_rate_syl_per_s", "articulation_rate_syl_per_s", "n_pauses",
-                   "pause_total_s", "pause_longest_s", "pause_ratio", "response_latency_s")
+TIMING_FEATURES = (
+    "duration_s",
+    "speech_rate_syl_per_s",
+    "articulation_rate_syl_per_s",
+    "n_pauses",
+    "pause_total_s",
+    "pause_longest_s",
+    "pause_ratio",
+    "response_latency_s",
+)
 VOICE_FEATURES = ("jitter_local", "shimmer_local", "hnr_db")
 SPECTRAL_FEATURES = ("spectral_slope_db_per_khz", "alpha_ratio_db", "hammarberg_db")
 PROSODY_FLAGS = ("flag_too_short", "flag_unvoiced", "flag_silent")

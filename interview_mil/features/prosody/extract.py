@@ -34,8 +34,10 @@ _EDGE_TOLERANCE_S = 0.05  # a turn may overhang the audio by this much (rounding
 def _as_mono(audio: np.ndarray, where: str) -> np.ndarray:
     x = np.asarray(audio)
     if x.ndim != 1:
-        raise FeatureError(f"{where}: expected mono audio of shape (n,), got shape {x.shape}",
-                           fix="load audio with interview_mil.data.load_audio (float32 mono)")
+        raise FeatureError(
+            f"{where}: expected mono audio of shape (n,), got shape {x.shape}",
+            fix="load audio with interview_mil.data.load_audio (float32 mono)",
+        )
     if x.dtype.kind in "iu":
         x = x / float(np.iinfo(x.dtype).max)
     return np.asarray(x, dtype=np.float64)
@@ -44,13 +46,15 @@ def _as_mono(audio: np.ndarray, where: str) -> np.ndarray:
 def _check_finite(x: np.ndarray, where: str) -> None:
     if not np.isfinite(x).all():
         bad = int((~np.isfinite(x)).sum())
-        raise FeatureError(f"{where}: the audio holds {bad} non-finite sample(s) (NaN or inf)",
-                           fix="re-decode or repair the recording "
-                               "(interview_mil.data.load_audio rejects such files)")
+        raise FeatureError(
+            f"{where}: the audio holds {bad} non-finite sample(s) (NaN or inf)",
+            fix="re-decode or repair the recording (interview_mil.data.load_audio rejects such files)",
+        )
 
 
-def _measure(x: np.ndarray, sample_rate: int, t0: float, t1: float, duration: float,
-             latency: float | None, config: ProsodyConfig) -> dict[str, float | bool]:
+def _measure(
+    x: np.ndarray, sample_rate: int, t0: float, t1: float, duration: float, latency: float | None, config: ProsodyConfig
+) -> dict[str, float | bool]:
     """All features of the turn lying at [t0, t1) s inside the stretch ``x`` (n,) float64."""
     names = prosody_feature_names(config)
     row: dict[str, float | bool] = dict.fromkeys(names, NAN)
@@ -81,8 +85,7 @@ def _measure(x: np.ndarray, sample_rate: int, t0: float, t1: float, duration: fl
     row.update(timing_features(duration, len(db), step, sounding, pauses, nuclei))
 
     if config.voice_quality and not unvoiced:
-        row.update(voice_features(sound, glottal_pulses(sound, track), track, t0, t1,
-                                  config.min_voiced_frames))
+        row.update(voice_features(sound, glottal_pulses(sound, track), track, t0, t1, config.min_voiced_frames))
     if (config.mfcc or config.spectral) and not unvoiced:
         times = track.times[frames_between(track.times, t0, t1) & np.isfinite(track.f0)]
         power, n_fft = power_frames(x, sample_rate, np.rint(times * sample_rate))
@@ -90,8 +93,9 @@ def _measure(x: np.ndarray, sample_rate: int, t0: float, t1: float, duration: fl
     return {**row, **flags}
 
 
-def extract_turn_prosody(audio_of_turn: np.ndarray, sample_rate: int, turn: Turn | None = None,
-                         config: ProsodyConfig = ProsodyConfig()) -> dict[str, float]:
+def extract_turn_prosody(
+    audio_of_turn: np.ndarray, sample_rate: int, turn: Turn | None = None, config: ProsodyConfig = ProsodyConfig()
+) -> dict[str, float]:
     """Prosody of one turn's audio ``audio_of_turn`` (n,) (float, or int PCM scaled to ±1) at
     ``sample_rate`` Hz: {feature name: value} for ``prosody_feature_names(config)`` plus the flags
     (booleans). ``turn`` only supplies the response latency (NaN without it) and the name in errors;
@@ -111,8 +115,13 @@ def _blas_controller() -> ThreadpoolController:
     return ThreadpoolController()
 
 
-def extract_prosody(audio: np.ndarray, sample_rate: int, turns: Sequence[Turn],
-                    config: ProsodyConfig = ProsodyConfig(), offset: float = 0.0) -> pd.DataFrame:
+def extract_prosody(
+    audio: np.ndarray,
+    sample_rate: int,
+    turns: Sequence[Turn],
+    config: ProsodyConfig = ProsodyConfig(),
+    offset: float = 0.0,
+) -> pd.DataFrame:
     """Prosody of every turn in ``turns`` from ``audio`` (n,) float mono covering [offset, offset + n /
     sample_rate) s of the recording (the whole interview when ``offset`` is 0).
 
@@ -137,7 +146,8 @@ def extract_prosody(audio: np.ndarray, sample_rate: int, turns: Sequence[Turn],
                 raise FeatureError(
                     f"{where}: turn [{turn.start:.3f}, {turn.end:.3f}] s lies outside the audio given "
                     f"([{offset:.3f}, {span_end:.3f}] s)",
-                    fix="pass the whole interview's audio (offset 0) or a span covering every turn")
+                    fix="pass the whole interview's audio (offset 0) or a span covering every turn",
+                )
             a = max(int(math.floor((turn.start - config.padding - offset) * sample_rate)), 0)
             b = min(int(math.ceil((turn.end + config.padding - offset) * sample_rate)), len(x))
             piece = x[a:b]

@@ -61,14 +61,16 @@ def loudness_features(db: np.ndarray, frames: np.ndarray) -> dict[str, float]:
     the frame-to-frame change (dB per frame step, ``time_step``) over pairs of consecutive selected
     frames: how much loudness moves from moment to moment (low for flat, monotonous delivery).
     """
-    out = dict.fromkeys(("intensity_mean_db", "intensity_sd_db", "intensity_range_db",
-                         "intensity_delta_sd_db"), NAN)
+    out = dict.fromkeys(("intensity_mean_db", "intensity_sd_db", "intensity_range_db", "intensity_delta_sd_db"), NAN)
     levels = db[frames]
     if len(levels) < 2:
         return out
     p5, p95 = np.percentile(levels, [5.0, 95.0])
-    out.update(intensity_mean_db=float(levels.mean()), intensity_sd_db=float(levels.std(ddof=1)),
-               intensity_range_db=float(p95 - p5))
+    out.update(
+        intensity_mean_db=float(levels.mean()),
+        intensity_sd_db=float(levels.std(ddof=1)),
+        intensity_range_db=float(p95 - p5),
+    )
     pairs = frames[1:] & frames[:-1]
     if pairs.sum() >= 2:
         out["intensity_delta_sd_db"] = float(np.diff(db)[pairs].std(ddof=1))

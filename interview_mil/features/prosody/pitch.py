@@ -25,14 +25,13 @@ PITCH_TRACKERS: Registry = Registry("pitch tracker")
 
 @PITCH_TRACKERS.register("praat_ac")
 def _praat_ac(sound: parselmouth.Sound, config: ProsodyConfig) -> parselmouth.Pitch:
-    return sound.to_pitch_ac(time_step=config.time_step, pitch_floor=config.f0_min,
-                             pitch_ceiling=config.f0_max)
+    return sound.to_pitch_ac(time_step=config.time_step, pitch_floor=config.f0_min, pitch_ceiling=config.f0_max)
 
 
 @PITCH_TRACKERS.register("praat_cc")
 def _praat_cc(sound: parselmouth.Sound, config: ProsodyConfig) -> parselmouth.Pitch:
-    return sound.to_pitch_cc(time_step=config.time_step, pitch_floor=config.f0_min,
-                             pitch_ceiling=config.f0_max)
+    return sound.to_pitch_cc(time_step=config.time_step, pitch_floor=config.f0_min, pitch_ceiling=config.f0_max)
+
 
 NAN = float("nan")
 
@@ -101,8 +100,9 @@ def f0_inliers(hz: np.ndarray) -> np.ndarray:
     return (hz >= 0.75 * q1) & (hz <= 1.5 * q3)
 
 
-def pitch_features(track: PitchTrack, t0: float, t1: float, min_voiced: int,
-                   outlier_filter: bool = True) -> dict[str, float]:
+def pitch_features(
+    track: PitchTrack, t0: float, t1: float, min_voiced: int, outlier_filter: bool = True
+) -> dict[str, float]:
     """F0 statistics over the voiced frames of [t0, t1) (s).
 
     ``f0_mean_hz``/``f0_median_hz``: Hz. ``f0_sd_st``: standard deviation in semitones (12 log2 of F0 over

@@ -41,11 +41,15 @@ def _bands(sample_rate: int, n_fft: int) -> dict[str, np.ndarray]:
     slope = np.array([band(lo, hi) for lo, hi in zip(edges[:-1], edges[1:])], dtype=np.float64)
     slope = slope[slope.sum(axis=1) > 0] if len(slope) else np.zeros((0, len(freqs)))
     centres = (edges[:-1] + edges[1:]) / 2000.0
-    return {"mel": librosa.filters.mel(sr=sample_rate, n_fft=n_fft, n_mels=_N_MELS,
-                                       fmax=min(8000.0, 0.5 * sample_rate)),
-            "slope": slope, "slope_khz": centres[:len(slope)],
-            "low": band(50.0, 1000.0), "high": band(1000.0, 5000.0),
-            "below": band(0.0, 2000.0), "above": band(2000.0, 5000.0)}
+    return {
+        "mel": librosa.filters.mel(sr=sample_rate, n_fft=n_fft, n_mels=_N_MELS, fmax=min(8000.0, 0.5 * sample_rate)),
+        "slope": slope,
+        "slope_khz": centres[: len(slope)],
+        "low": band(50.0, 1000.0),
+        "high": band(1000.0, 5000.0),
+        "below": band(0.0, 2000.0),
+        "above": band(2000.0, 5000.0),
+    }
 
 
 def power_frames(x: np.ndarray, sample_rate: int, centres: np.ndarray) -> tuple[np.ndarray, int]:
@@ -57,11 +61,12 @@ def power_frames(x: np.ndarray, sample_rate: int, centres: np.ndarray) -> tuple[
     starts = np.clip(np.asarray(centres, dtype=int), 0, len(x))
     frames = sliding_window_view(padded, win)[starts] * window  # (m, win)
     spec = scipy.fft.rfft(frames, n=n_fft, axis=1)
-    return (spec.real ** 2 + spec.imag ** 2).T, n_fft
+    return (spec.real**2 + spec.imag**2).T, n_fft
 
 
-def spectral_features(power: np.ndarray, sample_rate: int, n_fft: int, n_mfcc: int,
-                      with_shape: bool = True) -> dict[str, float]:
+def spectral_features(
+    power: np.ndarray, sample_rate: int, n_fft: int, n_mfcc: int, with_shape: bool = True
+) -> dict[str, float]:
     """Means over the frames of ``power`` (n_bins, n_frames), already restricted to voiced frames.
 
     ``mfcc_XX_mean``: mean of librosa MFCCs (40 mel bands up to 8 kHz, log power in dB, DCT-II ortho).

@@ -14,8 +14,14 @@ from scipy.signal import iirpeak, lfilter
 VOWEL_A = ((730.0, 90.0), (1090.0, 110.0), (2440.0, 160.0))  # (centre Hz, bandwidth Hz)
 
 
-def gliding_f0(f_start: float, f_end: float, seconds: float, sample_rate: int = 16_000,
-               vibrato_st: float = 0.0, vibrato_hz: float = 5.0) -> np.ndarray:
+def gliding_f0(
+    f_start: float,
+    f_end: float,
+    seconds: float,
+    sample_rate: int = 16_000,
+    vibrato_st: float = 0.0,
+    vibrato_hz: float = 5.0,
+) -> np.ndarray:
     """(n,) F0 in Hz per sample: an exponential (linear in semitones) glide from ``f_start`` to ``f_end``
     with an optional sinusoidal vibrato of ±``vibrato_st`` semitones."""
     t = np.arange(int(round(seconds * sample_rate))) / sample_rate
@@ -24,9 +30,15 @@ def gliding_f0(f_start: float, f_end: float, seconds: float, sample_rate: int = 
     return f_start * 2.0 ** (st / 12.0)
 
 
-def voiced_signal(f0: np.ndarray, sample_rate: int = 16_000, amplitude: float = 0.3, tilt: float = 1.2,
-                  formants: tuple[tuple[float, float], ...] = VOWEL_A, snr_db: float = 35.0,
-                  seed: int = 0) -> np.ndarray:
+def voiced_signal(
+    f0: np.ndarray,
+    sample_rate: int = 16_000,
+    amplitude: float = 0.3,
+    tilt: float = 1.2,
+    formants: tuple[tuple[float, float], ...] = VOWEL_A,
+    snr_db: float = 35.0,
+    seed: int = 0,
+) -> np.ndarray:
     """(n,) float32 voiced sound whose F0 follows ``f0`` (n,) Hz; samples with ``f0 <= 0`` are silent
     (apart from the noise). Peak-normalised to ``amplitude``; white noise ``snr_db`` below the signal."""
     f0 = np.asarray(f0, dtype=np.float64)
@@ -52,8 +64,9 @@ def voiced_signal(f0: np.ndarray, sample_rate: int = 16_000, amplitude: float = 
     return (x + noise).astype(np.float32)
 
 
-def syllable_envelope(n_syllables: int, syllable_s: float = 0.2, sample_rate: int = 16_000,
-                      dip_db: float = 15.0) -> np.ndarray:
+def syllable_envelope(
+    n_syllables: int, syllable_s: float = 0.2, sample_rate: int = 16_000, dip_db: float = 15.0
+) -> np.ndarray:
     """(n,) gain: ``n_syllables`` raised-cosine loudness bumps of ``syllable_s`` s, each dipping to
     ``dip_db`` below its peak between syllables."""
     t = np.arange(int(round(n_syllables * syllable_s * sample_rate))) / sample_rate
@@ -62,8 +75,9 @@ def syllable_envelope(n_syllables: int, syllable_s: float = 0.2, sample_rate: in
     return floor + (1 - floor) * bump
 
 
-def with_pauses(pieces: list[np.ndarray], pauses_s: list[float], sample_rate: int = 16_000,
-                noise_level: float = 1e-4, seed: int = 1) -> np.ndarray:
+def with_pauses(
+    pieces: list[np.ndarray], pauses_s: list[float], sample_rate: int = 16_000, noise_level: float = 1e-4, seed: int = 1
+) -> np.ndarray:
     """Concatenate ``pieces`` with silent gaps (faint noise) of ``pauses_s`` s between consecutive ones
     (``len(pauses_s) == len(pieces) - 1``)."""
     rng = np.random.default_rng(seed)

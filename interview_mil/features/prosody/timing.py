@@ -37,12 +37,10 @@ def sounding_frames(db: np.ndarray, threshold: float, min_sounding_frames: int) 
 
 def pause_runs(sounding: np.ndarray, min_pause_frames: int) -> list[tuple[int, int]]:
     """Silent runs of at least ``min_pause_frames`` frames with sounding frames on both sides."""
-    return [(a, b) for a, b in runs(~sounding)
-            if b - a >= min_pause_frames and a > 0 and b < len(sounding)]
+    return [(a, b) for a, b in runs(~sounding) if b - a >= min_pause_frames and a > 0 and b < len(sounding)]
 
 
-def syllable_nuclei(db: np.ndarray, sounding: np.ndarray, voiced: np.ndarray,
-                    min_dip_db: float) -> np.ndarray:
+def syllable_nuclei(db: np.ndarray, sounding: np.ndarray, voiced: np.ndarray, min_dip_db: float) -> np.ndarray:
     """Indices of syllable nuclei in an intensity contour (n,) dB.
 
     Candidates are local intensity maxima on sounding frames. Walking left to right, a candidate becomes a
@@ -62,7 +60,7 @@ def syllable_nuclei(db: np.ndarray, sounding: np.ndarray, voiced: np.ndarray,
             kept.append(idx)
             continue
         prev = kept[-1]
-        dip = float(db[prev:idx + 1].min())
+        dip = float(db[prev : idx + 1].min())
         if db[prev] - dip >= min_dip_db and db[idx] - dip >= min_dip_db:
             kept.append(idx)
         elif db[idx] > db[prev]:
@@ -71,8 +69,14 @@ def syllable_nuclei(db: np.ndarray, sounding: np.ndarray, voiced: np.ndarray,
     return nuclei[voiced[nuclei]] if len(nuclei) else nuclei
 
 
-def timing_features(duration: float, n_frames: int, step: float, sounding: np.ndarray,
-                    pauses: list[tuple[int, int]], n_syllables: int | None) -> dict[str, float]:
+def timing_features(
+    duration: float,
+    n_frames: int,
+    step: float,
+    sounding: np.ndarray,
+    pauses: list[tuple[int, int]],
+    n_syllables: int | None,
+) -> dict[str, float]:
     """Rates and pauses of one turn.
 
     ``duration``: turn length (s); ``step``: frame step (s); ``sounding``: (n_frames,) bool;
@@ -81,14 +85,27 @@ def timing_features(duration: float, n_frames: int, step: float, sounding: np.nd
     = nuclei / phonation time, phonation time being the span from the first to the last sounding frame
     minus the pauses; ``pause_ratio`` = total pause time / turn duration.
     """
-    out = dict.fromkeys(("speech_rate_syl_per_s", "articulation_rate_syl_per_s", "n_pauses",
-                         "pause_total_s", "pause_longest_s", "pause_ratio"), NAN)
+    out = dict.fromkeys(
+        (
+            "speech_rate_syl_per_s",
+            "articulation_rate_syl_per_s",
+            "n_pauses",
+            "pause_total_s",
+            "pause_longest_s",
+            "pause_ratio",
+        ),
+        NAN,
+    )
     if n_frames == 0 or not sounding.any():
         return out
     lengths = [(b - a) * step for a, b in pauses]
     total = float(sum(lengths))
-    out.update(n_pauses=float(len(lengths)), pause_total_s=total,
-               pause_longest_s=float(max(lengths)) if lengths else 0.0, pause_ratio=total / duration)
+    out.update(
+        n_pauses=float(len(lengths)),
+        pause_total_s=total,
+        pause_longest_s=float(max(lengths)) if lengths else 0.0,
+        pause_ratio=total / duration,
+    )
     if n_syllables is not None:
         where = np.flatnonzero(sounding)
         phonation = (where[-1] - where[0] + 1) * step - total

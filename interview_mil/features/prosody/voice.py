@@ -30,8 +30,9 @@ def glottal_pulses(sound: parselmouth.Sound, track: PitchTrack) -> parselmouth.D
     return call([sound, track.praat], "To PointProcess (cc)")
 
 
-def voice_features(sound: parselmouth.Sound, pulses: parselmouth.Data | None, track: PitchTrack,
-                   t0: float, t1: float, min_voiced: int) -> dict[str, float]:
+def voice_features(
+    sound: parselmouth.Sound, pulses: parselmouth.Data | None, track: PitchTrack, t0: float, t1: float, min_voiced: int
+) -> dict[str, float]:
     """``jitter_local``: mean absolute difference of consecutive periods over the mean period (a ratio,
     e.g. 0.01 = 1 %); ``shimmer_local``: the same for peak amplitudes of consecutive periods; ``hnr_db``:
     mean per-frame harmonics-to-noise ratio of the voiced frames (dB). Over [t0, t1) s; NaN when fewer
@@ -42,10 +43,17 @@ def voice_features(sound: parselmouth.Sound, pulses: parselmouth.Data | None, tr
         return out
     out["hnr_db"] = hnr_from_strength(strength)
     if pulses is not None:
-        jitter = call(pulses, "Get jitter (local)", t0, t1, _PERIOD_FLOOR, _PERIOD_CEILING,
-                      _MAX_PERIOD_FACTOR)
-        shimmer = call([sound, pulses], "Get shimmer (local)", t0, t1, _PERIOD_FLOOR, _PERIOD_CEILING,
-                       _MAX_PERIOD_FACTOR, _MAX_AMPLITUDE_FACTOR)
+        jitter = call(pulses, "Get jitter (local)", t0, t1, _PERIOD_FLOOR, _PERIOD_CEILING, _MAX_PERIOD_FACTOR)
+        shimmer = call(
+            [sound, pulses],
+            "Get shimmer (local)",
+            t0,
+            t1,
+            _PERIOD_FLOOR,
+            _PERIOD_CEILING,
+            _MAX_PERIOD_FACTOR,
+            _MAX_AMPLITUDE_FACTOR,
+        )
         out["jitter_local"] = _finite(jitter)
         out["shimmer_local"] = _finite(shimmer)
     return out
