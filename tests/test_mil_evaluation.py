@@ -174,8 +174,8 @@ def test_per_seed_summaries_localisation_baseline_and_gender():
     assert [s["seed"] for s in res.per_seed] == [5, 6] and [f["seed"] for f in res.folds] == [5] * 4 + [6] * 4
     assert res.seed_summary["auc"]["n"] == 2 and res.seed_summary["localisation_auc"]["mean"] > 0.9
     assert res.baseline_seed_summary is not None and set(res.per_seed[0]["baseline"]) >= {"auc", "accuracy"}
-    # one planted turn in 5-10 is diluted by the interview mean: MIL beats the mean baseline
-    assert res.seed_summary["auc"]["mean"] > res.baseline_seed_summary["auc"]["mean"] + 0.05
+    # one strongly planted turn in 5-10: the strong peer's 90th-percentile functional finds it too
+    assert res.seed_summary["auc"]["mean"] > 0.9 and res.baseline_seed_summary["auc"]["mean"] > 0.8
     assert set().union(*(f["by_gender"] for f in res.folds)) == {"f", "m"}
     assert all(sum(g["n"] for g in f["by_gender"].values()) == f["n_test"] for f in res.folds)
     alone = cross_validate(

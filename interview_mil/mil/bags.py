@@ -157,3 +157,23 @@ def collate_bags(items: Sequence[tuple]) -> BagBatch:
     phq = torch.stack([torch.as_tensor(it[2], dtype=torch.float32) for it in items])  # (B,)
     weight = torch.stack([torch.as_tensor(it[3], dtype=torch.float32) for it in items])  # (B,)
     return BagBatch(X, mask, y, phq, weight)
+
+
+def check_fit_inputs(
+    bags: Sequence[np.ndarray], y: Sequence[int], phq: Sequence[float] | None, feature_names: Sequence[str] | None
+) -> tuple[list[np.ndarray], np.ndarray, np.ndarray | None, list[str] | None]:
+    """Checked training inputs: bags, 0/1 labels of both classes, PHQ-8 totals (one per bag, NaN = unknown)
+    and feature names (one per column); ``FeatureError`` saying what to fix."""
+    bags = check_bags(bags)
+    y = check_labels(y, len(bags))
+    if len(np.unique(y)) < 2:
+        raise FeatureError("training bags hold only one class", fix="train with both positive and negative bags")
+    phq_arr = None if phq is None else np.asarray(phq, dtype=float)
+    if phq_arr is not None and phq_arr.shape != (len(bags),):
+        raise FeatureError(f"{phq_arr.size} PHQ-8 values for {len(bags)} bags", fix="give one PHQ-8 total per bag")
+    names = None if feature_names is None else [str(n) for n in feature_names]
+    if names is not None and len(names) != bags[0].shape[1]:
+        raise FeatureError(
+            f"{len(names)} feature names for {bags[0].shape[1]} feature columns", fix="give one name per feature column"
+        )
+    return bags, y, phq_arr, names

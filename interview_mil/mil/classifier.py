@@ -16,16 +16,25 @@ import torch
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
-from ..errors import ConfigError, FeatureError
-from .bags import BagDataset, check_bags, check_labels
+from ..errors import ConfigError
+from .bags import BagDataset, check_bags, check_fit_inputs
 from .bundle import read_bundle, write_bundle
-from .committee import forward_batches, torch_threads, train_committee, validation_threshold
-from .model import MILOutput, ModelConfig, build_model
+from .committee import (
+    forward_batches,
+    model_config_of,
+    torch_threads,
+    train_committee,
+    train_config_of,
+    validation_threshold,
+)
+from .model import MILOutput, build_model
 from .pooling import POOLINGS
 from .preprocess import FeatureScaler
 from .projection import EmbeddingProjection
-from .state import FITTED_ATTRIBUTES, BagExplanation, bag_explanations
-from .training import TrainConfig, class_balance_weights
+from .relative import apply_relative, check_mode, relative_names
+from .selection import fit_selected
+from .state import FITTED_ATTRIBUTES, REQUIRED_STATE, BagExplanation, bag_explanations
+from .training import class_balance_weights
 
 
 class InterviewClassifier(BaseEstimator):
@@ -49,8 +58,11 @@ class InterviewClassifier(BaseEstimator):
     ``n_models`` > 1 trains a committee: member ``m`` uses seed ``seed + m`` for its validation split and
     initialisation; outputs are member averages and the threshold comes from their pooled held-out
     predictions. ``n_threads``: torch CPU threads while fitting/predicting (1 is fastest for these small
-    models; None leaves torch's setting). The defaults and their history on the classic MIL benchmarks
-    are in ``benchmarks/mil_benchmarks.py``.
+    models; None leaves torch's setting). ``speaker_relative``: ``"none"``, ``"append"`` or ``"replace"``
+    each turn's features by their departure from the same interview's other turns (``mil.relative``).
+    ``select``: a grid of settings chosen by grouped inner CV on the training bags (``select_folds`` folds)
+    inside ``fit`` (``mil.selection``); the choice is ``selected_``. The defaults and their history on the
+    classic MIL benchmarks are in ``benchmarks/mil_benchmarks.py``.
     """
 
     def __init__(
@@ -77,6 +89,9 @@ class InterviewClassifier(BaseEstimator):
         refit: bool = False,
         n_models: int = 1,
         embedding_pcs: int | None = None,
+        speaker_relative: str = "none",
+        select: dict | None = None,
+        select_folds: int = 3,
         seed: int = 0,
         n_threads: int | None = 1,
     ):
@@ -102,12 +117,16 @@ class InterviewClassifier(BaseEstimator):
         self.refit = refit
         self.n_models = n_models
         self.embedding_pcs = embedding_pcs
+        self.speaker_relative = speaker_relative
+        self.select = select
+        self.select_folds = select_folds
         self.seed = seed
         self.n_threads = n_threads
 
     # ------------------------------------------------------------------ fitting
     def _check_params(self) -> None:
         POOLINGS.get(self.pooling)  # raises ConfigError listing the known poolings
+        check_mode(self.speaker_relative)
         if isinstance(self.threshold, str):
             if self.threshold not in ("f1", "sensitivity"):
                 raise ConfigError(f"unknown threshold {self.threshold!r}", fix="use 'f1', 'sensitivity' or a number")
@@ -129,54 +148,28 @@ class InterviewClassifier(BaseEstimator):
         ``feature_names``: (F,) column names.
         """
         self._check_params()
-        bags = check_bags(bags)
-        y = check_labels(y, len(bags))
-        if len(np.unique(y)) < 2:
-            raise FeatureError("training bags hold only one class", fix="train with both positive and negative bags")
-        phq_arr = None if phq is None else np.asarray(phq, dtype=float)
-        if phq_arr is not None and phq_arr.shape != (len(bags),):
-            raise FeatureError(f"{phq_arr.size} PHQ-8 values for {len(bags)} bags", fix="give one PHQ-8 total per bag")
-        names = None if feature_names is None else [str(n) for n in feature_names]
-        if names is not None and len(names) != bags[0].shape[1]:
-            raise FeatureError(
-                f"{len(names)} feature names for {bags[0].shape[1]} feature columns",
-                fix="give one name per feature column",
-            )
+        bags, y, phq_arr, names = check_fit_inputs(bags, y, phq, feature_names)
+        if self.select:
+            return fit_selected(self, bags, y, groups, phq_arr, names)
         self.n_features_in_ = bags[0].shape[1]
         self.classes_ = np.array([0, 1])
+        self.relative_ = self.speaker_relative
+        raw_names, bags = names, apply_relative(bags, self.relative_)
+        names = None if names is None else relative_names(names, self.relative_)
         self.projection_ = None if names is None else EmbeddingProjection.fit(bags, names, self.embedding_pcs)
-        bags = self._project(bags)
-        self.scaler_ = FeatureScaler.fit(
-            bags, names if self.projection_ is None else self.projection_.output_names, self.missing_indicators
+        bags = self.projection_.transform(bags) if self.projection_ is not None else bags
+        out_names = names if self.projection_ is None else self.projection_.output_names
+        self.scaler_ = FeatureScaler.fit(bags, out_names, self.missing_indicators)
+        self.feature_names_in_ = np.asarray(
+            raw_names or self.scaler_.feature_names[: self.n_features_in_], dtype=object
         )
-        self.feature_names_in_ = np.asarray(names or self.scaler_.feature_names, dtype=object)
-        self.model_config_ = ModelConfig(
-            n_features=self.scaler_.n_features_out,
-            pooling=self.pooling,
-            hidden=tuple(int(h) for h in self.hidden),
-            dropout=float(self.dropout),
-            input_dropout=float(self.input_dropout),
-            layer_norm=bool(self.layer_norm),
-            attention_dim=int(self.attention_dim),
-            leak=self.leak,
-            phq_head=bool(self.phq_head) if self.phq_head is not None else phq_arr is not None,
-        )
+        self.model_config_ = model_config_of(self, self.scaler_.n_features_out, phq_arr is not None)
         data = BagDataset(self.scaler_.transform(bags), y, phq_arr, class_balance_weights(y))
-        train = TrainConfig(
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            lr=self.lr,
-            weight_decay=self.weight_decay,
-            patience=self.patience,
-            balance=self.balance,
-            phq_weight=self.phq_weight,
-            seed=self.seed,
-        )
         committee = train_committee(
             self.model_config_,
             data,
             groups,
-            train,
+            train_config_of(self),
             int(self.n_models),
             self.val_fraction,
             bool(self.refit),
@@ -188,6 +181,7 @@ class InterviewClassifier(BaseEstimator):
         self.best_epoch_, self.history_ = first["best_epoch"], first["history"]
         self.n_train_bags_, self.n_val_bags_ = first["n_train_bags"], first["n_val_bags"]
         self.threshold_, self.validation_ = validation_threshold(committee, self.threshold, self.target_sensitivity)
+        self.selected_, self.selection_ = {}, []
         self.metadata_: dict[str, Any] = {}
         return self
 
@@ -197,6 +191,8 @@ class InterviewClassifier(BaseEstimator):
             raise NotFittedError("this InterviewClassifier is not fitted yet; call fit(bags, y) or load a bundle")
 
     def _project(self, bags: list[np.ndarray]) -> list[np.ndarray]:
+        """Raw bags → the model's inputs before scaling: speaker-relative columns, then the projection."""
+        bags = apply_relative(bags, getattr(self, "relative_", "none"))
         return bags if self.projection_ is None else self.projection_.transform(bags)
 
     def transform(self, bags: Sequence[np.ndarray]) -> list[np.ndarray]:
@@ -209,8 +205,9 @@ class InterviewClassifier(BaseEstimator):
     def get_feature_names_out(self) -> np.ndarray:
         """Names of the columns :meth:`transform` returns."""
         self._check_fitted()
-        names = self.feature_names_in_ if self.projection_ is None else self.projection_.output_names
-        return np.asarray(names, dtype=object)
+        if self.projection_ is not None:
+            return np.asarray(self.projection_.output_names, dtype=object)
+        return np.asarray(relative_names(self.feature_names_in_, getattr(self, "relative_", "none")), dtype=object)
 
     def _forward(self, bags: Sequence[np.ndarray]) -> Iterator[tuple[MILOutput, torch.Tensor]]:
         """(MILOutput, mask (B, N)) per chunk of raw bags: projected, imputed, standardised, no gradients."""
@@ -266,7 +263,7 @@ class InterviewClassifier(BaseEstimator):
     def _restore(self, state: dict[str, Any], weights: dict[str, torch.Tensor]) -> None:
         """Set the fitted attributes from :meth:`_fitted_state` output and the network from ``weights``."""
         for name, (_, decode) in FITTED_ATTRIBUTES.items():
-            setattr(self, name, decode(state[name[:-1]]))
+            setattr(self, name, decode(state[name[:-1]] if name in REQUIRED_STATE else state.get(name[:-1])))
         model = build_model(self.model_config_, int(self.n_models))
         model.load_state_dict(weights, strict=True)
         self.model_ = model.eval()

@@ -148,3 +148,32 @@ def validation_threshold(
         m = binary_metrics(vy, vp, chosen)
         validation.update(accuracy=m["accuracy"], auc=m["auc"], balanced_accuracy=m["balanced_accuracy"])
     return chosen, validation
+
+
+def model_config_of(est, n_features: int, has_phq: bool) -> ModelConfig:
+    """The network architecture an :class:`InterviewClassifier` ``est`` asks for, on ``n_features`` inputs."""
+    return ModelConfig(
+        n_features=n_features,
+        pooling=est.pooling,
+        hidden=tuple(int(h) for h in est.hidden),
+        dropout=float(est.dropout),
+        input_dropout=float(est.input_dropout),
+        layer_norm=bool(est.layer_norm),
+        attention_dim=int(est.attention_dim),
+        leak=est.leak,
+        phq_head=bool(est.phq_head) if est.phq_head is not None else has_phq,
+    )
+
+
+def train_config_of(est) -> TrainConfig:
+    """The optimisation settings of an :class:`InterviewClassifier` ``est``."""
+    return TrainConfig(
+        max_epochs=est.max_epochs,
+        batch_size=est.batch_size,
+        lr=est.lr,
+        weight_decay=est.weight_decay,
+        patience=est.patience,
+        balance=est.balance,
+        phq_weight=est.phq_weight,
+        seed=est.seed,
+    )

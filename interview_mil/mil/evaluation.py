@@ -21,9 +21,9 @@ import numpy as np
 
 from ..errors import ConfigError, InputError
 from .bags import check_bags, check_labels
-from .baseline import interview_mean_baseline
 from .classifier import InterviewClassifier
 from .metrics import binary_metrics, localisation_auc, metrics_by_group, regression_metrics, roc_auc
+from .peers import FunctionalsBaseline, TopKTurns
 from .splits import stratified_group_kfold, summarize
 
 FOLD_METRICS = (
@@ -54,6 +54,7 @@ class CVResult:
     per_seed: list[dict] = field(default_factory=list)
     seed_summary: dict[str, dict] = field(default_factory=dict)
     baseline_seed_summary: dict[str, dict] | None = None
+    sil_seed_summary: dict[str, dict] | None = None
 
     def flat_summary(self) -> dict[str, float]:
         """``{metric}_mean``, ``{metric}_sd``, ``{metric}_se`` for every fold metric."""
@@ -118,6 +119,7 @@ def cross_validate(
     feature_names: Sequence[str] | None = None,
     instance_truth: Sequence[Sequence[int]] | None = None,
     baseline: bool = False,
+    sil: bool = False,
     on_fold: Callable[[dict], None] | None = None,
 ) -> CVResult:
     """Cross-validate ``InterviewClassifier(**params, seed=s)`` once per seed ``s`` in ``seeds``.
@@ -128,8 +130,10 @@ def cross_validate(
     instead of grouped k-fold (e.g. one dev split, or CV over a subset). ``phq`` trains the PHQ-8 head
     and adds RMSE/MAE; ``gender`` adds per-gender metrics; ``instance_truth``: one 0/1 array per bag
     (true positive instances) adds the turn-localisation AUC (weight × n_instances against the truth,
-    positive test bags); ``baseline`` also scores the interview-mean logistic regression on the
-    classifier's projected inputs (threshold 0.5). ``on_fold`` gets each fold record as it is made.
+    positive test bags); ``baseline`` also scores the strong interview-level peer (functionals of the turn
+    features, L2 logistic regression tuned by inner CV: ``mil.peers.FunctionalsBaseline``) and ``sil`` the
+    single-instance peer (``mil.peers.TopKTurns``), both on the classifier's own inputs
+    (``clf.transform``) at threshold 0.5. ``on_fold`` gets each fold record as it is made.
     """
     bags = check_bags(bags)
     y = check_labels(y, len(bags))
@@ -157,6 +161,7 @@ def cross_validate(
             "n_positive": int(y.sum()),
             "grouped": groups is not None,
             "baseline": baseline,
+            "sil": sil,
         }
     )
     oof = np.full((len(seeds), len(bags)), np.nan)  # out-of-fold probabilities
@@ -192,34 +197,68 @@ def cross_validate(
             if truth is not None:
                 scores = [e.weights * len(e.weights) for e in clf.explain(test_bags)]
                 record["localisation_auc"] = localisation_auc(scores, [truth[i] for i in test], y[test])
-            if baseline:
-                base = interview_mean_baseline(
-                    clf.transform(train_bags), y[train], feature_names=clf.get_feature_names_out(), seed=seed
+            if baseline or sil:
+                g_train = None if groups_arr is None else groups_arr[train]
+                record.update(
+                    _peers(
+                        clf,
+                        train_bags,
+                        y[train],
+                        g_train,
+                        test_bags,
+                        y[test],
+                        seed,
+                        baseline,
+                        sil,
+                        None if truth is None else [truth[i] for i in test],
+                    )
                 )
-                record["baseline"] = binary_metrics(y[test], base.predict_proba(clf.transform(test_bags))[:, 1], 0.5)
             if gender_arr is not None:
                 record["by_gender"] = metrics_by_group(y[test], prob, gender_arr[test], clf.threshold_)
             if phq_arr is not None and clf.model_config_.phq_head:
                 record["phq8"] = regression_metrics(phq_arr[test], clf.predict_phq8(test_bags))
+                trivial = np.full(len(test), np.nanmean(phq_arr[train]))  # the training mean, same folds
+                record["phq8_trivial"] = regression_metrics(phq_arr[test], trivial)
             record["seconds"] = time.perf_counter() - start
             result.folds.append(record)
             if on_fold is not None:
                 on_fold(record)
-    _summarise(result, y, oof, oof_pred, truth is not None, baseline)
+    _summarise(result, y, oof, oof_pred, truth is not None, baseline, sil)
     return result
 
 
+def _peers(clf, train_bags, y_train, g_train, test_bags, y_test, seed, baseline, sil, truth) -> dict:
+    """Fold records of the peers, fitted on the same training bags and the classifier's own inputs."""
+    out = {}
+    tr, te = clf.transform(train_bags), clf.transform(test_bags)
+    if baseline:
+        base = FunctionalsBaseline.fit(tr, y_train, g_train, seed)
+        out["baseline"] = {**binary_metrics(y_test, base.predict_proba(te)[:, 1], 0.5), "C": base.C}
+    if sil:
+        peer = TopKTurns.fit(tr, y_train, g_train, seed)
+        out["sil"] = {**binary_metrics(y_test, peer.predict_proba(te)[:, 1], 0.5), "C": peer.C}
+        if truth is not None:
+            out["sil"]["localisation_auc"] = localisation_auc(peer.turn_probabilities(te), truth, y_test)
+    return out
+
+
 def _summarise(
-    result: CVResult, y: np.ndarray, oof: np.ndarray, oof_pred: np.ndarray, localised: bool, baseline: bool
+    result: CVResult,
+    y: np.ndarray,
+    oof: np.ndarray,
+    oof_pred: np.ndarray,
+    localised: bool,
+    baseline: bool,
+    sil: bool = False,
 ) -> None:
     """Fill ``summary``, ``per_seed``, ``seed_summary`` and ``baseline_seed_summary`` from ``folds``."""
     names = FOLD_METRICS + (("localisation_auc",) if localised else ())
     folds = result.folds
     result.summary = {name: summarize([r.get(name, np.nan) for r in folds]) for name in names}
     phq_folds = [r["phq8"] for r in folds if "phq8" in r]
-    if phq_folds:
-        result.summary["phq8_rmse"] = summarize([p["rmse"] for p in phq_folds])
-        result.summary["phq8_mae"] = summarize([p["mae"] for p in phq_folds])
+    for key in ("phq8", "phq8_trivial") if phq_folds else ():
+        for m in ("rmse", "mae", "ccc"):
+            result.summary[f"{key}_{m}"] = summarize([r[key][m] for r in folds if key in r])
     tested = np.isfinite(oof)  # (repeats, n_bags): bags scored in each repetition
     result.summary["per_repeat"] = {
         "auc": summarize([roc_auc(y[t], p[t]) for t, p in zip(tested, oof)]),
@@ -229,15 +268,19 @@ def _summarise(
     for r, seed in enumerate(result.settings["seeds"]):
         mine = [f for f in folds if f["repeat"] == r]
         record = {"seed": seed, "n_folds": len(mine), **_seed_means(mine, names)}
-        if any("phq8" in f for f in mine):
-            record.update(
-                phq8_rmse=summarize([f["phq8"]["rmse"] for f in mine if "phq8" in f])["mean"],
-                phq8_mae=summarize([f["phq8"]["mae"] for f in mine if "phq8" in f])["mean"],
-            )
+        for key in ("phq8", "phq8_trivial") if any("phq8" in f for f in mine) else ():
+            for m in ("rmse", "mae", "ccc"):
+                record[f"{key}_{m}"] = summarize([f[key][m] for f in mine if key in f])["mean"]
         if baseline:
             record["baseline"] = _seed_means(mine, FOLD_METRICS, "baseline")
+        if sil:
+            record["sil"] = _seed_means(mine, FOLD_METRICS + (("localisation_auc",) if localised else ()), "sil")
         result.per_seed.append(record)
-    extra = tuple(n for n in ("phq8_rmse", "phq8_mae") if any(n in s for s in result.per_seed))
+    phq_names = [f"{k}_{m}" for k in ("phq8", "phq8_trivial") for m in ("rmse", "mae", "ccc")]
+    extra = tuple(n for n in phq_names if any(n in s for s in result.per_seed))
     result.seed_summary = {n: summarize([s.get(n, np.nan) for s in result.per_seed]) for n in names + extra}
     if baseline:
         result.baseline_seed_summary = {n: summarize([s["baseline"][n] for s in result.per_seed]) for n in FOLD_METRICS}
+    if sil:
+        names_sil = list(result.per_seed[0]["sil"]) if result.per_seed else []
+        result.sil_seed_summary = {n: summarize([s["sil"][n] for s in result.per_seed]) for n in names_sil}

@@ -81,14 +81,29 @@ def metrics_by_group(
     }
 
 
+def concordance_ccc(true: Sequence[float], pred: Sequence[float]) -> float:
+    """Lin's concordance correlation coefficient (the AVEC 2019 depression metric): agreement of the values
+    themselves, not only their ranking; NaN for fewer than two pairs or no variance in either."""
+    t, p = np.asarray(true, dtype=float), np.asarray(pred, dtype=float)
+    if len(t) < 2:
+        return float("nan")
+    denom = t.var() + p.var() + (t.mean() - p.mean()) ** 2
+    return float(2 * np.mean((t - t.mean()) * (p - p.mean())) / denom) if denom > 0 else float("nan")
+
+
 def regression_metrics(true: Sequence[float], pred: Sequence[float]) -> dict[str, float]:
-    """RMSE and MAE (in PHQ-8 points) over pairs where the true value is known."""
+    """RMSE, MAE (PHQ-8 points) and concordance CCC over pairs where the true value is known."""
     true, pred = np.asarray(true, dtype=float), np.asarray(pred, dtype=float)
     known = np.isfinite(true)
     if not known.any():
-        return {"rmse": float("nan"), "mae": float("nan"), "n": 0}
+        return {"rmse": float("nan"), "mae": float("nan"), "ccc": float("nan"), "n": 0}
     err = pred[known] - true[known]
-    return {"rmse": float(np.sqrt(np.mean(err**2))), "mae": float(np.mean(np.abs(err))), "n": int(known.sum())}
+    return {
+        "rmse": float(np.sqrt(np.mean(err**2))),
+        "mae": float(np.mean(np.abs(err))),
+        "ccc": concordance_ccc(true[known], pred[known]),
+        "n": int(known.sum()),
+    }
 
 
 def choose_threshold(

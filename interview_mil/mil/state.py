@@ -43,6 +43,9 @@ FITTED_ATTRIBUTES: dict[str, tuple[Callable, Callable]] = {
     "n_val_bags_": (int, int),
     "history_": (list, list),
     "validation_": (dict, dict),
+    "relative_": (str, lambda v: v or "none"),  # absent in bundles before speaker-relative inputs
+    "selected_": (dict, lambda v: dict(v or {})),
+    "selection_": (list, lambda v: list(v or [])),
     "members_": (lambda v: [{k: x for k, x in m.items() if k != "history"} for m in v], list),
 }
 
@@ -58,3 +61,8 @@ def bag_explanations(out: MILOutput, mask: torch.Tensor) -> list[BagExplanation]
             BagExplanation(float(prob[i]), out.weights[i, :n].double().numpy(), scores, 1.0 / (1.0 + np.exp(-scores)))
         )
     return result
+
+
+# Fitted attributes every bundle holds; the others arrived later and default when a bundle lacks them.
+OPTIONAL_STATE = ("relative_", "selected_", "selection_")
+REQUIRED_STATE = tuple(n for n in FITTED_ATTRIBUTES if n not in OPTIONAL_STATE)
