@@ -171,3 +171,16 @@ def test_precision_at_k_and_its_ceiling_on_known_rankings():
     assert precision_at_k(items, 1) == pytest.approx(1 / 2)
     assert precision_ceiling(items, 1) == 1.0
     assert np.isnan(precision_at_k([control], 3)) and np.isnan(precision_ceiling([control], 3))
+
+
+def test_additive_pooling_contributions_in_the_turn_table_sum_to_the_logit():
+    bags, y, _ = planted_bags()
+    clf = InterviewClassifier(pooling="additive", hidden=(16,), max_epochs=30, patience=30, lr=3e-3, seed=0)
+    clf.fit(bags, y)
+    item = explain_bag(clf, _bag(3, bags[3]))
+    assert (item.turns["contribution_kind"] == "logit_share").all()
+    logit = np.log(item.probability / (1 - item.probability))
+    bias = float(clf.model_.pool.bag_bias)
+    assert item.turns["contribution"].sum() + bias == pytest.approx(logit, abs=1e-4)
+    other = explain_bag(InterviewClassifier(pooling="mean", hidden=(8,), max_epochs=3).fit(bags, y), _bag(3, bags[3]))
+    assert (other.turns["contribution_kind"] == "leave_one_out").all()

@@ -3,8 +3,11 @@
 Turn table (one row per participant turn): where it is (``start``/``end``), what was said (``text``),
 how much it weighed (``weight``: attention weight, or for noisy-or the normalised instance
 probability; sums to 1 per interview), the turn's own score (``instance_score``, probability),
-``rank`` (1 = most influential), ``contribution`` (interview probability minus the probability with
-the turn left out) and its readable prosody with a z-score against the same interview's other turns.
+``rank`` (1 = most influential), ``contribution`` and ``contribution_kind``, and its readable prosody
+with a z-score against the same interview's other turns. ``contribution`` is exact where the pooling
+gives exact contributions (``additive``: the turn's signed share of the interview logit; the shares plus
+the model's bias sum to the logit; kind ``logit_share``), else the interview probability minus the
+probability with the turn left out (kind ``leave_one_out``).
 
 Interview table: probability, decision at the model's threshold, number of turns, the top turns, the
 PHQ-8 estimate when the model has the head, and a faithfulness check: how much the probability drops
@@ -22,7 +25,7 @@ import pandas as pd
 from ..data.records import Turn
 from ..errors import FeatureError
 from ..features.bags import Bag
-from ..mil import BagExplanation, InterviewClassifier
+from ..mil import POOLINGS, BagExplanation, InterviewClassifier
 from .records import ExplainedInterview, InterviewRow, Span
 
 # Readable prosody shown to a clinician: column in the prosody table → label in reports.
@@ -48,6 +51,7 @@ TURN_COLUMNS = [
     "instance_score",
     "rank",
     "contribution",
+    "contribution_kind",
 ]
 
 
@@ -177,8 +181,11 @@ def explain_bag(
             fix="features and turns are out of step: rerun featurize on the current turns",
         )
     explanation = model.explain([bag.X])[0]
-    contributions = model.leave_one_out(bag.X)
+    exact = bool(getattr(POOLINGS.get(model.model_config_.pooling), "exact_contributions", False))
+    contributions = explanation.instance_scores if exact else model.leave_one_out(bag.X)
     table = turn_table(iid, bag.turns, explanation, contributions, bag.prosody, bag.interview.audio_path)
+    table.insert(table.columns.get_loc("contribution") + 1, "contribution_kind",
+                 "logit_share" if exact else "leave_one_out")
     phq = None
     if model.model_config_.phq_head:
         phq = float(model.predict_phq8([bag.X])[0])

@@ -40,10 +40,11 @@ from .training import class_balance_weights
 class InterviewClassifier(BaseEstimator):
     """Multiple-instance classifier of interviews (bags) from their turns (instances).
 
-    Architecture: ``pooling`` (``"attention"``, ``"gated_attention"``, ``"noisy_or"``, ``"mean"``,
-    ``"max"``) over an instance encoder of widths ``hidden`` (``dropout`` between layers,
-    ``input_dropout`` on the features, optional ``layer_norm``); ``attention_dim``: attention width;
-    ``leak``: the noisy-or leak term. ``phq_head``: add a PHQ-8 regression head (None: add one when
+    Architecture: ``pooling`` (any name of ``mil.pooling.POOLINGS``: attention, gated_attention,
+    multihead_attention, additive, local_global, autopool, linear_softmax, noisy_or, mean, max) over an
+    instance encoder of widths ``hidden`` (``dropout`` between layers, ``input_dropout`` on the features,
+    optional ``layer_norm``); ``attention_dim``: attention width; ``n_heads``: heads of
+    ``multihead_attention``; ``leak``: the noisy-or leak term. ``phq_head``: add a PHQ-8 regression head (None: add one when
     ``fit`` gets ``phq``), its loss weighted by ``phq_weight``.
     Inputs: ``embedding_pcs=k`` replaces the ``emb_*`` columns by their first k principal components,
     fitted on the training turns (needs ``feature_names``); ``missing_indicators`` adds a 0/1 column for
@@ -73,6 +74,7 @@ class InterviewClassifier(BaseEstimator):
         input_dropout: float = 0.2,
         layer_norm: bool = True,
         attention_dim: int = 64,
+        n_heads: int = 4,
         leak: str = "none",
         phq_head: bool | None = None,
         max_epochs: int = 100,
@@ -101,6 +103,7 @@ class InterviewClassifier(BaseEstimator):
         self.input_dropout = input_dropout
         self.layer_norm = layer_norm
         self.attention_dim = attention_dim
+        self.n_heads = n_heads
         self.leak = leak
         self.phq_head = phq_head
         self.max_epochs = max_epochs

@@ -160,6 +160,7 @@ def model_config_of(est, n_features: int, has_phq: bool) -> ModelConfig:
         input_dropout=float(est.input_dropout),
         layer_norm=bool(est.layer_norm),
         attention_dim=int(est.attention_dim),
+        n_heads=int(est.n_heads),
         leak=est.leak,
         phq_head=bool(est.phq_head) if est.phq_head is not None else has_phq,
     )

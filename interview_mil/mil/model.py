@@ -34,6 +34,7 @@ class ModelConfig:
     attention_dim: int = 64
     leak: str = "none"
     phq_head: bool = False
+    n_heads: int = 4  # multi-head attention pooling only; bundles without it load with 4
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -65,7 +66,9 @@ class MILModel(nn.Module):
         self.encoder = InstanceEncoder(
             config.n_features, config.hidden, config.dropout, config.layer_norm, config.input_dropout
         )
-        self.pool = build_pooling(config.pooling, self.encoder.out_dim, config.attention_dim, config.leak)
+        self.pool = build_pooling(
+            config.pooling, self.encoder.out_dim, config.attention_dim, config.leak, config.n_heads
+        )
         self.phq_head = nn.Linear(self.encoder.out_dim, 1) if config.phq_head else None
 
     def encode(self, X: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

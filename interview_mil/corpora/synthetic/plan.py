@@ -23,6 +23,10 @@ class SynthConfig:
     label_strength: 0..1, how strongly a marker turn departs from the speaker's own neutral speech.
     marker_fraction: range of the share of marker turns in a depressed interview.
     control_marker_prob: chance that a control interview has one marker-like turn.
+    marker_mode: where the evidence sits. ``local``: in a minority of a depressed participant's turns
+    (marker turns); ``global``: every turn of a depressed participant is slightly flatter, quieter, slower
+    and later (``global_strength`` × label_strength; no marker turns in any interview); ``mixture``: both
+    (marker turns, plus a global shift at half that strength).
     """
 
     n_interviews: int = 20
@@ -36,8 +40,14 @@ class SynthConfig:
     bleed_db: tuple[float, float] = (-30.0, -24.0)
     noise_dbfs: float = -62.0
     first_id: int = 1000
+    marker_mode: str = "local"
+    global_strength: float = 0.35
 
     def __post_init__(self) -> None:
+        if self.marker_mode not in MARKER_MODES:
+            raise ValueError(f"marker_mode must be one of {MARKER_MODES}")
+        if not 0.0 <= self.global_strength <= 1.0:
+            raise ValueError("global_strength must lie in 0..1")
         if self.n_interviews < 1:
             raise ValueError("n_interviews must be at least 1")
         if not 0.0 <= self.label_strength <= 1.0:
@@ -45,6 +55,9 @@ class SynthConfig:
         lo, hi = self.marker_fraction
         if not 0.0 < lo <= hi < 1.0:
             raise ValueError("marker_fraction must be (lo, hi) with 0 < lo <= hi < 1")
+
+
+MARKER_MODES = ("local", "global", "mixture")
 
 
 @dataclass(frozen=True)
@@ -126,6 +139,19 @@ def marker_voice(neutral: VoiceParams, strength: float, rng: np.random.Generator
     )
 
 
+def shifted_participant(who: Participant, strength: float, rng: np.random.Generator) -> Participant:
+    """The same speaker with every turn a little flatter, quieter, slower, later and more paused."""
+    lo, hi = who.latency_s
+    extra = strength * float(rng.uniform(0.8, 1.6))
+    return Participant(
+        who.gender,
+        marker_voice(who.voice, strength, rng),
+        (lo + extra, hi + extra),
+        who.sentences_per_answer,
+        who.pause_scale * (1.0 + strength),
+    )
+
+
 def _phq8_items(score: int, rng: np.random.Generator) -> tuple[int, ...]:
     items = np.zeros(8, dtype=int)
     for _ in range(score):
@@ -171,7 +197,12 @@ def plan_interview(index: int, label: int, cfg: SynthConfig) -> InterviewPlan:
     else:
         score = int(rng.integers(0, 10))
         n_markers = int(rng.random() < cfg.control_marker_prob)
+    if cfg.marker_mode == "global":
+        n_markers = 0
     markers = set(rng.choice(n_q, size=n_markers, replace=False).tolist()) if n_markers else set()
+    if label == 1 and cfg.marker_mode != "local":
+        share = 1.0 if cfg.marker_mode == "global" else 0.5
+        who = shifted_participant(who, cfg.label_strength * cfg.global_strength * share, rng)
     questions = rng.choice(QUESTIONS, size=n_q, replace=False)
     pool = [str(s) for s in rng.permutation(SENTENCES)]
     answers = tuple(_answer(str(q), i in markers, who, cfg, rng, pool) for i, q in enumerate(questions))

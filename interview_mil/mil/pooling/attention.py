@@ -18,7 +18,7 @@ class AttentionPooling(Pooling):
 
     name = "attention"
 
-    def __init__(self, dim: int, attention_dim: int = 64, leak: str = "none"):
+    def __init__(self, dim: int, attention_dim: int = 64, leak: str = "none", n_heads: int = 4):
         super().__init__(dim)
         self.V = nn.Linear(dim, attention_dim)
         self.w = nn.Linear(attention_dim, 1, bias=False)

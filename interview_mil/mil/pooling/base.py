@@ -19,7 +19,9 @@ class PoolOutput(NamedTuple):
     """The bag output and per-instance scores of a pooling operator.
 
     ``bag_logit`` (B,): log-odds of the positive bag class.
-    ``instance_scores`` (B, N): per-instance logits (the bag classifier applied to each instance alone); 0 on padding.
+    ``instance_scores`` (B, N): per-instance logits (the bag classifier applied to each instance alone), except
+    where the pooling's ``exact_contributions`` is True (additive): there, each instance's signed
+    contribution to the bag logit; 0 on padding.
     ``weights`` (B, N): how much each instance counts in the bag output, >= 0, summing to 1 per bag; 0 on padding.
     ``embedding`` (B, D): the bag representation (input of auxiliary heads such as PHQ-8 regression).
     """
@@ -33,10 +35,14 @@ class PoolOutput(NamedTuple):
 POOLINGS: Registry[type] = Registry("pooling")
 
 
-def build_pooling(name: str, dim: int, attention_dim: int = 64, leak: str = "none") -> Pooling:
-    """Look up pooling ``name`` in the registry and build it for embeddings of width ``dim``."""
+def build_pooling(name: str, dim: int, attention_dim: int = 64, leak: str = "none", n_heads: int = 4) -> Pooling:
+    """Look up pooling ``name`` in the registry and build it for embeddings of width ``dim``.
+
+    Every pooling accepts every hyper-parameter and ignores those it has no use for: ``attention_dim``
+    (attention network width), ``leak`` (noisy-or), ``n_heads`` (multi-head attention).
+    """
     cls = POOLINGS.get(name)
-    return cls(dim=dim, attention_dim=attention_dim, leak=leak)
+    return cls(dim=dim, attention_dim=attention_dim, leak=leak, n_heads=n_heads)
 
 
 class Pooling(nn.Module):
@@ -45,11 +51,15 @@ class Pooling(nn.Module):
     With a linear classifier ``c``, the bag logit of every weighted-average pooling equals the weighted
     average of the instance logits: ``c(sum_k w_k h_k) = sum_k w_k c(h_k)``. So ``instance_scores`` are
     exactly the per-instance terms of the bag decision for attention, gated attention and mean pooling.
+
+    ``exact_contributions``: True where ``instance_scores`` are additive contributions that sum to the
+    bag logit minus ``bag_bias`` (downstream tables may then present them as such); False elsewhere.
     """
 
     name = "base"
+    exact_contributions = False
 
-    def __init__(self, dim: int, attention_dim: int = 64, leak: str = "none"):
+    def __init__(self, dim: int, attention_dim: int = 64, leak: str = "none", n_heads: int = 4):
         super().__init__()
         self.dim = dim
         self.classifier = nn.Linear(dim, 1)

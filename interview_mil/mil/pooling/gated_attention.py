@@ -15,7 +15,7 @@ class GatedAttentionPooling(Pooling):
 
     name = "gated_attention"
 
-    def __init__(self, dim: int, attention_dim: int = 64, leak: str = "none"):
+    def __init__(self, dim: int, attention_dim: int = 64, leak: str = "none", n_heads: int = 4):
         super().__init__(dim)
         self.V = nn.Linear(dim, attention_dim)
         self.U = nn.Linear(dim, attention_dim)

@@ -51,7 +51,7 @@ class NoisyOrPooling(Pooling):
 
     name = "noisy_or"
 
-    def __init__(self, dim: int, attention_dim: int = 64, leak: str = "none"):
+    def __init__(self, dim: int, attention_dim: int = 64, leak: str = "none", n_heads: int = 4):
         super().__init__(dim)
         if leak not in LEAKS:
             from ...errors import ConfigError
