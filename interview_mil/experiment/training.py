@@ -161,6 +161,13 @@ def evaluate_dataset(data: Dataset, config: ExperimentConfig, truth=None, progre
         "seeds": per_seed,
         "summary": {n: res.seed_summary[n] for n in names if n in res.seed_summary},
         "baseline_summary": None if base is None else {n: base[n] for n in REPORTED if n in base},
+        "phq8": {
+            f"{who}_{m}": res.seed_summary[f"{key}_{m}"]
+            for who, key in (("model", "phq8"), ("trivial", "phq8_trivial"))
+            for m in ("rmse", "mae", "ccc")
+            if f"{key}_{m}" in res.seed_summary
+        }
+        or None,
         "seconds_per_fit": res.summary.get("seconds_total", float("nan")) / max(1, len(res.folds)),
         "skipped": data.skipped,
         "dropped_columns": data.dropped_columns,
@@ -179,22 +186,37 @@ def evaluate(exp: ExperimentDir, config: ExperimentConfig, progress: bool = True
 
 
 def format_evaluation(result: dict) -> str:
-    """A plain-text table of mean ± sd over seeds (MIL model and, when run, the interview-mean baseline)."""
+    """Plain-text tables of mean ± sd over seeds: the MIL model next to the strong interview-level baseline
+    and, where the model has the PHQ-8 head, its regression figures next to the trivial predictor."""
+
+    def cell(stats: dict | None) -> str:
+        if not stats or not np.isfinite(stats["mean"]):
+            return "–"
+        return f"{stats['mean']:.3f} ± {stats['sd']:.3f}" if np.isfinite(stats["sd"]) else f"{stats['mean']:.3f} ± n/a"
+
     n_seeds = len(result["seeds"])
     where = "dev split" if result["mode"] == "dev" else "grouped cross-validation"
     lines = [
         f"# {result['experiment']}: {result['pooling']} pooling on {'+'.join(result['parts'])} features",
         f"{where}, {result['n_evaluated']} interviews, mean ± sd over {n_seeds} seed(s)",
         "",
-        "| metric | MIL model | interview-mean baseline |",
+        "| metric | MIL model | interview-level baseline |",
         "|---|---|---|",
     ]
     base = result.get("baseline_summary") or {}
-    for name, stats in result["summary"].items():
-        b = base.get(name)
-        b_text = f"{b['mean']:.3f} ± {b['sd']:.3f}" if b and np.isfinite(b["mean"]) else "–"
-        sd = f"{stats['sd']:.3f}" if np.isfinite(stats["sd"]) else "n/a"
-        m = f"{stats['mean']:.3f} ± {sd}" if np.isfinite(stats["mean"]) else "–"
-        lines.append(f"| {name} | {m} | {b_text} |")
-    lines += ["", SCREENING_DISCLAIMER, ""]
+    lines += [f"| {name} | {cell(stats)} | {cell(base.get(name))} |" for name, stats in result["summary"].items()]
+    phq = result.get("phq8") or {}
+    if phq:
+        lines += ["", "| PHQ-8 | model head | training-mean predictor |", "|---|---|---|"]
+        lines += [
+            f"| {m} | {cell(phq.get(f'model_{m}'))} | {cell(phq.get(f'trivial_{m}'))} |" for m in ("rmse", "mae", "ccc")
+        ]
+    lines += [
+        "",
+        "Baseline: mean, sd, 10th and 90th percentile of each turn feature per interview, L2 logistic",
+        "regression with its strength chosen by grouped inner CV on each training fold.",
+        "",
+        SCREENING_DISCLAIMER,
+        "",
+    ]
     return "\n".join(lines)

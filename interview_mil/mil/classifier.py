@@ -27,13 +27,14 @@ from .committee import (
     train_config_of,
     validation_threshold,
 )
-from .model import MILOutput, build_model
+from .hybrid import fit_interview_head
+from .model import MILOutput, ModelConfig, build_model
 from .pooling import POOLINGS
 from .preprocess import FeatureScaler
 from .projection import EmbeddingProjection
 from .relative import apply_relative, check_mode, relative_names
 from .selection import fit_selected
-from .state import FITTED_ATTRIBUTES, REQUIRED_STATE, BagExplanation, bag_explanations
+from .state import BagExplanation, bag_explanations, fitted_state, restore
 from .training import class_balance_weights
 
 
@@ -44,8 +45,8 @@ class InterviewClassifier(BaseEstimator):
     multihead_attention, additive, local_global, autopool, linear_softmax, noisy_or, mean, max) over an
     instance encoder of widths ``hidden`` (``dropout`` between layers, ``input_dropout`` on the features,
     optional ``layer_norm``); ``attention_dim``: attention width; ``n_heads``: heads of
-    ``multihead_attention``; ``leak``: the noisy-or leak term. ``phq_head``: add a PHQ-8 regression head (None: add one when
-    ``fit`` gets ``phq``), its loss weighted by ``phq_weight``.
+    ``multihead_attention``; ``leak``: the noisy-or leak term. ``phq_head``: add a PHQ-8 regression head
+    (None: add one when ``fit`` gets ``phq``), its loss weighted by ``phq_weight``.
     Inputs: ``embedding_pcs=k`` replaces the ``emb_*`` columns by their first k principal components,
     fitted on the training turns (needs ``feature_names``); ``missing_indicators`` adds a 0/1 column for
     every feature that had missing values in training (values are imputed with training medians).
@@ -62,8 +63,8 @@ class InterviewClassifier(BaseEstimator):
     models; None leaves torch's setting). ``speaker_relative``: ``"none"``, ``"append"`` or ``"replace"``
     each turn's features by their departure from the same interview's other turns (``mil.relative``).
     ``select``: a grid of settings chosen by grouped inner CV on the training bags (``select_folds`` folds)
-    inside ``fit`` (``mil.selection``); the choice is ``selected_``. The defaults and their history on the
-    classic MIL benchmarks are in ``benchmarks/mil_benchmarks.py``.
+    inside ``fit`` (``mil.selection``); the choice is ``selected_``. ``interview_head``: stack the network
+    with an interview-level model of turn functionals, weights fitted on inner folds (``mil.hybrid``).
     """
 
     def __init__(
@@ -94,6 +95,7 @@ class InterviewClassifier(BaseEstimator):
         speaker_relative: str = "none",
         select: dict | None = None,
         select_folds: int = 3,
+        interview_head: bool = False,
         seed: int = 0,
         n_threads: int | None = 1,
     ):
@@ -123,6 +125,7 @@ class InterviewClassifier(BaseEstimator):
         self.speaker_relative = speaker_relative
         self.select = select
         self.select_folds = select_folds
+        self.interview_head = interview_head
         self.seed = seed
         self.n_threads = n_threads
 
@@ -157,7 +160,7 @@ class InterviewClassifier(BaseEstimator):
         self.n_features_in_ = bags[0].shape[1]
         self.classes_ = np.array([0, 1])
         self.relative_ = self.speaker_relative
-        raw_names, bags = names, apply_relative(bags, self.relative_)
+        raw_bags, raw_names, bags = bags, names, apply_relative(bags, self.relative_)
         names = None if names is None else relative_names(names, self.relative_)
         self.projection_ = None if names is None else EmbeddingProjection.fit(bags, names, self.embedding_pcs)
         bags = self.projection_.transform(bags) if self.projection_ is not None else bags
@@ -185,6 +188,7 @@ class InterviewClassifier(BaseEstimator):
         self.n_train_bags_, self.n_val_bags_ = first["n_train_bags"], first["n_val_bags"]
         self.threshold_, self.validation_ = validation_threshold(committee, self.threshold, self.target_sensitivity)
         self.selected_, self.selection_ = {}, []
+        self.head_ = fit_interview_head(self, raw_bags, y, groups, phq_arr, raw_names) if self.interview_head else None
         self.metadata_: dict[str, Any] = {}
         return self
 
@@ -219,8 +223,11 @@ class InterviewClassifier(BaseEstimator):
             yield from forward_batches(self.model_, self.scaler_.transform(projected))
 
     def _proba(self, bags: Sequence[np.ndarray]) -> np.ndarray:
-        """Positive-class probability per raw bag, (n_bags,) float64."""
-        return np.concatenate([torch.sigmoid(o.bag_logit).double().numpy() for o, _ in self._forward(bags)])
+        """Positive-class probability per raw bag, (n_bags,) float64 (the interview head's when fitted)."""
+        logit = np.concatenate([o.bag_logit.double().numpy() for o, _ in self._forward(bags)])
+        if getattr(self, "head_", None) is not None:
+            logit = self.head_.combine(logit, check_bags(bags, self.n_features_in_))
+        return 1.0 / (1.0 + np.exp(-logit))
 
     def predict_proba(self, bags: Sequence[np.ndarray]) -> np.ndarray:
         """Class probabilities (n_bags, 2) of raw bags: column 1 is the positive (depressed) class."""
@@ -240,7 +247,11 @@ class InterviewClassifier(BaseEstimator):
 
     def explain(self, bags: Sequence[np.ndarray]) -> list[BagExplanation]:
         """Per-instance weights and scores for each raw bag (see :class:`BagExplanation`)."""
-        return [e for out, mask in self._forward(bags) for e in bag_explanations(out, mask)]
+        out = [e for o, mask in self._forward(bags) for e in bag_explanations(o, mask)]
+        if getattr(self, "head_", None) is not None:  # the interview's probability is the combined one
+            for e, p in zip(out, self._proba(bags)):
+                e.probability = float(p)
+        return out
 
     def leave_one_out(self, bag: np.ndarray) -> np.ndarray:
         """Contribution of each instance of one raw bag (n, F): P(bag) minus P(bag without it), (n,) float.
@@ -258,19 +269,6 @@ class InterviewClassifier(BaseEstimator):
         return full - self._proba([bag[keep[k]] for k in range(n)])
 
     # ------------------------------------------------------------------ bundle
-    def _fitted_state(self) -> dict[str, Any]:
-        """Every fitted attribute but the weights, as plain JSON (keys without the trailing ``_``)."""
-        self._check_fitted()
-        return {name[:-1]: encode(getattr(self, name)) for name, (encode, _) in FITTED_ATTRIBUTES.items()}
-
-    def _restore(self, state: dict[str, Any], weights: dict[str, torch.Tensor]) -> None:
-        """Set the fitted attributes from :meth:`_fitted_state` output and the network from ``weights``."""
-        for name, (_, decode) in FITTED_ATTRIBUTES.items():
-            setattr(self, name, decode(state[name[:-1]] if name in REQUIRED_STATE else state.get(name[:-1])))
-        model = build_model(self.model_config_, int(self.n_models))
-        model.load_state_dict(weights, strict=True)
-        self.model_ = model.eval()
-
     def save(self, directory: str | Path, metadata: dict | None = None) -> Path:
         """Write the bundle (``model.safetensors`` + ``config.json``) to ``directory``; returns it.
 
@@ -279,7 +277,7 @@ class InterviewClassifier(BaseEstimator):
         """
         config = {
             "params": {**self.get_params(deep=False), "hidden": [int(h) for h in self.hidden]},
-            "state": self._fitted_state(),
+            "state": fitted_state(self),
             "metadata": {**(getattr(self, "metadata_", None) or {}), **(metadata or {})},
         }
         return write_bundle(directory, config, self.model_.state_dict())
@@ -291,7 +289,12 @@ class InterviewClassifier(BaseEstimator):
         params = dict(config["params"])
         params["hidden"] = tuple(params.get("hidden", ()))
         clf = cls(**params)
-        clf._restore(config["state"], weights)
+        restore(
+            clf,
+            config["state"],
+            weights,
+            build_model(ModelConfig.from_dict(config["state"]["model_config"]), int(clf.n_models)),
+        )
         clf.metadata_ = config.get("metadata") or {}
         clf.package_version_ = config.get("package_version")
         return clf

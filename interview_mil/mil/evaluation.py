@@ -121,6 +121,7 @@ def cross_validate(
     baseline: bool = False,
     sil: bool = False,
     on_fold: Callable[[dict], None] | None = None,
+    n_jobs: int = 1,
 ) -> CVResult:
     """Cross-validate ``InterviewClassifier(**params, seed=s)`` once per seed ``s`` in ``seeds``.
 
@@ -132,8 +133,9 @@ def cross_validate(
     (true positive instances) adds the turn-localisation AUC (weight × n_instances against the truth,
     positive test bags); ``baseline`` also scores the strong interview-level peer (functionals of the turn
     features, L2 logistic regression tuned by inner CV: ``mil.peers.FunctionalsBaseline``) and ``sil`` the
-    single-instance peer (``mil.peers.TopKTurns``), both on the classifier's own inputs
-    (``clf.transform``) at threshold 0.5. ``on_fold`` gets each fold record as it is made.
+    single-instance peer (``mil.peers.TopKTurns``), both on the same raw turn features, at threshold 0.5.
+    ``on_fold`` gets each fold record as it is made; ``n_jobs`` > 1 runs the folds in that many worker
+    processes (the same records, in the same order).
     """
     bags = check_bags(bags)
     y = check_labels(y, len(bags))
@@ -166,71 +168,70 @@ def cross_validate(
     )
     oof = np.full((len(seeds), len(bags)), np.nan)  # out-of-fold probabilities
     oof_pred = np.zeros((len(seeds), len(bags)), dtype=int)  # out-of-fold decisions at each fold's threshold
+    tasks = []
     for r, seed in enumerate(seeds):
         splits = stratified_group_kfold(y, groups_arr, folds, seed) if splitter is None else splitter(seed)
         for k, split in enumerate(splits):
             train, test = _check_split(*split, len(bags), seed)
-            start = time.perf_counter()
-            clf = InterviewClassifier(**params, seed=seed)
-            train_bags, test_bags = [bags[i] for i in train], [bags[i] for i in test]
-            clf.fit(
-                train_bags,
-                y[train],
-                None if groups_arr is None else groups_arr[train],
-                None if phq_arr is None else phq_arr[train],
-                feature_names,
-            )
-            prob = clf.predict_proba(test_bags)[:, 1]
-            oof[r, test] = prob
-            oof_pred[r, test] = prob >= clf.threshold_
-            record = {
-                "repeat": r,
-                "seed": seed,
-                "fold": k,
-                "n_train": len(train),
-                "n_test": len(test),
-                "best_epoch": clf.best_epoch_,
-                "threshold": clf.threshold_,
-                **{f"val_{key}": v for key, v in clf.validation_.items()},
-                **binary_metrics(y[test], prob, clf.threshold_),
-            }
-            if truth is not None:
-                scores = [e.weights * len(e.weights) for e in clf.explain(test_bags)]
-                record["localisation_auc"] = localisation_auc(scores, [truth[i] for i in test], y[test])
-            if baseline or sil:
-                g_train = None if groups_arr is None else groups_arr[train]
-                record.update(
-                    _peers(
-                        clf,
-                        train_bags,
-                        y[train],
-                        g_train,
-                        test_bags,
-                        y[test],
-                        seed,
-                        baseline,
-                        sil,
-                        None if truth is None else [truth[i] for i in test],
-                    )
-                )
-            if gender_arr is not None:
-                record["by_gender"] = metrics_by_group(y[test], prob, gender_arr[test], clf.threshold_)
-            if phq_arr is not None and clf.model_config_.phq_head:
-                record["phq8"] = regression_metrics(phq_arr[test], clf.predict_phq8(test_bags))
-                trivial = np.full(len(test), np.nanmean(phq_arr[train]))  # the training mean, same folds
-                record["phq8_trivial"] = regression_metrics(phq_arr[test], trivial)
-            record["seconds"] = time.perf_counter() - start
-            result.folds.append(record)
-            if on_fold is not None:
-                on_fold(record)
+            tasks.append((r, seed, k, train, test))
+    shared = (bags, y, groups_arr, phq_arr, gender_arr, truth, params, feature_names, baseline, sil)
+    if n_jobs == 1:
+        outcomes = (_run_fold(shared, *task) for task in tasks)
+    else:  # folds are independent: run them in worker processes, results in task order
+        from joblib import Parallel, delayed
+
+        outcomes = Parallel(n_jobs=n_jobs, return_as="generator")(delayed(_run_fold)(shared, *t) for t in tasks)
+    for (r, _, _, _, test), (prob, threshold, record) in zip(tasks, outcomes):
+        oof[r, test] = prob
+        oof_pred[r, test] = prob >= threshold
+        result.folds.append(record)
+        if on_fold is not None:
+            on_fold(record)
     _summarise(result, y, oof, oof_pred, truth is not None, baseline, sil)
     return result
 
 
-def _peers(clf, train_bags, y_train, g_train, test_bags, y_test, seed, baseline, sil, truth) -> dict:
-    """Fold records of the peers, fitted on the same training bags and the classifier's own inputs."""
+def _run_fold(shared: tuple, r: int, seed: int, k: int, train: np.ndarray, test: np.ndarray):
+    """Fit and score one outer fold: (test probabilities, threshold, fold record)."""
+    bags, y, groups_arr, phq_arr, gender_arr, truth, params, feature_names, baseline, sil = shared
+    start = time.perf_counter()
+    clf = InterviewClassifier(**params, seed=seed)
+    train_bags, test_bags = [bags[i] for i in train], [bags[i] for i in test]
+    g_train = None if groups_arr is None else groups_arr[train]
+    clf.fit(train_bags, y[train], g_train, None if phq_arr is None else phq_arr[train], feature_names)
+    prob = clf.predict_proba(test_bags)[:, 1]
+    record = {
+        "repeat": r,
+        "seed": seed,
+        "fold": k,
+        "n_train": len(train),
+        "n_test": len(test),
+        "best_epoch": clf.best_epoch_,
+        "threshold": clf.threshold_,
+        **{f"val_{key}": v for key, v in clf.validation_.items()},
+        **binary_metrics(y[test], prob, clf.threshold_),
+    }
+    if clf.selected_:
+        record["selected"] = clf.selected_
+    if truth is not None:
+        scores = [e.weights * len(e.weights) for e in clf.explain(test_bags)]
+        record["localisation_auc"] = localisation_auc(scores, [truth[i] for i in test], y[test])
+    if baseline or sil:
+        test_truth = None if truth is None else [truth[i] for i in test]
+        record.update(_peers(train_bags, y[train], g_train, test_bags, y[test], seed, baseline, sil, test_truth))
+    if gender_arr is not None:
+        record["by_gender"] = metrics_by_group(y[test], prob, gender_arr[test], clf.threshold_)
+    if phq_arr is not None and clf.model_config_.phq_head:
+        record["phq8"] = regression_metrics(phq_arr[test], clf.predict_phq8(test_bags))
+        trivial = np.full(len(test), np.nanmean(phq_arr[train]))  # the training mean, same folds
+        record["phq8_trivial"] = regression_metrics(phq_arr[test], trivial)
+    record["seconds"] = time.perf_counter() - start
+    return prob, clf.threshold_, record
+
+
+def _peers(tr, y_train, g_train, te, y_test, seed, baseline, sil, truth) -> dict:
+    """Fold records of the peers, fitted on the same training bags and the same raw turn features."""
     out = {}
-    tr, te = clf.transform(train_bags), clf.transform(test_bags)
     if baseline:
         base = FunctionalsBaseline.fit(tr, y_train, g_train, seed)
         out["baseline"] = {**binary_metrics(y_test, base.predict_proba(te)[:, 1], 0.5), "C": base.C}

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .hybrid import InterviewHead
 from .model import MILOutput, ModelConfig
 from .preprocess import FeatureScaler
 from .projection import EmbeddingProjection
@@ -46,6 +47,7 @@ FITTED_ATTRIBUTES: dict[str, tuple[Callable, Callable]] = {
     "relative_": (str, lambda v: v or "none"),  # absent in bundles before speaker-relative inputs
     "selected_": (dict, lambda v: dict(v or {})),
     "selection_": (list, lambda v: list(v or [])),
+    "head_": (lambda v: v and v.to_dict(), InterviewHead.from_dict),
     "members_": (lambda v: [{k: x for k, x in m.items() if k != "history"} for m in v], list),
 }
 
@@ -64,5 +66,20 @@ def bag_explanations(out: MILOutput, mask: torch.Tensor) -> list[BagExplanation]
 
 
 # Fitted attributes every bundle holds; the others arrived later and default when a bundle lacks them.
-OPTIONAL_STATE = ("relative_", "selected_", "selection_")
+OPTIONAL_STATE = ("relative_", "selected_", "selection_", "head_")
 REQUIRED_STATE = tuple(n for n in FITTED_ATTRIBUTES if n not in OPTIONAL_STATE)
+
+
+def fitted_state(clf) -> dict:
+    """Every fitted attribute of ``clf`` but the network weights, as plain JSON (keys without the ``_``)."""
+    clf._check_fitted()
+    return {name[:-1]: encode(getattr(clf, name)) for name, (encode, _) in FITTED_ATTRIBUTES.items()}
+
+
+def restore(clf, state: dict, weights: dict[str, torch.Tensor], model: torch.nn.Module) -> None:
+    """Set ``clf``'s fitted attributes from :func:`fitted_state` output and its network (``model``, built
+    for the saved architecture) from ``weights``."""
+    for name, (_, decode) in FITTED_ATTRIBUTES.items():
+        setattr(clf, name, decode(state[name[:-1]] if name in REQUIRED_STATE else state.get(name[:-1])))
+    model.load_state_dict(weights, strict=True)
+    clf.model_ = model.eval()
