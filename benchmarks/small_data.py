@@ -52,7 +52,9 @@ def cell_overrides(mode: str, n: int, work: Path) -> list[str]:
     ]
 
 
-def run_model(mode: str, n: int, work: Path, seeds: list[int], encoder: bool, peers: bool) -> dict[str, dict]:
+def run_model(
+    mode: str, n: int, work: Path, seeds: list[int], encoder: bool, peers: bool, n_jobs: int = 1
+) -> dict[str, dict]:
     """Cross-validate the default config (with or without the encoder) on one cell; with ``peers``, the two
     peers on the same folds. Returns {model name: summary row}."""
     extra = [f"features.encoder={ENCODER}", "model.parts=[prosody,embedding]", "model.embedding_pcs=8"]
@@ -74,8 +76,10 @@ def run_model(mode: str, n: int, work: Path, seeds: list[int], encoder: bool, pe
         seeds=seeds,
         feature_names=data.feature_names,
         instance_truth=None if truth is None else [truth[k] for k in lab],
+        phq=data.phq(lab),
         baseline=peers,
         sil=peers,
+        n_jobs=n_jobs,
     )
     cv_s = time.perf_counter() - t0
     name = "default+encoder" if encoder else "default"
@@ -96,11 +100,18 @@ def _row(summary: dict, folds, prep_s, cv_s) -> dict:
         "turn_auc_mean": loc["mean"],
         "turn_auc_sd": loc["sd"],
     }
+    for key in ("phq8", "phq8_trivial"):
+        for m in ("rmse", "mae", "ccc"):
+            if f"{key}_{m}" in summary:
+                row[f"{key}_{m}_mean"], row[f"{key}_{m}_sd"] = (
+                    summary[f"{key}_{m}"]["mean"],
+                    summary[f"{key}_{m}"]["sd"],
+                )
     if folds is not None:
         row.update(
             prep_seconds=round(prep_s, 1),
             cv_seconds=round(cv_s, 1),
-            seconds_per_fit=round(cv_s / max(1, len(folds)), 2),
+            seconds_per_fit=round(sum(f["seconds"] for f in folds) / max(1, len(folds)), 2),
         )
     return row
 
@@ -113,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-encoder", action="store_true", help="skip the pretrained-encoder variant")
     p.add_argument("--work", default="runs/small_data", help="corpora and experiment folders (reused)")
     p.add_argument("--json", dest="json_out", help="write one object per (cell, model)")
+    p.add_argument("--jobs", type=int, default=2, help="folds fitted in parallel worker processes (default 2)")
     args = p.parse_args(argv)
     seeds = args.seeds or ([0, 1, 2] if args.quick else [0, 1, 2, 3, 4])
     cells = (
@@ -125,12 +137,17 @@ def main(argv: list[str] | None = None) -> int:
     print("Synthetic interviews; research benchmark, not a clinical result.", file=sys.stderr)
     for mode, n in cells:
         for encoder in (False,) if args.no_encoder else (False, True):
-            rows = run_model(mode, int(n), work, seeds, encoder, peers=not encoder)
+            rows = run_model(mode, int(n), work, seeds, encoder, peers=not encoder, n_jobs=args.jobs)
             for model, row in rows.items():
                 results.append({"model": model, **row})
                 print(
                     f"{row['cell']:>12} {model:>22}: bag AUC {row['bag_auc_mean']:.3f} ± {row['bag_auc_sd']:.3f}"
                     f"  turn AUC {row['turn_auc_mean']:.3f} ± {row['turn_auc_sd']:.3f}"
+                    + (
+                        f"  PHQ-8 CCC {row['phq8_ccc_mean']:.3f} (training mean {row['phq8_trivial_ccc_mean']:.3f})"
+                        if "phq8_ccc_mean" in row
+                        else ""
+                    )
                     + (f"  ({row['seconds_per_fit']} s per fit)" if "seconds_per_fit" in row else ""),
                     flush=True,
                 )

@@ -6,9 +6,11 @@ interviews a regularised linear model learns it from fewer examples than a netwo
 stacks the two: the MIL network's bag logit and the logit of an interview-level L2 logistic regression on
 turn functionals (``peers.FunctionalsBaseline``, its strength tuned by inner CV), combined by a logistic
 regression whose two weights are fitted on out-of-fold predictions of grouped inner folds of the training
-bags (never on bags either model was trained on). Where the evidence is local the stacker leans on the
-network; where it is global, on the functionals; the turn weights that explain a score still come from
-the network. Everything is saved as plain JSON in the bundle.
+bags (never on bags either model was trained on). The same out-of-fold predictions then choose, by AUC,
+among the functionals model alone, the stacked score and the network alone (``choice``; ties go to the
+simpler): where the evidence is global the interview-level model is kept, where it is local the network
+carries the score. The turn weights that explain a score always come from the network. Everything is saved
+as plain JSON in the bundle.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 
+from .metrics import choose_threshold, roc_auc
 from .peers import FunctionalsBaseline, functionals
 from .preprocess import FeatureScaler
 from .splits import stratified_group_kfold
@@ -41,6 +44,7 @@ class InterviewHead:
     w_mil: float
     w_global: float
     bias: float
+    choice: str = "stacked"
 
     def global_logit(self, bags: Sequence[np.ndarray]) -> np.ndarray:
         X = np.stack([functionals(self.scaler.transform_bag(b)) for b in bags])  # (n_bags, 4F)
@@ -60,6 +64,7 @@ class InterviewHead:
             "w_mil": self.w_mil,
             "w_global": self.w_global,
             "bias": self.bias,
+            "choice": self.choice,
         }
 
     @classmethod
@@ -73,12 +78,15 @@ class InterviewHead:
             float(d["w_mil"]),
             float(d["w_global"]),
             float(d["bias"]),
+            str(d.get("choice", "stacked")),
         )
 
 
 def fit_interview_head(est, bags: list[np.ndarray], y: np.ndarray, groups, phq, names) -> InterviewHead:
     """The head of a fitted classifier ``est`` (its network already trained on all ``bags``): functionals
-    model on all bags, stacker on out-of-fold logits of ``select_folds`` grouped inner folds."""
+    model on all bags, stacker on out-of-fold logits of ``select_folds`` grouped inner folds. Where ``est``
+    chooses its threshold (``"f1"``/``"sensitivity"``), it is chosen again on the stacked out-of-fold
+    probabilities, which are held-out predictions of the combined score (``est.validation_`` says so)."""
     groups_arr = None if groups is None else np.asarray(groups)
     per_class = min(int((y == 0).sum()), int((y == 1).sum()))
     k = min(int(est.select_folds), per_class)
@@ -95,9 +103,29 @@ def fit_interview_head(est, bags: list[np.ndarray], y: np.ndarray, groups, phq, 
     glob = FunctionalsBaseline.fit(bags, y, groups_arr, est.seed)
     coef, intercept = glob.model.coef_[0].astype(np.float64), float(glob.model.intercept_[0])
     known = np.isfinite(oof).all(axis=1)
+    choice, w_mil, w_global, bias = "stacked", 0.5, 0.5, 0.0  # too few bags for inner folds: equal weights
     if known.sum() >= 4 and len(np.unique(y[known])) == 2:
-        stack = LogisticRegression(C=1.0, max_iter=1000).fit(oof[known], y[known])
-        w_mil, w_global, bias = float(stack.coef_[0, 0]), float(stack.coef_[0, 1]), float(stack.intercept_[0])
-    else:  # too few bags for inner folds: equal weights
-        w_mil, w_global, bias = 0.5, 0.5, 0.0
-    return InterviewHead(glob.scaler, coef, intercept, w_mil, w_global, bias)
+        # the two logits live on different scales (a strongly penalised linear model gives small ones):
+        # standardise them for the stacker, then fold the scaling back into its weights
+        mu, sd = oof[known].mean(axis=0), oof[known].std(axis=0) + 1e-9
+        stack = LogisticRegression(C=1.0, max_iter=1000).fit((oof[known] - mu) / sd, y[known])
+        w = stack.coef_[0] / sd
+        options = {  # name -> (w_mil, w_global, bias, out-of-fold logit); ties go to the earlier (simpler)
+            "global": (0.0, 1.0, 0.0, oof[known, 1]),
+            "stacked": (float(w[0]), float(w[1]), float(stack.intercept_[0] - w @ mu), None),
+            "mil": (1.0, 0.0, 0.0, oof[known, 0]),
+        }
+        options["stacked"] = options["stacked"][:3] + (oof[known] @ w + options["stacked"][2],)
+        aucs = {name: roc_auc(y[known], o[3]) for name, o in options.items()}
+        choice = max(aucs, key=lambda name: (aucs[name], -list(options).index(name)))
+        w_mil, w_global, bias, chosen = options[choice]
+        if isinstance(est.threshold, str):
+            prob = 1.0 / (1.0 + np.exp(-chosen))
+            est.threshold_ = choose_threshold(y[known], prob, est.threshold, est.target_sensitivity)
+            est.validation_ = {
+                "n_bags": int(known.sum()),
+                "source": f"interview head ({choice}), inner out-of-fold",
+                "auc": aucs[choice],
+                "inner_auc": aucs,
+            }
+    return InterviewHead(glob.scaler, coef, intercept, w_mil, w_global, bias, choice)
