@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
 import types
 import typing
@@ -32,6 +33,9 @@ def _convert(tp: Any, value: Any, where: str, source: str | None) -> Any:
     if origin in (Union, types.UnionType):
         if value is None and type(None) in args:
             return None
+        alternatives = [a for a in args if a is not type(None)]
+        if len(alternatives) == 1:  # Optional[X]: X's own message (e.g. a section's range check) is clearer
+            return _convert(alternatives[0], value, where, source)
         reasons = []
         for arg in args:
             if arg is type(None):
@@ -52,7 +56,7 @@ def _convert(tp: Any, value: Any, where: str, source: str | None) -> Any:
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: expected a mapping, got {value!r}", path=source)
         return _build(tp, value, where, source)
-    if origin in (list, tuple) or tp in (list, tuple):
+    if origin in (list, tuple, collections.abc.Sequence) or tp in (list, tuple):
         if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
             raise ConfigError(f"{where}: expected a list, got {value!r}", path=source)
         item_tp = args[0] if args else Any
@@ -84,6 +88,12 @@ def _convert(tp: Any, value: Any, where: str, source: str | None) -> Any:
     return value
 
 
+def convert_value(tp: Any, value: Any, where: str, source: str | Path | None = None) -> Any:
+    """``value`` checked against (and converted to) type ``tp`` as a config field of that type would be;
+    ``ConfigError`` naming ``where`` (and ``source``) otherwise."""
+    return _convert(tp, value, where, None if source is None else str(source))
+
+
 def _build(cls: type[T], data: dict, where: str, source: str | None) -> T:
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
@@ -97,13 +107,27 @@ def _build(cls: type[T], data: dict, where: str, source: str | None) -> T:
     kwargs = {k: _convert(hints[k], v, f"{where}.{k}".lstrip("."), source) for k, v in data.items()}
     try:
         return cls(**kwargs)
+    except ConfigError as exc:  # a section's own range check: say where the section sits
+        if not where or exc.reason.startswith(where):
+            raise
+        raise ConfigError(f"{where}: {exc.reason}", path=exc.path or source, fix=exc.fix) from None
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{where or cls.__name__}: {exc}", path=source) from None
+        raise ConfigError(
+            f"{where or cls.__name__}: {exc}",
+            path=source,
+            fix=f"change the value under {where or 'the top level'} (the message gives the valid range)",
+        ) from None
 
 
 def from_dict(cls: type[T], data: dict | None, source: str | Path | None = None) -> T:
-    """Build dataclass ``cls`` from a plain mapping; unknown keys and wrong types raise ``ConfigError``."""
-    return _build(cls, dict(data or {}), "", None if source is None else str(source))
+    """Build dataclass ``cls`` from a plain mapping; unknown keys and wrong types raise ``ConfigError``
+    (naming ``source``, also for the range checks of the sections themselves)."""
+    try:
+        return _build(cls, dict(data or {}), "", None if source is None else str(source))
+    except ConfigError as exc:
+        if exc.path is not None or source is None:
+            raise
+        raise ConfigError(exc.reason, path=source, fix=exc.fix) from None
 
 
 def to_dict(obj: Any) -> Any:
@@ -167,12 +191,27 @@ def load_yaml(path: str | Path) -> dict:
     except FileNotFoundError:
         raise ConfigError("config file not found", path=path) from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"not valid YAML ({exc})", path=path) from None
+        raise ConfigError(
+            _yaml_problem(exc),
+            path=path,
+            fix="fix the YAML syntax there (indentation, a ':' after each key, matching brackets and quotes)",
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the config file ({exc})", path=path) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise ConfigError("the top level of a config must be a mapping", path=path)
     return data
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """``"not valid YAML at line L, column C: <problem>"`` (1-based), without PyYAML's echo of the text."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return f"not valid YAML{where}: {problem}" + (f" ({context})" if context else "")
 
 
 def load_config(cls: type[T], path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> T:

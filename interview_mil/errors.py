@@ -48,3 +48,8 @@ class ModelNotFoundError(InputError):
 
 class FeatureError(InputError):
     """Features that are missing, stale or unusable (NaN where a model needs numbers)."""
+
+
+class BundleError(ModelNotFoundError):
+    """A model bundle that is present but damaged or inconsistent (bad JSON schema, tensors that do not
+    match the architecture, scaler statistics that do not match the feature names)."""

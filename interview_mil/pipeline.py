@@ -13,24 +13,33 @@ One recording takes one way through the stages, each handing its record to the n
 The recording is decoded once (segmentation keeps the audio for the features). The bundle's
 ``FeatureRecipe`` says how turns and features were made; the classifier carries everything it fitted
 (projection, imputation, scaling, threshold). ``apply(..., hook=f)`` calls ``f(stage, record)`` after each
-stage (progress, timing, saving intermediate results). Research screening aid, not a diagnosis.
+stage (progress, timing, saving intermediate results). ``score_batch(jobs, out_dir)`` scores many
+recordings into a folder that is written one recording at a time and resumes where a stopped run ended
+(``explain.batch_store``). Research screening aid, not a diagnosis.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
+import time
+import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import SCREENING_DISCLAIMER
 from .data.audio import audio_info
 from .data.records import Interview
-from .errors import AudioError, InterviewMilError
+from .errors import AudioError, ConfigError
 from .explain import ExplainedInterview, explain_bag
+from .explain.batch_jobs import assign_ids, base_id, check_jobs, fingerprint
+from .explain.batch_store import BatchStore, describe_failure, failed_item, record_key
 from .features import FeatureRecipe, bag_from_features, featurize_interview
 from .mil import InterviewClassifier
-from .segmentation import segment_interview
+from .segmentation import NoTurnsWarning, segment_interview
 
 Hook = Callable[[str, Any], None]
 STAGES = ("segment", "featurize", "bag", "explain")
@@ -74,13 +83,14 @@ class ScreeningPipeline:
         participant: str | None = None,
         channel: int | None = None,
         interview_id: str | None = None,
+        file_id: str | None = None,
     ) -> Interview:
-        """The Interview record for one recording (duration read from its header)."""
+        """The Interview record for one recording (duration read from its header). ``file_id``: the
+        recording's id in an STM/RTTM file that holds several recordings (default: matched by name)."""
         path = Path(audio)
         info = audio_info(path)
-        stem = path.stem[: -len("_AUDIO")] if path.stem.upper().endswith("_AUDIO") else path.stem  # DAIC naming
         return Interview(
-            interview_id=interview_id or stem,
+            interview_id=interview_id or base_id(path),
             audio_path=str(path),
             corpus="score",
             transcript_path=None if transcript is None else str(transcript),
@@ -88,6 +98,7 @@ class ScreeningPipeline:
             participant_speaker=participant,
             channel=channel,
             duration=info.duration,
+            meta={} if file_id is None else {"file_id": file_id},
         )
 
     def apply(
@@ -98,13 +109,16 @@ class ScreeningPipeline:
         participant: str | None = None,
         channel: int | None = None,
         interview_id: str | None = None,
+        file_id: str | None = None,
         hook: Hook | None = None,
     ) -> ExplainedInterview:
         """Score one recording; raises an ``InputError`` naming the file on bad input. ``hook(stage, record)``
         is called after each of ``STAGES`` with that stage's record."""
         report = hook or (lambda stage, record: None)
-        interview = self.interview(audio, transcript, rttm, participant, channel, interview_id)
-        seg = segment_interview(interview, self.recipe.segmentation, keep_audio=True)
+        interview = self.interview(audio, transcript, rttm, participant, channel, interview_id, file_id)
+        with warnings.catch_warnings():  # no turns is the AudioError below, not also a warning
+            warnings.simplefilter("ignore", NoTurnsWarning)
+            seg = segment_interview(interview, self.recipe.segmentation, keep_audio=True)
         report("segment", seg)
         if not seg.turns:
             raise AudioError(
@@ -135,9 +149,89 @@ class ScreeningPipeline:
             try:
                 results.append(self.apply(**job, hook=hook))
             except Exception as exc:  # a batch reports failures and finishes the rest
-                kind = "" if isinstance(exc, InterviewMilError) else f"{type(exc).__name__}: "
-                failures[str(job["audio"])] = f"{kind}{exc}"
+                failures[str(job["audio"])] = describe_failure(exc, job["audio"])
         return results, failures
 
+    def model_id(self) -> str:
+        """A hash of everything that decides this pipeline's answers (weights, fitted state, recipe)."""
+        digest = hashlib.sha256(json.dumps(self.recipe.to_dict(), sort_keys=True, default=str).encode())
+        digest.update(repr((float(self.model.threshold_), list(self.model.feature_names_in_))).encode())
+        for name, tensor in self.model.model_.state_dict().items():
+            digest.update(name.encode() + tensor.detach().cpu().contiguous().numpy().tobytes())
+        return digest.hexdigest()[:16]
 
-__all__ = ["ScreeningPipeline", "STAGES", "SCREENING_DISCLAIMER"]
+    def score_batch(
+        self,
+        jobs: Sequence[dict],
+        out_dir: str | Path,
+        html: bool = False,
+        title: str = "interview_mil screening report",
+        progress: bool = True,
+        model_name: str = "",
+    ) -> BatchResult:
+        """Score ``jobs`` (``apply`` keywords) into the folder ``out_dir``, resumably (``BatchStore``).
+
+        Every input file and the folder are checked first. Each recording is stored as soon as it is
+        done; recordings already stored with the same inputs are reused, not recomputed; a failure is a
+        row with ``status: failed`` and its reason, and never replaces an earlier good result. The tables
+        (and report) hold every recording of the folder, this batch's first, in the order given."""
+        from tqdm.auto import tqdm
+
+        jobs = [dict(job) for job in jobs]
+        check_jobs(jobs)
+        store = BatchStore.open(out_dir, self.model_id(), model_name)
+        stored = store.recordings()
+        given = [job.pop("interview_id", None) for job in jobs]
+        auto = assign_ids([job["audio"] for job in jobs], {s: r.item.interview_id for s, r in stored.items()})
+        ids = [g or a for g, a in zip(given, auto)]
+        if len(set(ids)) < len(ids):
+            raise ConfigError(
+                f"interview ids {sorted({i for i in ids if ids.count(i) > 1})} are given to several recordings",
+                fix="give every recording its own interview_id (or leave them out: ids are then made unique)",
+            )
+        result = BatchResult(out_dir=Path(out_dir))
+        sources = []
+        try:
+            for job, iid in tqdm(list(zip(jobs, ids)), desc="scoring", unit="recording", disable=not progress):
+                source, inputs = str(Path(job["audio"]).resolve()), fingerprint(job)
+                sources.append(source)
+                earlier = stored.get(source)
+                if earlier is not None and earlier.ok and earlier.fingerprint == inputs:
+                    store.log("reused", iid, source)
+                    result.reused.append(source)
+                    continue
+                start = time.perf_counter()
+                try:
+                    item = self.apply(**job, interview_id=iid)
+                except Exception as exc:  # a batch records the failure and finishes the rest
+                    reason = describe_failure(exc, job["audio"])
+                    result.failures[str(job["audio"])] = reason
+                    if earlier is not None and earlier.ok:  # keep the good result of the earlier inputs
+                        store.log("failed_kept_earlier", iid, source, error=reason)
+                        continue
+                    item = failed_item(iid, str(job["audio"]), float(self.model.threshold_), reason)
+                else:
+                    result.scored.append(source)
+                store.save(record_key(iid, source), source, inputs, item, time.perf_counter() - start)
+        finally:  # also after Ctrl-C: the tables show everything finished so far
+            items, n_mine, result.paths = store.write_tables(sources, html=html, title=title)
+        result.items, result.n_earlier = items[:n_mine], len(items) - n_mine
+        return result
+
+
+@dataclass
+class BatchResult:
+    """What ``score_batch`` did: ``items`` of this batch (scored, reused or failed, in the order given),
+    ``scored``/``reused`` resolved audio paths, ``failures`` audio → reason, ``n_earlier`` recordings of
+    earlier batches kept in the tables, and the ``paths`` written."""
+
+    out_dir: Path
+    items: list[ExplainedInterview] = field(default_factory=list)
+    scored: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)
+    failures: dict[str, str] = field(default_factory=dict)
+    n_earlier: int = 0
+    paths: dict[str, Path] = field(default_factory=dict)
+
+
+__all__ = ["BatchResult", "ScreeningPipeline", "STAGES", "SCREENING_DISCLAIMER"]

@@ -64,8 +64,10 @@ def test_bags_cv_writes_the_result_json_and_never_uses_instance_label(tmp_path, 
     assert "instance_label" in settings["excluded_columns"] and "note" in settings["excluded_columns"]
     assert settings["folds"] == 2 and settings["repeats"] == 2 and settings["params"]["pooling"] == "attention"
     defaults = InterviewClassifier().get_params()
-    for key in ("val_fraction", "refit", "dropout", "weight_decay", "patience"):
-        assert settings["params"][key] == defaults[key]  # the command's defaults are the classifier's
+    for key in ("refit", "dropout", "weight_decay", "patience"):
+        assert settings["params"][key] == defaults[key]  # the architecture and optimiser are the classifier's
+    # trained as the classic-benchmark setting: a committee of five on all training bags (epochs set here)
+    assert settings["params"]["val_fraction"] == 0.0 and settings["params"]["n_models"] == 5
     assert len(result["folds"]) == 4
 
 

@@ -102,6 +102,10 @@ def test_bags_cv_figures_are_those_of_the_code_before_the_harness(tmp_path, caps
             "16",
             "--lr",
             "0.005",
+            "--val-fraction",  # the classifier's own validation split and single network, as then
+            "0.2",
+            "--n-models",
+            "1",
             "--quiet",
             "--out",
             str(out),

@@ -33,13 +33,19 @@ def _test_recordings(corpus: Path) -> list[tuple[Path, Path]]:
     return [(corpus / f"{i}_P" / f"{i}_AUDIO.wav", corpus / f"{i}_P" / f"{i}_TRANSCRIPT.csv") for i in ids]
 
 
-def _check_tables(out: Path, n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _check_tables(out: Path, n: int, n_failed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The scored rows (``n``) of the tables in ``out``; ``n_failed`` rows must say why they failed."""
     interviews = pd.read_csv(out / "interviews.csv")
     turns = pd.read_csv(out / "turns.csv")
-    assert list(interviews.columns[: len(INTERVIEW_COLUMNS)]) == INTERVIEW_COLUMNS and len(interviews) == n
+    assert list(interviews.columns[: len(INTERVIEW_COLUMNS)]) == INTERVIEW_COLUMNS
+    assert (interviews["status"] == "ok").sum() == n and (interviews["status"] == "failed").sum() == n_failed
+    failed = interviews[interviews["status"] == "failed"]
+    assert failed["error"].astype(str).str.len().gt(0).all() and failed["probability"].isna().all()
+    interviews = interviews[interviews["status"] == "ok"]
     assert list(turns.columns[: len(TURN_COLUMNS)]) == TURN_COLUMNS
     assert (out / "interviews.parquet").exists() and (out / "turns.parquet").exists()
     assert interviews["probability"].between(0, 1).all()
+    assert set(turns["interview_id"].astype(str)) == set(interviews["interview_id"].astype(str))
     sums = turns.groupby("interview_id")["weight"].sum()
     assert np.allclose(sums, 1.0, atol=1e-4)
     assert (turns["end"] > turns["start"]).all()
@@ -118,7 +124,12 @@ def test_score_batch_reports_failures_and_finishes_the_rest(model_dir, recipe_co
     assert code == 1
     err = capsys.readouterr().err
     assert "broken.wav" in err and "silent.wav" in err and "no participant speech" in err
-    _check_tables(tmp_path / "o", 1)
+    assert f"{broken}: {broken}:" not in err  # the path is named once, not repeated by the message
+    interviews, _ = _check_tables(tmp_path / "o", 1, n_failed=2)
+    rows = pd.read_csv(tmp_path / "o" / "interviews.csv").set_index("interview_id")
+    assert rows.loc["broken", "status"] == "failed" and "cannot read audio" in rows.loc["broken", "error"]
+    assert "no participant speech" in rows.loc["silent", "error"]
+    assert rows.loc["broken", "audio_path"] == str(broken)
 
 
 def test_score_needs_one_transcript_per_recording(model_dir, recipe_corpus, tmp_path, capsys):

@@ -15,7 +15,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "overrides",
         nargs="*",
         metavar="KEY=VALUE",
-        help="evaluation overrides only, e.g. evaluation.mode=cv evaluation.seeds=[0,1,2,3,4]",
+        help="evaluation.* overrides only (the model settings are the trained ones), e.g. evaluation.mode=cv "
+        "evaluation.seeds=[0,1,2,3,4]",
     )
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=run)
@@ -30,13 +31,16 @@ def run(args: argparse.Namespace) -> int:
 
     exp, config = open_experiment(args.experiment)
     if args.overrides:
-        bad = [o for o in args.overrides if not o.startswith(("evaluation.", "model."))]
+        bad = [o for o in args.overrides if not o.startswith("evaluation.")]
         if bad:
             raise ConfigError(
-                f"evaluate only takes evaluation.* and model.* overrides, not {bad}",
-                fix="change data settings with a new `interview-mil train CONF ... --out NEW`",
+                f"evaluate takes evaluation.* overrides only, not {bad}: the evaluation must describe the "
+                f"model trained in {exp.root}",
+                fix="to evaluate other model or data settings, train them into a new folder: "
+                "`interview-mil train CONF model.pooling=noisy_or --out NEW_EXP`, then "
+                "`interview-mil evaluate NEW_EXP`",
             )
-        config = from_dict(ExperimentConfig, apply_overrides(config_dict(config), args.overrides))
+        config = from_dict(ExperimentConfig, apply_overrides(config_dict(config), args.overrides), source="overrides")
     result = evaluate(exp, config, progress=not args.no_progress)
     print_evaluation(result)
     print(f"written: {exp.evaluation} and {exp.evaluation.with_suffix('.md')}")

@@ -21,13 +21,38 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
+SPLITS = ("train", "dev", "test", "all")
+
+
+def _check_inputs(exp, args: argparse.Namespace):
+    """The experiment's config and model bundle, the split name and the output folder, checked before
+    the features are loaded; returns the config."""
+    from ..errors import ConfigError
+    from ..explain.batch_store import check_out_dir
+    from ..mil.bundle import read_bundle
+
+    config = exp.read_config()
+    if args.split not in SPLITS:
+        raise ConfigError(f"--split {args.split!r} is not a split", fix=f"use one of {list(SPLITS)}")
+    if not exp.model.exists():
+        raise ConfigError(
+            "the experiment has no trained model yet",
+            path=exp.model,
+            fix=f"run `interview-mil train {exp.config_path} --out {exp.root}` first",
+        )
+    read_bundle(exp.model)  # a damaged bundle is a clear error now, not after loading every feature
+    check_out_dir(args.out or exp.explain_dir(args.split))
+    return config
+
+
 def run(args: argparse.Namespace) -> int:
     import math
 
     from ..experiment import ExperimentDir, explain_split
 
     exp = ExperimentDir(Path(args.experiment))
-    summary = explain_split(exp, exp.read_config(), args.split, args.out, html=args.html)
+    config = _check_inputs(exp, args)
+    summary = explain_split(exp, config, args.split, args.out, html=args.html)
     print(f"{summary['n_interviews']} interviews explained → {summary['out']}")
     print(
         f"faithfulness: removing the top-k turns lowered the probability more than removing k random "

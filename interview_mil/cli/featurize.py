@@ -111,6 +111,7 @@ def _experiment(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     from ..data import read_manifest
     from ..errors import ConfigError
+    from ..explain.batch_store import check_out_dir
     from ..features import featurize_manifest
     from ..fileio import read_table
 
@@ -126,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
     config = build_config(args)
     interviews = read_manifest(args.manifest)
     turns = read_table(args.turns, required=["interview_id", "turn_id", "turn_index", "start"])
+    check_out_dir(args.out)  # the store's folder, before any turn is featurized
     report = featurize_manifest(
         interviews, turns, config, args.out, workers=args.workers, progress=not args.no_progress
     )

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
 import pkgutil
 import sys
+import warnings
 
 from .. import SCREENING_DISCLAIMER, __version__
 from ..errors import InterviewMilError
@@ -40,6 +42,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def _plain_warnings():
+    """Warnings as ``warning: <message>`` lines: a user of the command needs the message (which names the
+    file), not the line of our source code that issued it."""
+    original = warnings.formatwarning
+    warnings.formatwarning = lambda message, category, filename, lineno, line=None: f"warning: {message}\n"
+    try:
+        yield
+    finally:
+        warnings.formatwarning = original
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -51,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        code = args.func(args)
+        with _plain_warnings():
+            code = args.func(args)
     except InterviewMilError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -2,8 +2,13 @@
 
 Runs the segmentation and features the model was trained with (read from the bundle), prints a short
 summary per recording and writes DIR/interviews.csv and DIR/turns.csv (and Parquet; --html adds
-DIR/report.html). ``--transcript``/``--rttm`` are given once per AUDIO, in the same order. Failures are
-listed at the end and the other recordings are still scored. Research screening aid, not a diagnosis.
+DIR/report.html). ``--transcript``/``--rttm``/``--file-id`` are given once per AUDIO, in the same order.
+
+Every input and DIR are checked before any work. Each recording is saved in DIR/per_recording/ as soon as
+it is done, so a stopped batch resumes: run the same command again and finished recordings are reused,
+not recomputed. A recording that fails is a row with status "failed" and its reason in interviews.csv;
+the others are still scored, and a failure never replaces an earlier good result in DIR. The tables hold
+every recording scored into DIR (by this model). Research screening aid, not a diagnosis.
 """
 
 from __future__ import annotations
@@ -31,8 +36,15 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     p.add_argument("--rttm", action="append", default=[], help="RTTM file for each AUDIO, in order")
     p.add_argument("--participant", help="participant speaker name in the STM/RTTM files")
+    p.add_argument(
+        "--file-id",
+        action="append",
+        default=[],
+        help="the recording's id in an STM/RTTM file that holds several recordings, for each AUDIO, in order "
+        "(default: the id named after the audio file)",
+    )
     p.add_argument("--channel", type=int, help="channel holding the participant (stereo recordings)")
-    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--out", required=True, help="output folder (resumable: rerun the same command to finish it)")
     p.add_argument("--html", action="store_true", help="also write a self-contained report.html")
     p.add_argument("--device", help="device for the speech encoder (cpu, cuda)")
     p.add_argument("--top-k", type=int, default=3, help="top turns printed per recording")
@@ -55,28 +67,48 @@ def _per_audio(values: list[str], n: int, flag: str) -> list:
 
 def run(args: argparse.Namespace) -> int:
     from .. import SCREENING_DISCLAIMER
-    from ..explain import write_tables
+    from ..errors import ConfigError
+    from ..explain.batch_jobs import check_jobs
+    from ..explain.batch_store import check_out_dir
     from ..pipeline import ScreeningPipeline
 
     n = len(args.audio)
+    if args.top_k < 1:
+        raise ConfigError(f"--top-k must be at least 1, got {args.top_k}", fix="e.g. --top-k 3")
     transcripts = _per_audio(args.transcript, n, "--transcript")
     rttms = _per_audio(args.rttm, n, "--rttm")
-    pipe = ScreeningPipeline.from_pretrained(args.model, device=args.device)
+    file_ids = _per_audio(args.file_id, n, "--file-id")
     jobs = [
         {"audio": a, "transcript": t, "rttm": r, "participant": args.participant, "channel": args.channel}
-        for a, t, r in zip(args.audio, transcripts, rttms)
+        | ({} if f is None else {"file_id": f})
+        for a, t, r, f in zip(args.audio, transcripts, rttms, file_ids)
     ]
-    results, failures = pipe.apply_many(jobs, progress=not args.no_progress)
-    for result in results:
-        print(result.summary(args.top_k))
-    paths = write_tables(results, args.out, html=args.html, title="interview_mil screening report")
+    check_jobs(jobs)  # every input file, before the model is even loaded
+    check_out_dir(args.out)  # made only once the model has loaded
+    pipe = ScreeningPipeline.from_pretrained(args.model, device=args.device)
+    result = pipe.score_batch(
+        jobs,
+        args.out,
+        html=args.html,
+        title="interview_mil screening report",
+        progress=not args.no_progress,
+        model_name=str(args.model),
+    )
+    for item in result.items:
+        if item.row.status == "ok":
+            print(item.summary(args.top_k))
     print(SCREENING_DISCLAIMER)
-    print(f"{len(results)} of {n} recordings scored → {args.out}")
-    for name, path in paths.items():
+    ok = sum(item.row.status == "ok" for item in result.items)
+    print(
+        f"{ok} of {n} recordings scored ({len(result.scored)} now, {len(result.reused)} reused from an earlier "
+        f"run) → {args.out}"
+        + (f"; the tables also keep {result.n_earlier} recording(s) scored earlier into it" if result.n_earlier else "")
+    )
+    for name, path in result.paths.items():
         print(f"  {name}: {path}")
-    if failures:
-        print(f"{len(failures)} failed:", file=sys.stderr)
-        for audio, message in failures.items():
-            print(f"  {audio}: {message}", file=sys.stderr)
+    if result.failures:
+        print(f"{len(result.failures)} failed (rows with status 'failed' in interviews.csv):", file=sys.stderr)
+        for audio, reason in result.failures.items():
+            print(f"  {audio}: {reason}", file=sys.stderr)
         return 1
     return 0

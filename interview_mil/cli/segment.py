@@ -49,6 +49,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--transcript", help="DAIC-WOZ / E-DAIC transcript or STM file for AUDIO")
     p.add_argument("--rttm", help="RTTM speaker segments for AUDIO")
     p.add_argument("--participant", help="the participant's speaker name in the RTTM/STM file")
+    p.add_argument(
+        "--file-id",
+        help="the recording's file id in an RTTM/STM file holding several recordings (default: the one named "
+        "after AUDIO or --id)",
+    )
     p.add_argument("--channel", type=int, help="channel holding the participant (stereo recordings)")
     p.add_argument("--id", dest="interview_id", help="interview id for AUDIO (default: the file name)")
     p.add_argument("--source", help="force a turn source: daic_woz, e_daic, stm, rttm, vad, stereo")
@@ -85,12 +90,18 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def build_config(args: argparse.Namespace):
     """The SegmentationConfig from --config, the option shortcuts, then --set overrides."""
     from ..config import apply_overrides, from_dict, load_yaml
+    from ..errors import ConfigError
     from ..segmentation import SegmentationConfig
 
     data = load_yaml(args.config) if args.config else {}
     overrides = [f"{key}={getattr(args, flag)}" for flag, key in _FLAGS.items() if getattr(args, flag) is not None]
     if args.max_turn_length is not None:
-        overrides.append("turns.max_length=" + ("null" if args.max_turn_length <= 0 else str(args.max_turn_length)))
+        if args.max_turn_length < 0:
+            raise ConfigError(
+                f"--max-turn-length {args.max_turn_length:g} is negative",
+                fix="give the longest turn in seconds (at least 1), or 0 to keep turns whole",
+            )
+        overrides.append("turns.max_length=" + ("null" if args.max_turn_length == 0 else str(args.max_turn_length)))
     if args.no_bleed:
         overrides.append("bleed.enabled=false")
     if args.no_refine:
@@ -109,6 +120,7 @@ def _single(args: argparse.Namespace, config) -> int:
         rttm_path=args.rttm,
         participant_speaker=args.participant,
         channel=args.channel,
+        meta={} if args.file_id is None else {"file_id": args.file_id},
     )
     result = segment_interview(interview, config, args.source)
     write_turns(result.turns, args.out)
@@ -171,6 +183,7 @@ def _experiment(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import ConfigError
+    from ..fileio import table_format
 
     if args.exp:
         return _experiment(args)
@@ -183,10 +196,20 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(
             "--out is required with AUDIO or --manifest", fix="name the turns table to write, e.g. --out turns.parquet"
         )
-    if args.manifest and (args.transcript or args.rttm or args.participant or args.channel is not None):
+    if args.manifest and (args.transcript or args.rttm or args.participant or args.file_id or args.channel is not None):
         raise ConfigError(
-            "--transcript/--rttm/--participant/--channel describe one AUDIO file; with "
-            "--manifest they come from the manifest's records"
+            "--transcript/--rttm/--participant/--file-id/--channel describe one AUDIO file; with "
+            "--manifest they come from the manifest's records",
+            fix="put them in the manifest's columns: transcript_path, rttm_path, participant_speaker, file_id, channel",
         )
+    if args.audio and not Path(args.audio).is_file():
+        raise ConfigError(
+            "AUDIO file not found" if not Path(args.audio).exists() else "AUDIO is not a file",
+            path=args.audio,
+            fix="check the path of the recording",
+        )
+    if Path(args.out).is_dir():
+        raise ConfigError("--out is a folder; it names the turns table", path=args.out, fix="e.g. --out turns.parquet")
+    table_format(args.out)  # an unknown suffix is refused now, not after the segmentation
     config = build_config(args)
     return _batch(args, config) if args.manifest else _single(args, config)

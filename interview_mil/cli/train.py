@@ -28,10 +28,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..errors import ConfigError
     from ..experiment import run_missing_stages, train
     from ._experiment import load
 
-    exp, config = load(args)
+    if args.workers < 1:
+        raise ConfigError(f"--workers must be at least 1, got {args.workers}", fix="e.g. --workers 2")
+    exp, config = load(args)  # the whole config is checked here, before any stage runs
     run_missing_stages(exp, config, workers=args.workers, device=args.device, progress=not args.no_progress)
     clf = train(exp, config)
     print(

@@ -16,6 +16,7 @@ run in (recipes run from their own folder).
 from __future__ import annotations
 
 import inspect
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,90 @@ class CorpusSection:
                 "corpus.labels is required for a folder corpus",
                 fix="give the CSV with an id column and a label or score column",
             )
+        if self.name == "synthetic":
+            from ..corpora.synthetic import SynthConfig
+
+            try:
+                synth = from_dict(SynthConfig, dict(self.synth))
+            except ConfigError as exc:
+                raise ConfigError(f"corpus.synth: {exc.reason}", fix=exc.fix) from None
+            _check_synth_fractions(synth)
+
+
+# Ranges of the numeric ``model.params`` (the classifier checks its names and types; these its values).
+_AT_LEAST_ONE = ("max_epochs", "batch_size", "attention_dim", "n_models", "select_folds", "n_threads")
+_NOT_NEGATIVE = ("weight_decay", "patience", "phq_weight")
+_FRACTIONS = {"dropout": "[0, 1)", "input_dropout": "[0, 1)", "val_fraction": "[0, 1) (0: no validation split)"}
+
+
+def _param_range_problem(name: str, value: Any) -> str | None:
+    """What is wrong with the value of ``model.params.<name>`` (None when it is in range)."""
+    if value is None or isinstance(value, (bool, str, dict)):
+        if name == "threshold" and isinstance(value, str) and value not in ("f1", "sensitivity"):
+            return "must be 'f1', 'sensitivity' or a number in [0, 1]"
+        return None
+    if name == "hidden":
+        return None if all(int(h) >= 1 for h in value) else "every layer width must be >= 1"
+    if name == "lr" and not value > 0:
+        return "must be > 0"
+    if name == "threshold" and not 0 <= value <= 1:
+        return "must be 'f1', 'sensitivity' or a number in [0, 1]"
+    if name == "target_sensitivity" and not 0 < value <= 1:
+        return "must lie in (0, 1]"
+    if name in _AT_LEAST_ONE and value < 1:
+        return "must be >= 1"
+    if name in _NOT_NEGATIVE and value < 0:
+        return "must be >= 0"
+    if name in _FRACTIONS and not 0 <= value < 1:
+        return f"must lie in {_FRACTIONS[name]}"
+    return None
+
+
+def check_model_params(params: dict[str, Any], pooling: str) -> None:
+    """``ConfigError`` naming ``model.params.<key>`` for a value of the wrong type (against the type hints
+    of ``InterviewClassifier.__init__``) or out of range, then the classifier's own checks (threshold
+    mode, speaker-relative mode, ...): everything ``fit`` would reject, found before any stage runs."""
+    from ..config import convert_value
+    from ..mil import InterviewClassifier
+
+    hints = typing.get_type_hints(InterviewClassifier.__init__)
+    signature = inspect.signature(InterviewClassifier.__init__)
+    for name, value in params.items():
+        where = f"model.params.{name}"
+        if name in hints:
+            try:
+                convert_value(hints[name], value, where)
+            except ConfigError as exc:
+                default = signature.parameters[name].default
+                raise ConfigError(exc.reason, fix=f"give {where} a value like its default, {default!r}") from None
+        problem = _param_range_problem(name, value)
+        if problem:
+            raise ConfigError(f"{where}: {value!r} {problem}", fix=f"set {where} to a valid value")
+    check = getattr(InterviewClassifier(pooling=pooling, **params), "_check_params", None)
+    if check is not None:
+        try:
+            check()
+        except ConfigError as exc:
+            raise ConfigError(f"model.params: {exc.reason}", fix=exc.fix) from None
+
+
+def _check_synth_fractions(synth: Any) -> None:
+    """The shares of a synthetic corpus that its own config does not check (they would only fail, or
+    silently misbehave, after minutes of generating audio)."""
+    problems = [
+        f"{name} {getattr(synth, name)} is outside [0, 1]"
+        for name in ("depressed_fraction", "control_marker_prob")
+        if not 0 <= getattr(synth, name) <= 1
+    ]
+    splits = synth.split_fractions
+    if len(splits) != 3 or any(not 0 <= f <= 1 for f in splits) or abs(sum(splits) - 1) > 1e-6:
+        problems.append(f"split_fractions {list(splits)} must be three shares (train, dev, test) summing to 1")
+    if synth.target_duration_s <= 0:
+        problems.append(f"target_duration_s {synth.target_duration_s} must be > 0")
+    if problems:
+        raise ConfigError(
+            f"corpus.synth: {'; '.join(problems)}", fix="e.g. depressed_fraction: 0.4, split_fractions: [0.6, 0.2, 0.2]"
+        )
 
 
 def classifier_param_names() -> set[str]:
@@ -59,6 +144,18 @@ def classifier_param_names() -> set[str]:
 
     names = set(inspect.signature(InterviewClassifier.__init__).parameters) - {"self"}
     return names - {"pooling", "seed", "embedding_pcs"}
+
+
+# The interview model the small-data suite supports (``benchmarks/small_data.py``), as the recipes' and the
+# demo's configs state it: speaker-relative turns, a committee of five networks trained 40 epochs on all
+# training bags, stacked with an interview-level model of turn functionals (weights from inner folds).
+INTERVIEW_PARAMS = {
+    "speaker_relative": "replace",
+    "val_fraction": 0.0,
+    "max_epochs": 40,
+    "n_models": 5,
+    "interview_head": True,
+}
 
 
 @dataclass(frozen=True)
@@ -85,6 +182,12 @@ class ModelSection:
             raise ConfigError(
                 f"unknown key(s) {['model.params.' + k for k in unknown]}",
                 fix=f"valid keys: {sorted(classifier_param_names())}",
+            )
+        check_model_params(self.params, self.pooling)
+        if self.embedding_pcs is not None and self.embedding_pcs < 1:
+            raise ConfigError(
+                f"model.embedding_pcs must be >= 1 or null, got {self.embedding_pcs}",
+                fix="null keeps the raw embedding columns",
             )
 
 
@@ -120,6 +223,13 @@ class ExplainSection:
     top_k: int = 3
     n_random: int = 20
 
+    def __post_init__(self) -> None:
+        if self.top_k < 1 or self.n_random < 0:
+            raise ConfigError(
+                f"explain.top_k must be >= 1 and explain.n_random >= 0, got {self.top_k} and {self.n_random}",
+                fix="the defaults are top_k: 3, n_random: 20",
+            )
+
 
 @dataclass(frozen=True)
 class ExperimentConfig:
@@ -141,10 +251,27 @@ class ExperimentConfig:
             raise ConfigError("model.parts uses 'prosody' but features.prosody is null")
 
 
+_NEEDS = (
+    "an experiment config needs at least a corpus section, e.g.\n"
+    "    corpus: {name: synthetic, root: data/synthetic}\n"
+    "  and usually model and evaluation sections (start from a file in recipes/*/conf/)"
+)
+
+
 def load_experiment_config(path: str | Path | None, overrides: list[str] | tuple[str, ...] = ()) -> ExperimentConfig:
-    """Read ``path`` (None: all defaults), apply dotted ``overrides``, build the dataclasses."""
-    data = load_yaml(path) if path else {}
-    return from_dict(ExperimentConfig, apply_overrides(data, list(overrides)), source=path)
+    """Read ``path`` (None: all defaults, for Python use), apply dotted ``overrides``, build the
+    dataclasses. Every value is checked here, before any stage runs. A file that is empty or names no
+    corpus is an error (the defaults would silently generate and train on a synthetic corpus)."""
+    if not path:
+        return from_dict(ExperimentConfig, apply_overrides({}, list(overrides)))
+    data = load_yaml(path)
+    if not data:
+        raise ConfigError("the config file is empty", path=path, fix=_NEEDS)
+    data = apply_overrides(data, list(overrides))
+    config = from_dict(ExperimentConfig, data, source=path)
+    if not isinstance(data.get("corpus"), dict) or "name" not in data["corpus"]:
+        raise ConfigError("the config names no corpus (corpus.name)", path=path, fix=_NEEDS)
+    return config
 
 
 def config_dict(config: ExperimentConfig) -> dict:

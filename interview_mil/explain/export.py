@@ -17,7 +17,7 @@ from ..features.bags import Bag
 from ..fileio import write_table
 from .records import ExplainedInterview, Span, interview_frame
 from .report import write_report
-from .tables import explain_bag
+from .tables import TURN_COLUMNS, explain_bag
 
 
 def explain_bags(
@@ -46,18 +46,30 @@ def explain_bags(
 def write_tables(
     items: Sequence[ExplainedInterview], out_dir: str | Path, html: bool = False, title: str = "interview_mil report"
 ) -> dict[str, Path]:
-    """``interviews.csv/.parquet`` and ``turns.csv/.parquet`` in ``out_dir`` (+ ``report.html``)."""
+    """``interviews.csv/.parquet`` and ``turns.csv/.parquet`` in ``out_dir`` (+ ``report.html``), each written
+    atomically. Failed recordings (``row.status == "failed"``) are interview rows with their reason and have
+    no turns; the report shows the scored ones."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    interviews = interview_frame(list(items))
-    turns = pd.concat([i.turns for i in items], ignore_index=True) if items else pd.DataFrame()
+    interviews = _nullable_ints(interview_frame(list(items)))
+    scored = [i for i in items if i.row.status == "ok"]
+    turns = pd.concat([i.turns for i in scored], ignore_index=True) if scored else pd.DataFrame(columns=TURN_COLUMNS)
     paths = {}
     for name, frame in (("interviews", interviews), ("turns", turns)):
         paths[f"{name}_csv"] = write_table(frame, out / f"{name}.csv")
         paths[f"{name}_parquet"] = write_table(frame, out / f"{name}.parquet")
-    if html and items:
-        paths["report"] = write_report(items, out / "report.html", title)
+    if html and scored:
+        paths["report"] = write_report(scored, out / "report.html", title)
     return paths
+
+
+def _nullable_ints(frame: pd.DataFrame) -> pd.DataFrame:
+    """Integer and flag columns that hold an empty cell (a failed recording, no label) stay integers
+    (``1``, not ``1.0``) instead of turning into floats."""
+    for column, dtype in (("decision", "Int64"), ("n_turns", "Int64"), ("label", "Int64"), ("faithful", "boolean")):
+        if column in frame and frame[column].isna().any() and frame[column].notna().any():
+            frame[column] = frame[column].astype(dtype)
+    return frame
 
 
 def precision_at_k(items: Sequence[ExplainedInterview], k: int = 3, positives_only: bool = True) -> float:

@@ -18,7 +18,8 @@ class InterviewRow:
     ``decision``: 1 when it reaches ``threshold``; ``top_turn_ids``: the most influential turns, ``;``-joined;
     ``phq8_estimate``: PHQ-8 points (models with the head); the faithfulness fields: probability drop when
     the top ``faithfulness_k`` turns, or as many random turns (mean), are removed; ``label``: the known
-    label (evaluation data only)."""
+    label (evaluation data only); ``status``: ``ok``, or ``failed`` for a recording of a batch that could not
+    be scored (``error`` says why, and the scores are empty)."""
 
     interview_id: str
     audio_path: str
@@ -33,6 +34,8 @@ class InterviewRow:
     prob_drop_random_k: float | None = None
     faithful: bool | None = None
     label: int | None = None
+    status: str = "ok"
+    error: str | None = None
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

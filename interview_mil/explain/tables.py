@@ -184,8 +184,9 @@ def explain_bag(
     exact = bool(getattr(POOLINGS.get(model.model_config_.pooling), "exact_contributions", False))
     contributions = explanation.instance_scores if exact else model.leave_one_out(bag.X)
     table = turn_table(iid, bag.turns, explanation, contributions, bag.prosody, bag.interview.audio_path)
-    table.insert(table.columns.get_loc("contribution") + 1, "contribution_kind",
-                 "logit_share" if exact else "leave_one_out")
+    table.insert(
+        table.columns.get_loc("contribution") + 1, "contribution_kind", "logit_share" if exact else "leave_one_out"
+    )
     phq = None
     if model.model_config_.phq_head:
         phq = float(model.predict_phq8([bag.X])[0])

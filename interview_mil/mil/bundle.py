@@ -20,14 +20,16 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
 from safetensors.torch import load_file, save_file
 
 from .. import __version__
-from ..errors import ModelNotFoundError
+from ..errors import BundleError, ModelNotFoundError
 from ..fileio import atomic_path, write_json
+from .bundle_check import DAMAGED_FIX, check_bundle
 
 BUNDLE_FORMAT = "interview_mil.mil.bundle"
 BUNDLE_VERSION = 2
@@ -51,21 +53,46 @@ def write_bundle(directory: str | Path, config: dict, tensors: dict[str, torch.T
     return directory
 
 
-def read_bundle(directory: str | Path) -> tuple[dict, dict[str, torch.Tensor]]:
+def read_bundle(
+    directory: str | Path, param_names: Sequence[str] | None = None
+) -> tuple[dict, dict[str, torch.Tensor]]:
     """(config in the version-2 layout, tensors) of a bundle; raises :class:`ModelNotFoundError` naming the
-    file when a file is missing, not JSON, not a bundle, or newer than this package reads."""
+    file when a file is missing, not a bundle, or newer than this package reads, and its subclass
+    :class:`BundleError` when a file is damaged or inconsistent (``bundle_check``), or when ``params``
+    holds a name outside ``param_names`` (the estimator's hyper-parameters)."""
     directory = Path(directory)
     config_path, weights_path = directory / CONFIG_FILE, directory / WEIGHTS_FILE
+    if directory.is_file():
+        raise ModelNotFoundError(
+            "this is a file; a model bundle is a folder",
+            path=directory,
+            fix=f"point to the folder holding {directory.name}",
+        )
+    if not directory.exists():
+        raise ModelNotFoundError("model bundle folder not found", path=directory, fix=_FIX)
     for path in (config_path, weights_path):
-        if not path.exists():
-            raise ModelNotFoundError("model bundle file not found", path=path, fix=_FIX)
+        if not path.is_file():
+            raise ModelNotFoundError(
+                f"model bundle file not found (the folder holds {sorted(p.name for p in directory.iterdir())[:8]})",
+                path=path,
+                fix=_FIX,
+            )
     try:
         config = json.loads(config_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ModelNotFoundError(f"not valid JSON ({exc})", path=config_path, fix=_FIX) from None
-    if not isinstance(config, dict) or config.get("format") != BUNDLE_FORMAT:
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BundleError(f"not valid JSON ({exc})", path=config_path, fix=DAMAGED_FIX) from None
+    if not isinstance(config, dict):
+        raise BundleError(
+            f"holds a JSON {type(config).__name__}; a bundle's config.json is an object with format, params, "
+            "state and metadata",
+            path=config_path,
+            fix=DAMAGED_FIX,
+        )
+    if config.get("format") != BUNDLE_FORMAT:
         raise ModelNotFoundError("not an interview_mil MIL model bundle", path=config_path, fix=_FIX)
-    version = int(config.get("format_version", 0))
+    version = config.get("format_version", 0)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise BundleError(f"format_version must be an integer, not {version!r}", path=config_path, fix=DAMAGED_FIX)
     if version > BUNDLE_VERSION:
         raise ModelNotFoundError(
             f"bundle format {version} is newer than this package reads ({BUNDLE_VERSION})",
@@ -78,16 +105,29 @@ def read_bundle(directory: str | Path) -> tuple[dict, dict[str, torch.Tensor]]:
             stacklevel=3,
         )
     if version < 2:
-        config = _upgrade_v1(config)
+        try:
+            config = _upgrade_v1(config)
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise BundleError(f"a version-1 bundle config lacks {exc}", path=config_path, fix=DAMAGED_FIX) from None
     missing = [k for k in ("params", "state") if k not in config]
     if missing:
-        raise ModelNotFoundError(f"bundle config lacks {missing}", path=config_path, fix=_FIX)
+        raise BundleError(f"bundle config lacks {missing}", path=config_path, fix=DAMAGED_FIX)
     try:
         tensors = load_file(str(weights_path))
     except Exception as exc:  # safetensors raises its own error types for truncated/corrupt files
-        raise ModelNotFoundError(
-            f"cannot read the weights ({type(exc).__name__}: {exc})", path=weights_path, fix=_FIX
+        raise BundleError(
+            f"cannot read the weights, the file is damaged or not a safetensors file ({type(exc).__name__}: {exc})",
+            path=weights_path,
+            fix=DAMAGED_FIX,
         ) from None
+    check_bundle(config, tensors, directory)
+    unknown = sorted(set(config["params"]) - set(param_names or config["params"]))
+    if unknown:
+        raise BundleError(
+            f"params holds {unknown}, which this version's classifier does not take",
+            path=config_path,
+            fix="load it with the interview-mil version that wrote it, or retrain",
+        )
     return config, tensors
 
 

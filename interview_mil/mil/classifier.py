@@ -28,7 +28,7 @@ from .committee import (
     validation_threshold,
 )
 from .hybrid import fit_interview_head
-from .model import MILOutput, ModelConfig, build_model
+from .model import MILOutput
 from .pooling import POOLINGS
 from .preprocess import FeatureScaler
 from .projection import EmbeddingProjection
@@ -285,16 +285,9 @@ class InterviewClassifier(BaseEstimator):
     @classmethod
     def load(cls, directory: str | Path) -> InterviewClassifier:
         """Rebuild a fitted classifier from a bundle written by :meth:`save`; never unpickles anything."""
-        config, weights = read_bundle(directory)
-        params = dict(config["params"])
-        params["hidden"] = tuple(params.get("hidden", ()))
-        clf = cls(**params)
-        restore(
-            clf,
-            config["state"],
-            weights,
-            build_model(ModelConfig.from_dict(config["state"]["model_config"]), int(clf.n_models)),
-        )
+        config, weights = read_bundle(directory, cls._get_param_names())
+        clf = cls(**{**config["params"], "hidden": tuple(config["params"].get("hidden", ()))})
+        restore(clf, config["state"], weights)
         clf.metadata_ = config.get("metadata") or {}
         clf.package_version_ = config.get("package_version")
         return clf

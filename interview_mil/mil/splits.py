@@ -47,10 +47,21 @@ def stratified_group_kfold(
     y = np.asarray(y)
     g = _groups(y, groups)
     n_groups = len(np.unique(g))
+    if n_groups < 2:
+        raise InputError(
+            f"cannot make folds from {n_groups} group(s) (participants/bags)",
+            fix="cross-validation needs at least 2 groups, and 2 of each class",
+        )
     if n_splits < 2 or n_splits > n_groups:
         raise InputError(
             f"cannot make {n_splits} folds from {n_groups} groups (participants)",
             fix=f"use between 2 and {n_groups} folds",
+        )
+    per_class = _groups_per_class(y, g)
+    if max(per_class.values()) < n_splits:  # scikit-learn cannot stratify at all
+        raise InputError(
+            f"cannot make {n_splits} stratified folds: {_counts(per_class)}",
+            fix=f"use at most {max(per_class.values())} folds",
         )
     splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     with warnings.catch_warnings():
@@ -60,6 +71,40 @@ def stratified_group_kfold(
         if np.intersect1d(g[tr], g[te]).size:  # by construction this never happens; guard against library changes
             raise RuntimeError("a group is on both sides of a split")
     return splits
+
+
+def _groups_per_class(y: np.ndarray, g: np.ndarray) -> dict[int, int]:
+    return {int(c): len(np.unique(g[y == c])) for c in np.unique(y)}
+
+
+def _counts(per_class: dict[int, int]) -> str:
+    return ", ".join(f"class {c} has {n} group(s)" for c, n in sorted(per_class.items()))
+
+
+def check_folds(
+    y: Sequence[int], groups: Sequence | None, n_splits: int, what: str = "bags", source: str | None = None
+) -> None:
+    """``InputError`` unless every one of the two classes has at least ``n_splits`` groups (``what``, e.g.
+    bags or participants), so that every test fold holds both classes and its AUC is defined. ``source``:
+    the file the bags come from, named in the message."""
+    y = np.asarray(y)
+    g = _groups(y, groups)
+    per_class = {c: _groups_per_class(y, g).get(c, 0) for c in (0, 1)}
+    smallest = min(per_class.values())
+    counts = ", ".join(f"class {c}: {n} {what}" for c, n in per_class.items())
+    if smallest < 2:
+        raise InputError(
+            f"{len(y)} bag(s) ({counts}): cross-validation needs at least 2 {what} of each class",
+            path=source,
+            fix=f"add {what} of the missing class, or check the label column",
+        )
+    if not 2 <= n_splits <= smallest:
+        raise InputError(
+            f"cannot make {n_splits} folds with both classes in every test fold ({counts})",
+            path=source,
+            fix=(f"use --folds {smallest}" if smallest == 2 else f"use --folds between 2 and {smallest}")
+            + f" (at most the smaller class's number of {what}), or add {what}",
+        )
 
 
 def repeated_stratified_group_kfold(
@@ -78,12 +123,18 @@ def group_train_val_split(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Carve a validation split out of training data by group, stratified by label.
 
-    Returns (train_idx, val_idx); ``val_idx`` is empty when there are too few groups (fewer than 2 per
-    class) to hold any out, in which case training runs without early stopping.
+    Returns (train_idx, val_idx); ``val_idx`` is empty when ``val_fraction`` is 0 or there are too few
+    groups (fewer than 2 per class) to hold any out, in which case training runs without early stopping.
+    ``InputError`` when ``val_fraction`` is outside [0, 1).
     """
     y = np.asarray(y)
     g = _groups(y, groups)
-    if not 0 < val_fraction < 1:
+    if not 0 <= val_fraction < 1:
+        raise InputError(
+            f"val_fraction {val_fraction} is outside [0, 1)",
+            fix="give the share of training groups held out for early stopping, e.g. 0.2 (0: no validation split)",
+        )
+    if val_fraction == 0:
         return np.arange(len(y)), np.zeros(0, dtype=int)
     n_splits = max(2, int(round(1.0 / val_fraction)))
     groups_per_class = [len(np.unique(g[y == c])) for c in np.unique(y)]

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from .hybrid import InterviewHead
-from .model import MILOutput, ModelConfig
+from .model import MILOutput, ModelConfig, build_model
 from .preprocess import FeatureScaler
 from .projection import EmbeddingProjection
 
@@ -76,10 +76,11 @@ def fitted_state(clf) -> dict:
     return {name[:-1]: encode(getattr(clf, name)) for name, (encode, _) in FITTED_ATTRIBUTES.items()}
 
 
-def restore(clf, state: dict, weights: dict[str, torch.Tensor], model: torch.nn.Module) -> None:
-    """Set ``clf``'s fitted attributes from :func:`fitted_state` output and its network (``model``, built
-    for the saved architecture) from ``weights``."""
+def restore(clf, state: dict, weights: dict[str, torch.Tensor]) -> None:
+    """Set ``clf``'s fitted attributes from :func:`fitted_state` output and its network, built for the
+    saved architecture, from ``weights``."""
     for name, (_, decode) in FITTED_ATTRIBUTES.items():
         setattr(clf, name, decode(state[name[:-1]] if name in REQUIRED_STATE else state.get(name[:-1])))
+    model = build_model(clf.model_config_, int(clf.n_models))
     model.load_state_dict(weights, strict=True)
     clf.model_ = model.eval()

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ManifestError
-from ..fileio import read_table
+from ..fileio import read_table, table_format
 from .bags import check_labels
 
 NEVER_FEATURES = ("instance_label",)
@@ -72,11 +72,9 @@ def bags_from_table(
                 fix="remove them from --features",
             )
         names = list(features)
-        bad = [c for c in names if not pd.api.types.is_numeric_dtype(df[c])]
-        if bad:
-            raise ManifestError(
-                f"feature column(s) {bad} are not numeric", path=path, fix="choose numeric columns with --features"
-            )
+        for c in names:
+            if not pd.api.types.is_numeric_dtype(df[c]):
+                _refuse_text_cells(df, c, path, "choose numeric columns with --features")
     else:
         names = []
         for c in df.columns:
@@ -86,7 +84,11 @@ def bags_from_table(
                 excluded[c] = "instance labels are the answer, never a feature"
             elif c in exclude:
                 excluded[c] = "excluded on request"
-            elif not pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]):
+            elif pd.api.types.is_bool_dtype(df[c]):
+                excluded[c] = "not numeric"
+            elif not pd.api.types.is_numeric_dtype(df[c]):
+                if pd.to_numeric(df[c], errors="coerce").notna().any():  # numbers with a few text cells
+                    _refuse_text_cells(df, c, path, f"or leave the column out with --exclude-cols {c}")
                 excluded[c] = "not numeric"
             else:
                 names.append(c)
@@ -124,3 +126,17 @@ def bags_from_table(
     first_labels = grouped[label_col].first()  # indexed by bag id, in order of first appearance
     y = check_labels(first_labels.to_numpy(), len(bags), source=str(path))
     return TableBags(first_labels.index.tolist(), bags, y, groups, names, excluded)
+
+
+def _refuse_text_cells(df: pd.DataFrame, column: str, path: Path, fix: str) -> None:
+    """``ManifestError`` naming ``column`` and its first cell that is not a number (by file line for CSV)."""
+    values = df[column]
+    bad = values.notna() & pd.to_numeric(values, errors="coerce").isna()
+    first = int(np.flatnonzero(bad.to_numpy())[0]) if bad.any() else 0
+    where = f"line {first + 2}" if table_format(path) == "csv" else f"row {first + 1}"
+    raise ManifestError(
+        f"column {column!r} holds text where numbers are expected: {values.iloc[first]!r} at {where} "
+        f"({int(bad.sum())} such cell(s))",
+        path=path,
+        fix=f"write a number there (an empty cell for a missing value), {fix}",
+    )

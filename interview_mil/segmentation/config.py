@@ -59,6 +59,12 @@ class VadConfig:
         _check(0 <= self.noise_percentile <= 100, "vad.noise_percentile must lie in 0..100")
         for name in ("hangover", "min_silence", "min_speech", "refine_edges_db", "min_snr_db", "edge_snr_db"):
             _check(getattr(self, name) >= 0, f"vad.{name} must be >= 0, got {getattr(self, name)}")
+        _check(self.max_gain_db >= 0, f"vad.max_gain_db must be >= 0, got {self.max_gain_db}")
+        _check(self.min_level_db <= 0, f"vad.min_level_db is dBFS and must be <= 0, got {self.min_level_db}")
+        _check(
+            self.normalise_to_db is None or self.normalise_to_db <= 0,
+            f"vad.normalise_to_db is dBFS and must be <= 0 or null, got {self.normalise_to_db}",
+        )
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,7 @@ class ChannelConfig:
 
     def __post_init__(self) -> None:
         _check(self.participant is None or self.participant >= 0, "channel.participant must be >= 0")
+        _check(self.crosstalk_db >= 0, f"channel.crosstalk_db must be >= 0, got {self.crosstalk_db}")
 
 
 @dataclass(frozen=True)
@@ -117,6 +124,10 @@ class TurnConfig:
         _check(
             self.max_length is None or self.max_length >= 1.0,
             f"turns.max_length must be >= 1 s or null, got {self.max_length}",
+        )
+        _check(
+            self.max_length is None or self.min_turn < self.max_length,
+            f"turns.min_turn ({self.min_turn}) must be below turns.max_length ({self.max_length})",
         )
 
 
@@ -161,6 +172,9 @@ class TranscriptConfig:
     def __post_init__(self) -> None:
         _check(self.merge_gap >= 0 and self.asr_merge_gap >= 0, "transcript merge gaps must be >= 0")
         _check(self.audio_tolerance >= 0, "transcript.audio_tolerance must be >= 0")
+        _check(
+            0 <= self.min_confidence <= 1, f"transcript.min_confidence must lie in [0, 1], got {self.min_confidence}"
+        )
 
 
 @dataclass(frozen=True)

@@ -74,10 +74,10 @@ def segment_interview(
         )
     if not turns:
         warnings.warn(
-            f"{interview.audio_path}: no participant turns found by the {name!r} source "
-            "(silent recording, or no participant lines)",
+            f"{interview.audio_path}: no participant turns found by the {name!r} source (silent "
+            "recording, or no participant lines: check the participant speaker/channel)",
             NoTurnsWarning,
-            stacklevel=2,
+            stacklevel=2,  # the caller's line, for Python users; the command line prints the message only
         )
     log.debug("%s: %d turns from %s", interview.interview_id, len(turns), name)
     return result if keep_audio else result.without_audio()

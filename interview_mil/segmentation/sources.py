@@ -33,7 +33,7 @@ from .daic import apply_daic_rules, read_daic_lines
 from .record import Segmentation, Span
 from .refine import make_turns, refine_spans
 from .spans import Line, spans_from_lines, spans_from_regions
-from .speakers import rttm_lines, stm_lines
+from .speakers import check_no_participant, recording_names, rttm_lines, stm_lines
 from .vad import SpeechActivity, detect_speech
 
 TurnSource = Callable[[Interview, SegmentationConfig], Segmentation]
@@ -130,7 +130,13 @@ def turns_from_rttm(
 ) -> list[Turn]:
     """Turns of speaker ``participant`` in an RTTM file; every other speaker counts as the interviewer."""
     return _segment_lines(
-        rttm_lines(path, participant), path, interview_id, config.transcript.merge_gap, config, activity, "rttm"
+        rttm_lines(path, participant, [interview_id]),
+        path,
+        interview_id,
+        config.transcript.merge_gap,
+        config,
+        activity,
+        "rttm",
     )[0]
 
 
@@ -143,7 +149,13 @@ def turns_from_stm(
 ) -> list[Turn]:
     """Turns of speaker ``participant`` in an STM file, with their words as text."""
     return _segment_lines(
-        stm_lines(path, participant), path, interview_id, config.transcript.merge_gap, config, activity, "stm"
+        stm_lines(path, participant, [interview_id]),
+        path,
+        interview_id,
+        config.transcript.merge_gap,
+        config,
+        activity,
+        "stm",
     )[0]
 
 
@@ -181,6 +193,7 @@ def _needs(value: str | None, what: str, interview: Interview, fix: str) -> str:
 @TURN_SOURCES.register("daic_woz")
 def _daic_woz(interview: Interview, config: SegmentationConfig) -> Segmentation:
     path = _needs(interview.transcript_path, "transcript", interview, "set transcript_path in the manifest")
+    check_no_participant(interview, config, path, "daic_woz")
     audio, activity = _decoded(interview, config, interview.channel)
     turns, interviewer = _segment_lines(
         _daic_lines(path, interview.interview_id, config),
@@ -197,6 +210,7 @@ def _daic_woz(interview: Interview, config: SegmentationConfig) -> Segmentation:
 @TURN_SOURCES.register("e_daic")
 def _e_daic(interview: Interview, config: SegmentationConfig) -> Segmentation:
     path = _needs(interview.transcript_path, "transcript", interview, "set transcript_path in the manifest")
+    check_no_participant(interview, config, path, "e_daic")
     audio, activity = _decoded(interview, config, interview.channel)
     lines = read_asr_lines(path, config.transcript.min_confidence)
     turns, _ = _segment_lines(
@@ -210,7 +224,7 @@ def _stm(interview: Interview, config: SegmentationConfig) -> Segmentation:
     path = _needs(interview.transcript_path, "STM transcript", interview, "set transcript_path to the STM file")
     audio, activity = _decoded(interview, config, interview.channel)
     turns, interviewer = _segment_lines(
-        stm_lines(path, interview.participant_speaker),
+        stm_lines(path, interview.participant_speaker, *recording_names(interview)),
         path,
         interview.interview_id,
         config.transcript.merge_gap,
@@ -226,7 +240,7 @@ def _rttm(interview: Interview, config: SegmentationConfig) -> Segmentation:
     path = _needs(interview.rttm_path, "RTTM file", interview, "set rttm_path in the manifest")
     audio, activity = _decoded(interview, config, interview.channel)
     turns, interviewer = _segment_lines(
-        rttm_lines(path, interview.participant_speaker),
+        rttm_lines(path, interview.participant_speaker, *recording_names(interview)),
         path,
         interview.interview_id,
         config.transcript.merge_gap,
@@ -254,8 +268,8 @@ def _stereo(interview: Interview, config: SegmentationConfig) -> Segmentation:
             f"the stereo source needs a two-channel recording and the participant's channel; this file has "
             f"{info.channels} channel(s) and the channel is {channel}",
             path=interview.audio_path,
-            fix="set channel (0 or 1) in the manifest or channel.participant in the config; use the vad "
-            "source for mono recordings",
+            fix="give the participant's channel (0 or 1): --channel with score/segment, channel in a manifest, "
+            "or channel.participant in the config; use the vad source for mono recordings",
         )
     if channel not in (0, 1):
         raise AudioError(

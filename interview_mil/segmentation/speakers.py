@@ -5,14 +5,18 @@ are ignored. STM: ``<uri> <channel> <speaker> <start> <end> [<label>] <words...>
 comments; the pseudo-speaker ``inter_segment_gap`` (untranscribed stretches) is skipped and
 ``excluded_region`` marks a stretch no turn may bridge. The chosen participant's segments become
 participant lines; every other speaker is treated as the interviewer (a turn ends when they speak, and
-their speech gives the response latency).
+their speech gives the response latency). A file may hold several recordings (the ``<uri>`` column): only
+the lines of the recording being segmented are used (``select_recording``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
+from ..data.records import Interview
 from ..errors import TranscriptError
+from .config import SegmentationConfig
 from .daic import check_order, parse_time
 from .spans import Line
 
@@ -26,9 +30,8 @@ def _read(path: Path, kind: str) -> list[str]:
         raise TranscriptError(f"cannot read {kind} file ({exc.strerror})", path=path) from None
 
 
-def read_rttm(path: str | Path) -> list[tuple[str, float, float, int]]:
-    """Every SPEAKER record of an RTTM file as ``(speaker, start, end, lineno)``, times in seconds."""
-    path = Path(path)
+def _rttm_records(path: Path) -> list[tuple[str, str, float, float, int]]:
+    """Every SPEAKER record as ``(file id, speaker, start, end, lineno)``."""
     records = []
     for lineno, raw in enumerate(_read(path, "RTTM"), start=1):
         fields = raw.split()
@@ -42,13 +45,12 @@ def read_rttm(path: str | Path) -> list[tuple[str, float, float, int]]:
             )
         onset = parse_time(fields[3], path, lineno, "onset")
         duration = parse_time(fields[4], path, lineno, "duration")
-        records.append((fields[7], onset, onset + duration, lineno))
+        records.append((fields[1], fields[7], onset, onset + duration, lineno))
     return records
 
 
-def read_stm(path: str | Path) -> list[tuple[str, float, float, int, str]]:
-    """Every STM segment as ``(speaker, start, end, lineno, words)``, times in seconds."""
-    path = Path(path)
+def _stm_records(path: Path) -> list[tuple[str, str, float, float, int, str]]:
+    """Every STM segment as ``(file id, speaker, start, end, lineno, words)``."""
     records = []
     for lineno, raw in enumerate(_read(path, "STM"), start=1):
         if not raw.strip() or raw.lstrip().startswith(";;"):
@@ -66,8 +68,50 @@ def read_stm(path: str | Path) -> list[tuple[str, float, float, int, str]]:
         words = fields[5:]
         if words and words[0].startswith("<") and words[0].endswith(">"):
             words = words[1:]
-        records.append((fields[2], start, end, lineno, " ".join(words)))
+        records.append((fields[0], fields[2], start, end, lineno, " ".join(words)))
     return records
+
+
+def read_rttm(path: str | Path) -> list[tuple[str, float, float, int]]:
+    """Every SPEAKER record of an RTTM file (all recordings) as ``(speaker, start, end, lineno)``, in seconds."""
+    return [r[1:] for r in _rttm_records(Path(path))]
+
+
+def read_stm(path: str | Path) -> list[tuple[str, float, float, int, str]]:
+    """Every STM segment (all recordings) as ``(speaker, start, end, lineno, words)``, times in seconds."""
+    return [r[1:] for r in _stm_records(Path(path))]
+
+
+def select_recording(
+    file_ids: Sequence[str], names: Sequence[str], path: Path, explicit: str | None = None
+) -> str | None:
+    """Which file id of an RTTM/STM file is this recording's: ``explicit`` when given (it must occur);
+    otherwise None when the file holds one recording (all its lines are used), else the first of ``names``
+    (the interview id, the audio file's stem) that occurs, compared case-insensitively. A file with several
+    recordings and none of these names is a ``TranscriptError`` listing the ids it holds."""
+    held = list(dict.fromkeys(file_ids))
+    shown = f"{held[:10]}{' ...' if len(held) > 10 else ''}"
+    folded = {h.lower(): h for h in held}
+    if explicit is not None:
+        if explicit.lower() in folded:
+            return folded[explicit.lower()]
+        raise TranscriptError(
+            f"file id {explicit!r} does not occur; the file holds the recording(s) {shown}",
+            path=path,
+            fix="choose one of the ids listed (--file-id, or the file_id column of a manifest)",
+        )
+    if len(held) <= 1:
+        return None
+    for name in names:
+        if name and name.lower() in folded:
+            return folded[name.lower()]
+    raise TranscriptError(
+        f"the file holds {len(held)} recordings {shown} and none is named {list(dict.fromkeys(names))}, "
+        "so its lines cannot be matched to this audio",
+        path=path,
+        fix="name this recording's file id with --file-id ID (or a file_id column in the manifest), or give a "
+        "file with this recording's lines only",
+    )
 
 
 def _choose(participant: str | None, speakers: list[str], path: Path) -> str:
@@ -76,7 +120,7 @@ def _choose(participant: str | None, speakers: list[str], path: Path) -> str:
         raise TranscriptError(
             f"which speaker is the participant? speakers in the file: {known}",
             path=path,
-            fix="pass --participant NAME (or set participant_speaker in the manifest)",
+            fix="pass --participant NAME with one of the speakers listed",
         )
     if participant not in known:
         folded = {s.lower(): s for s in known}
@@ -90,28 +134,71 @@ def _choose(participant: str | None, speakers: list[str], path: Path) -> str:
     return participant
 
 
-def rttm_lines(path: str | Path, participant: str | None) -> list[Line]:
-    """``Line`` records of an RTTM file with ``participant`` (case-insensitive) as the participant."""
+def rttm_lines(
+    path: str | Path, participant: str | None, names: Sequence[str] = (), file_id: str | None = None
+) -> list[Line]:
+    """``Line`` records of one recording of an RTTM file (see ``select_recording``: ``names`` are the
+    recording's candidate file ids, ``file_id`` an explicit one) with ``participant`` (case-insensitive)
+    as the participant."""
     path = Path(path)
-    records = read_rttm(path)
+    records = _rttm_records(path)
     if not records:
         raise TranscriptError("no SPEAKER records in the RTTM file", path=path)
+    chosen_id = select_recording([r[0] for r in records], names, path, file_id)
+    records = [r[1:] for r in records if chosen_id is None or r[0] == chosen_id]
     chosen = _choose(participant, [r[0] for r in records], path)
     return [Line(a, b, "participant" if spk == chosen else "interviewer", None, n) for spk, a, b, n in records if b > a]
 
 
-def stm_lines(path: str | Path, participant: str | None) -> list[Line]:
-    """``Line`` records of an STM file with ``participant`` (case-insensitive) as the participant."""
+def stm_lines(
+    path: str | Path, participant: str | None, names: Sequence[str] = (), file_id: str | None = None
+) -> list[Line]:
+    """``Line`` records of one recording of an STM file (``names``/``file_id`` as in ``rttm_lines``) with
+    ``participant`` (case-insensitive) as the participant."""
     path = Path(path)
-    records = read_stm(path)
-    speakers = [r[0] for r in records if r[0] not in STM_PSEUDO_SPEAKERS]
+    records = _stm_records(path)
+    if records:
+        chosen_id = select_recording([r[0] for r in records], names, path, file_id)
+        records = [r for r in records if chosen_id is None or r[0] == chosen_id]
+    speakers = [r[1] for r in records if r[1] not in STM_PSEUDO_SPEAKERS]
     if not speakers:
         raise TranscriptError("no speaker segments in the STM file", path=path)
     chosen = _choose(participant, speakers, path)
     lines = []
-    for spk, a, b, n, words in records:
+    for _, spk, a, b, n, words in records:
         if b <= a or spk == "inter_segment_gap":
             continue
         role = "boundary" if spk == "excluded_region" else ("participant" if spk == chosen else "interviewer")
         lines.append(Line(a, b, role, words or None, n))
     return lines
+
+
+def recording_names(interview: Interview) -> tuple[list[str], str | None]:
+    """``(candidate file ids, explicit file id)`` of ``interview`` in a multi-recording STM/RTTM file: its
+    id and its audio file's stem (without a DAIC-style ``_AUDIO``), and ``meta["file_id"]`` when set."""
+    stem = Path(interview.audio_path).stem
+    names = [interview.interview_id, stem, stem[: -len("_AUDIO")] if stem.upper().endswith("_AUDIO") else stem]
+    explicit = interview.meta.get("file_id") if interview.meta else None
+    return list(dict.fromkeys(names)), None if explicit is None else str(explicit)
+
+
+def check_no_participant(interview: Interview, config: SegmentationConfig, path: str, kind: str) -> None:
+    """A participant speaker name means nothing to DAIC-WOZ / E-DAIC transcripts: refuse one that would be
+    ignored (the DAIC-WOZ participant is found by ``transcript.participant_names``)."""
+    name = interview.participant_speaker
+    if name is None:
+        return
+    known = [n.replace(" ", "").lower() for n in config.transcript.participant_names]
+    if kind == "daic_woz" and name.replace(" ", "").lower() in known:
+        return
+    what = (
+        f"a DAIC-WOZ transcript names its participant {list(config.transcript.participant_names)}"
+        if kind == "daic_woz"
+        else "an E-DAIC ASR transcript names no speakers"
+    )
+    raise TranscriptError(
+        f"participant speaker {name!r} was given, but {what}, so it would be ignored",
+        path=path,
+        fix="drop --participant (participant_speaker) for this transcript"
+        + (", or set segmentation transcript.participant_names" if kind == "daic_woz" else ""),
+    )

@@ -48,6 +48,12 @@ class SynthConfig:
             raise ValueError(f"marker_mode must be one of {MARKER_MODES}")
         if not 0.0 <= self.global_strength <= 1.0:
             raise ValueError("global_strength must lie in 0..1")
+        if not 0.0 < self.depressed_fraction < 1.0 or not 0.0 <= self.control_marker_prob <= 1.0:
+            raise ValueError("depressed_fraction must lie in (0, 1) and control_marker_prob in [0, 1]")
+        if len(self.split_fractions) != 3 or min(self.split_fractions) < 0 or sum(self.split_fractions) > 1 + 1e-9:
+            raise ValueError("split_fractions must be three non-negative shares (train, dev, test) summing to 1")
+        if not self.target_duration_s > 0:
+            raise ValueError("target_duration_s must be positive")
         if self.n_interviews < 1:
             raise ValueError("n_interviews must be at least 1")
         if not 0.0 <= self.label_strength <= 1.0:

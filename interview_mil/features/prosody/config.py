@@ -53,21 +53,28 @@ class ProsodyConfig:
 
     def __post_init__(self) -> None:
         if not (0 < self.f0_min < self.f0_max):
-            raise ConfigError(f"prosody: need 0 < f0_min < f0_max, got {self.f0_min} and {self.f0_max}")
-        if self.pitch_sample_rate and self.pitch_sample_rate < 4 * self.f0_max:
             raise ConfigError(
-                f"prosody.pitch_sample_rate must be 0 or >= 4 x f0_max "
-                f"({4 * self.f0_max:g} Hz), got {self.pitch_sample_rate}"
+                f"f0_min ({self.f0_min:g} Hz) must be above 0 and below f0_max ({self.f0_max:g} Hz)",
+                fix="set prosody.f0_min below prosody.f0_max (defaults 75 and 500 Hz; 60-300 for low voices)",
+            )
+        if self.pitch_sample_rate < 0 or (self.pitch_sample_rate and self.pitch_sample_rate < 4 * self.f0_max):
+            raise ConfigError(
+                f"pitch_sample_rate must be 0 or >= 4 x f0_max ({4 * self.f0_max:g} Hz), got {self.pitch_sample_rate}",
+                fix="set prosody.pitch_sample_rate to 0 (as recorded) or at least 4 x prosody.f0_max",
             )
         if not (0 < self.time_step <= 0.05):
-            raise ConfigError(f"prosody.time_step must lie in (0, 0.05] s, got {self.time_step}")
+            raise ConfigError(f"time_step must lie in (0, 0.05] s, got {self.time_step}", fix="the default is 0.01 s")
         if not (0 <= self.mfcc <= 40):
-            raise ConfigError(f"prosody.mfcc must lie in 0..40, got {self.mfcc}")
-        for name in ("min_duration", "min_pause", "min_sounding", "min_dip_db", "padding"):
+            raise ConfigError(f"mfcc must lie in 0..40, got {self.mfcc}", fix="the default is 13 (0: none)")
+        for name in ("min_duration", "min_pause", "min_sounding", "min_dip_db", "padding", "silent_floor_db"):
             if getattr(self, name) < 0:
-                raise ConfigError(f"prosody.{name} must be >= 0, got {getattr(self, name)}")
+                raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)}", fix=f"set prosody.{name} >= 0")
+        if self.min_voiced_frames < 1:
+            raise ConfigError(f"min_voiced_frames must be >= 1, got {self.min_voiced_frames}", fix="the default is 5")
         if self.silence_db <= 0 or self.intensity_min_pitch <= 0:
-            raise ConfigError("prosody.silence_db and prosody.intensity_min_pitch must be positive")
+            raise ConfigError(
+                "silence_db and intensity_min_pitch must be positive", fix="the defaults are 25 dB and 50 Hz"
+            )
 
 
 PITCH_FEATURES = ("f0_mean_hz", "f0_median_hz", "f0_sd_st", "f0_range_st", "f0_slope_st_per_s", "voiced_fraction")
