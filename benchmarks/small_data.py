@@ -53,12 +53,21 @@ def cell_overrides(mode: str, n: int, work: Path) -> list[str]:
 
 
 def run_model(
-    mode: str, n: int, work: Path, seeds: list[int], encoder: bool, peers: bool, n_jobs: int = 1
+    mode: str,
+    n: int,
+    work: Path,
+    seeds: list[int],
+    encoder: bool,
+    peers: bool,
+    n_jobs: int = 1,
+    overrides: tuple[str, ...] = (),
 ) -> dict[str, dict]:
     """Cross-validate the default config (with or without the encoder) on one cell; with ``peers``, the two
     peers on the same folds. Returns {model name: summary row}."""
     extra = [f"features.encoder={ENCODER}", "model.parts=[prosody,embedding]", "model.embedding_pcs=8"]
-    config = load_experiment_config(DEFAULT_CONF, cell_overrides(mode, n, work) + (extra if encoder else []))
+    config = load_experiment_config(
+        DEFAULT_CONF, cell_overrides(mode, n, work) + (extra if encoder else []) + list(overrides)
+    )
     exp = ExperimentDir(work / f"exp_{mode}_{n}_{'encoder' if encoder else 'prosody'}")
     t0 = time.perf_counter()
     run_missing_stages(exp, config, progress=False)
@@ -125,6 +134,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--work", default="runs/small_data", help="corpora and experiment folders (reused)")
     p.add_argument("--json", dest="json_out", help="write one object per (cell, model)")
     p.add_argument("--jobs", type=int, default=2, help="folds fitted in parallel worker processes (default 2)")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="dotted override of the default config, e.g. --set model.feature_set=core",
+    )
     args = p.parse_args(argv)
     seeds = args.seeds or ([0, 1, 2] if args.quick else [0, 1, 2, 3, 4])
     cells = (
@@ -137,7 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     print("Synthetic interviews; research benchmark, not a clinical result.", file=sys.stderr)
     for mode, n in cells:
         for encoder in (False,) if args.no_encoder else (False, True):
-            rows = run_model(mode, int(n), work, seeds, encoder, peers=not encoder, n_jobs=args.jobs)
+            rows = run_model(
+                mode, int(n), work, seeds, encoder, peers=not encoder, n_jobs=args.jobs, overrides=tuple(args.overrides)
+            )
             for model, row in rows.items():
                 results.append({"model": model, **row})
                 print(

@@ -138,3 +138,18 @@ def test_experiment_forms_of_segment_and_featurize_take_their_settings_from_the_
     assert "not an experiment folder" in capsys.readouterr().err
     assert main(["featurize", "--turns", "t.csv"]) == 2
     assert "MANIFEST --turns TURNS --out STORE, or --exp EXP" in capsys.readouterr().err
+
+
+def test_feature_sets_keep_their_clinical_columns_and_every_embedding_column():
+    from interview_mil.errors import ConfigError
+    from interview_mil.experiment import load_experiment_config
+    from interview_mil.features.sets import CORE, feature_set_columns
+
+    names = ["f0_mean_hz", "f0_sd_st", "pause_ratio", "mfcc_01_mean", "emb_0000", "emb_0001"]
+    kept = [names[j] for j in feature_set_columns(names, "core")]
+    assert kept == ["f0_sd_st", "pause_ratio", "emb_0000", "emb_0001"] and set(kept) - {"emb_0000", "emb_0001"} <= set(
+        CORE
+    )
+    assert feature_set_columns(names, "full") == list(range(len(names)))
+    with pytest.raises(ConfigError, match="feature_set"):
+        load_experiment_config(None, ["corpus.name=synthetic", "model.feature_set=tiny"])

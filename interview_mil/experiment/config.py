@@ -25,6 +25,7 @@ from ..config import apply_overrides, from_dict, load_yaml, to_dict
 from ..corpora import PREPARERS
 from ..errors import ConfigError
 from ..features import PARTS, FeatureConfig
+from ..features.sets import FEATURE_SETS
 from ..segmentation import SegmentationConfig
 
 EVAL_MODES = ("dev", "cv")
@@ -163,12 +164,15 @@ class ModelSection:
     """The MIL model: ``pooling`` (attention, gated_attention, noisy_or, mean, max), which feature
     ``parts`` form the turn vector, and any other ``InterviewClassifier`` keyword in ``params``.
     ``embedding_pcs``: replace the embedding columns by their first k principal components, fitted by
-    the classifier on its training turns and saved with it (``mil.projection``)."""
+    the classifier on its training turns and saved with it (``mil.projection``). ``feature_set``: which
+    prosody columns form the turn vector (``features.sets``: ``full`` or the clinically motivated ``core``);
+    the trained model keeps its columns, so ``score`` selects the same ones."""
 
     pooling: str = "attention"
     parts: tuple[str, ...] = ("prosody",)
     params: dict[str, Any] = field(default_factory=dict)
     embedding_pcs: int | None = None  # PCA of the embedding columns (fitted on training turns); None = raw
+    feature_set: str = "full"
 
     def __post_init__(self) -> None:
         from ..mil import POOLINGS
@@ -184,6 +188,10 @@ class ModelSection:
                 fix=f"valid keys: {sorted(classifier_param_names())}",
             )
         check_model_params(self.params, self.pooling)
+        if self.feature_set not in FEATURE_SETS:
+            raise ConfigError(
+                f"model.feature_set {self.feature_set!r} is unknown", fix=f"use one of {list(FEATURE_SETS)}"
+            )
         if self.embedding_pcs is not None and self.embedding_pcs < 1:
             raise ConfigError(
                 f"model.embedding_pcs must be >= 1 or null, got {self.embedding_pcs}",

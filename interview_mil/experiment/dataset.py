@@ -19,6 +19,7 @@ import pandas as pd
 from ..data.records import Turn
 from ..errors import FeatureError
 from ..features import Bag, FeatureStore, bag_from_features
+from ..features.sets import feature_set_columns
 from .config import ExperimentConfig
 from .layout import ExperimentDir
 
@@ -107,6 +108,10 @@ def load_dataset(exp: ExperimentDir, config: ExperimentConfig) -> Dataset:
             path=exp.root,
             fix="run the segment and featurize stages (see segment_report.json)",
         )
+    keep = feature_set_columns(data.feature_names, config.model.feature_set)
+    if len(keep) < len(data.feature_names):
+        data.bags = [b.select(keep) for b in data.bags]
+        data.feature_names = [data.feature_names[j] for j in keep]
     data.drop_empty_columns()
     return data
 
