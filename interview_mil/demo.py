@@ -70,6 +70,7 @@ def demo_config(out: Path, encoder, n_interviews: int, seed: int) -> ExperimentC
             pooling="attention",
             parts=parts,
             params=dict(INTERVIEW_PARAMS),
+            feature_set="core",
             embedding_pcs=8 if encoder is not None else None,
         ),
         evaluation=EvaluationSection(mode="cv", seeds=(0, 1, 2), folds=4, cv_splits=("train", "dev")),

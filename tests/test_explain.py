@@ -180,7 +180,7 @@ def test_additive_pooling_contributions_in_the_turn_table_sum_to_the_logit():
     item = explain_bag(clf, _bag(3, bags[3]))
     assert (item.turns["contribution_kind"] == "logit_share").all()
     logit = np.log(item.probability / (1 - item.probability))
-    bias = float(clf.model_.pool.bag_bias)
+    bias = float(clf.model_.pool.bag_bias.detach())
     assert item.turns["contribution"].sum() + bias == pytest.approx(logit, abs=1e-4)
     other = explain_bag(InterviewClassifier(pooling="mean", hidden=(8,), max_epochs=3).fit(bags, y), _bag(3, bags[3]))
     assert (other.turns["contribution_kind"] == "leave_one_out").all()

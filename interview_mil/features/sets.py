@@ -1,12 +1,15 @@
 """Named turn-feature sets: which prosody columns form the turn vector, and why.
 
-``core`` keeps a dozen measures with a clinical reading, each tied to a finding of the speech-and-depression
+``core`` keeps fourteen measures with a clinical reading, each tied to a finding of the speech-and-depression
 literature (reviews: Cummins et al. 2015, "A review of depression and suicide risk assessment using speech
 analysis", Speech Communication 71; Low et al. 2020, Laryngoscope Investigative Otolaryngology 5):
 
 * reduced prosodic variation / flattened affect — monotone pitch and loudness: ``f0_sd_st``,
   ``f0_range_st`` (narrower F0 range and variability; Mundt et al. 2007, 2012; Cannizzaro et al. 2004),
   ``intensity_sd_db``, ``intensity_delta_sd_db`` (flatter loudness dynamics; Scherer et al. 2013);
+* reduced vocal energy — quieter speech: ``intensity_mean_db`` (Darby et al. 1984; Cummins et al. 2015).
+  Its absolute level depends on microphone and gain, so read it relative to the same speaker's other
+  turns (``speaker_relative``), as the default model does;
 * psychomotor slowing — slowed speech: ``speech_rate_syl_per_s``, ``articulation_rate_syl_per_s``
   (Cannizzaro et al. 2004; Mundt et al. 2012; Alghowinem et al. 2013);
 * pauses and latency — longer and more pauses, slower answers: ``pause_ratio``, ``pause_longest_s``,
@@ -32,6 +35,7 @@ CORE = (
     "f0_range_st",
     "intensity_sd_db",
     "intensity_delta_sd_db",
+    "intensity_mean_db",
     "speech_rate_syl_per_s",
     "articulation_rate_syl_per_s",
     "pause_ratio",
