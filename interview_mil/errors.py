@@ -53,3 +53,11 @@ class FeatureError(InputError):
 class BundleError(ModelNotFoundError):
     """A model bundle that is present but damaged or inconsistent (bad JSON schema, tensors that do not
     match the architecture, scaler statistics that do not match the feature names)."""
+
+
+# What scoring one recording can raise without the code being wrong: our own input errors, file-system
+# errors, and the errors the audio, Praat and torch libraries raise for audio they cannot handle
+# (soundfile's LibsndfileError and parselmouth's PraatError are RuntimeErrors). A batch records these for
+# the recording and goes on; anything else (a TypeError, a KeyError: a bug) stops the batch, after the
+# recordings already finished have been saved.
+RECORDING_ERRORS: tuple[type[Exception], ...] = (InterviewMilError, OSError, ValueError, RuntimeError)

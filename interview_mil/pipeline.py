@@ -33,7 +33,7 @@ from typing import Any
 from . import SCREENING_DISCLAIMER
 from .data.audio import audio_info
 from .data.records import Interview
-from .errors import AudioError, ConfigError
+from .errors import RECORDING_ERRORS, AudioError, ConfigError
 from .explain import ExplainedInterview, explain_bag
 from .explain.batch_jobs import assign_ids, base_id, check_jobs, fingerprint
 from .explain.batch_store import BatchStore, describe_failure, failed_item, record_key
@@ -148,7 +148,7 @@ class ScreeningPipeline:
         for job in tqdm(jobs, desc="scoring", unit="recording", disable=not progress):
             try:
                 results.append(self.apply(**job, hook=hook))
-            except Exception as exc:  # a batch reports failures and finishes the rest
+            except RECORDING_ERRORS as exc:  # a batch reports this recording's failure and finishes the rest
                 failures[str(job["audio"])] = describe_failure(exc, job["audio"])
         return results, failures
 
@@ -203,7 +203,7 @@ class ScreeningPipeline:
                 start = time.perf_counter()
                 try:
                     item = self.apply(**job, interview_id=iid)
-                except Exception as exc:  # a batch records the failure and finishes the rest
+                except RECORDING_ERRORS as exc:  # recorded for this recording; the batch goes on
                     reason = describe_failure(exc, job["audio"])
                     result.failures[str(job["audio"])] = reason
                     if earlier is not None and earlier.ok:  # keep the good result of the earlier inputs

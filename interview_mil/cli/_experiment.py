@@ -8,6 +8,11 @@ from pathlib import Path
 _NOT_OPTIONS = {"func", "command", "verbose", "no_progress"}
 
 
+def add_set_option(p: argparse.ArgumentParser, help_text: str) -> None:
+    """``--set KEY=VALUE`` (repeatable, collected in ``args.overrides``): dotted config overrides."""
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=help_text)
+
+
 def add_config_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("config", help="experiment config YAML (see recipes/*/conf/)")
     p.add_argument(

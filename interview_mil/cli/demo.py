@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 
+from ._experiment import add_set_option
+
 ORDER = 5
 
 
@@ -26,14 +28,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "--n-interviews", type=int, default=40, help="number of synthetic interviews, about 1 minute each (default 40)"
     )
     p.add_argument("--seed", type=int, default=1, help="corpus seed (default 1)")
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="dotted override of the demo's experiment config, e.g. --set evaluation.seeds=[0] (repeatable)",
-    )
+    add_set_option(p, "dotted override of the demo's experiment config, e.g. --set evaluation.seeds=[0] (repeatable)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=run)
     return p

@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ._experiment import add_set_option
+
 ORDER = 30
 
 
@@ -35,14 +37,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--turns", help="turns table from `interview-mil segment` (.csv/.parquet); not with --exp")
     p.add_argument("--out", help="feature store root folder; not with --exp")
     p.add_argument("--config", help="features YAML (FeatureConfig: prosody: {...}, encoder: {...})")
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="dotted config override, e.g. --set prosody.f0_max=400 (repeatable)",
-    )
+    add_set_option(p, "dotted config override, e.g. --set prosody.f0_max=400 (repeatable)")
     enc = p.add_argument_group("encoder (shortcuts for --set encoder.*)")
     enc.add_argument("--encoder", help="model id or local folder (e.g. microsoft/wavlm-base-plus)")
     enc.add_argument("--backend", choices=("hf", "ct2"), help="hf (transformers) or ct2 (CTranslate2 Whisper)")

@@ -12,6 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from ._experiment import add_set_option
+
 ORDER = 20
 
 # command-line flag → dotted config key
@@ -58,14 +60,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--id", dest="interview_id", help="interview id for AUDIO (default: the file name)")
     p.add_argument("--source", help="force a turn source: daic_woz, e_daic, stm, rttm, vad, stereo")
     p.add_argument("--config", help="segmentation config YAML (SegmentationConfig fields)")
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="dotted config override, e.g. --set turns.max_length=30 (repeatable)",
-    )
+    add_set_option(p, "dotted config override, e.g. --set turns.max_length=30 (repeatable)")
     vad = p.add_argument_group("VAD and turn options (shortcuts for --set)")
     vad.add_argument("--vad-frame-ms", type=int, choices=(10, 20, 30))
     vad.add_argument("--vad-aggressiveness", type=int, choices=(0, 1, 2, 3))

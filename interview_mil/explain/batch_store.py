@@ -211,8 +211,8 @@ class BatchStore:
         items in table order, how many of them are ``first``'s, and the paths written."""
         stored = self.recordings()
         order = [s for s in dict.fromkeys(first) if s in stored]
-        n_first = len(order)
-        order += sorted((s for s in stored if s not in set(order)), key=lambda s: stored[s].finished_at)
+        n_first, seen = len(order), set(order)
+        order += sorted((s for s in stored if s not in seen), key=lambda s: stored[s].finished_at)
         items = [stored[s].item for s in order]
         html = html or (self.out / "report.html").exists()
         return items, n_first, write_tables(items, self.out, html=html, title=title)

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from .. import __version__
@@ -114,7 +115,7 @@ def read_bundle(
         raise BundleError(f"bundle config lacks {missing}", path=config_path, fix=DAMAGED_FIX)
     try:
         tensors = load_file(str(weights_path))
-    except Exception as exc:  # safetensors raises its own error types for truncated/corrupt files
+    except (SafetensorError, OSError) as exc:  # truncated, corrupt or unreadable weights file
         raise BundleError(
             f"cannot read the weights, the file is damaged or not a safetensors file ({type(exc).__name__}: {exc})",
             path=weights_path,

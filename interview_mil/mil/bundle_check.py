@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from ..errors import BundleError
+from ..errors import BundleError, InterviewMilError
 from .model import ModelConfig, build_model
 from .relative import RELATIVE_MODES, relative_names
 from .state import REQUIRED_STATE
@@ -145,7 +145,7 @@ def _expected_tensors(config: dict, n_inputs: int, path: Path) -> dict[str, tupl
     try:
         with torch.device("meta"):  # shapes only: nothing is allocated
             model = build_model(model_config, n_models)
-    except Exception as exc:  # an architecture the code cannot build (unknown pooling, bad widths)
+    except (InterviewMilError, ValueError, TypeError, RuntimeError) as exc:  # unknown pooling, bad widths
         raise BundleError(f"state.model_config cannot be built ({exc})", path=path, fix=DAMAGED_FIX) from None
     return {name: tuple(t.shape) for name, t in model.state_dict().items()}
 

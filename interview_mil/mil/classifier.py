@@ -222,9 +222,10 @@ class InterviewClassifier(BaseEstimator):
         with torch_threads(self.n_threads):
             yield from forward_batches(self.model_, self.scaler_.transform(projected))
 
-    def _proba(self, bags: Sequence[np.ndarray]) -> np.ndarray:
-        """Positive-class probability per raw bag, (n_bags,) float64 (the interview head's when fitted)."""
-        logit = np.concatenate([o.bag_logit.double().numpy() for o, _ in self._forward(bags)])
+    def _proba(self, bags: Sequence[np.ndarray], outputs: list | None = None) -> np.ndarray:
+        """Positive-class probability per raw bag, (n_bags,) float64 (the interview head's when fitted);
+        ``outputs``: the ``_forward`` results of these bags when the caller already has them."""
+        logit = np.concatenate([o.bag_logit.double().numpy() for o, _ in outputs or self._forward(bags)])
         if getattr(self, "head_", None) is not None:
             logit = self.head_.combine(logit, check_bags(bags, self.n_features_in_))
         return 1.0 / (1.0 + np.exp(-logit))
@@ -247,9 +248,10 @@ class InterviewClassifier(BaseEstimator):
 
     def explain(self, bags: Sequence[np.ndarray]) -> list[BagExplanation]:
         """Per-instance weights and scores for each raw bag (see :class:`BagExplanation`)."""
-        out = [e for o, mask in self._forward(bags) for e in bag_explanations(o, mask)]
+        outputs = list(self._forward(bags))
+        out = [e for o, mask in outputs for e in bag_explanations(o, mask)]
         if getattr(self, "head_", None) is not None:  # the interview's probability is the combined one
-            for e, p in zip(out, self._proba(bags)):
+            for e, p in zip(out, self._proba(bags, outputs)):  # from the same forward pass
                 e.probability = float(p)
         return out
 

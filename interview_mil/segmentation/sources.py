@@ -190,65 +190,49 @@ def _needs(value: str | None, what: str, interview: Interview, fix: str) -> str:
     return value
 
 
+def _from_lines(
+    interview: Interview,
+    config: SegmentationConfig,
+    source: str,
+    path: str,
+    read_lines: Callable[[], list[Line]],
+    merge_gap: float,
+) -> Segmentation:
+    """Decode the recording, then turn the lines of its speaker source into the ``Segmentation``."""
+    audio, activity = _decoded(interview, config, interview.channel)
+    turns, interviewer = _segment_lines(read_lines(), path, interview.interview_id, merge_gap, config, activity, source)
+    return Segmentation(interview, source, turns, interviewer, audio)
+
+
 @TURN_SOURCES.register("daic_woz")
 def _daic_woz(interview: Interview, config: SegmentationConfig) -> Segmentation:
     path = _needs(interview.transcript_path, "transcript", interview, "set transcript_path in the manifest")
     check_no_participant(interview, config, path, "daic_woz")
-    audio, activity = _decoded(interview, config, interview.channel)
-    turns, interviewer = _segment_lines(
-        _daic_lines(path, interview.interview_id, config),
-        path,
-        interview.interview_id,
-        config.transcript.merge_gap,
-        config,
-        activity,
-        "daic_woz",
-    )
-    return Segmentation(interview, "daic_woz", turns, interviewer, audio)
+    lines = lambda: _daic_lines(path, interview.interview_id, config)  # noqa: E731
+    return _from_lines(interview, config, "daic_woz", path, lines, config.transcript.merge_gap)
 
 
 @TURN_SOURCES.register("e_daic")
 def _e_daic(interview: Interview, config: SegmentationConfig) -> Segmentation:
     path = _needs(interview.transcript_path, "transcript", interview, "set transcript_path in the manifest")
     check_no_participant(interview, config, path, "e_daic")
-    audio, activity = _decoded(interview, config, interview.channel)
-    lines = read_asr_lines(path, config.transcript.min_confidence)
-    turns, _ = _segment_lines(
-        lines, path, interview.interview_id, config.transcript.asr_merge_gap, config, activity, "e_daic"
-    )
-    return Segmentation(interview, "e_daic", turns, [], audio)  # an ASR transcript names no speaker
+    lines = lambda: read_asr_lines(path, config.transcript.min_confidence)  # noqa: E731
+    # an ASR transcript names no speaker: its lines are all "participant", so no interviewer spans
+    return _from_lines(interview, config, "e_daic", path, lines, config.transcript.asr_merge_gap)
 
 
 @TURN_SOURCES.register("stm")
 def _stm(interview: Interview, config: SegmentationConfig) -> Segmentation:
     path = _needs(interview.transcript_path, "STM transcript", interview, "set transcript_path to the STM file")
-    audio, activity = _decoded(interview, config, interview.channel)
-    turns, interviewer = _segment_lines(
-        stm_lines(path, interview.participant_speaker, *recording_names(interview)),
-        path,
-        interview.interview_id,
-        config.transcript.merge_gap,
-        config,
-        activity,
-        "stm",
-    )
-    return Segmentation(interview, "stm", turns, interviewer, audio)
+    lines = lambda: stm_lines(path, interview.participant_speaker, *recording_names(interview))  # noqa: E731
+    return _from_lines(interview, config, "stm", path, lines, config.transcript.merge_gap)
 
 
 @TURN_SOURCES.register("rttm")
 def _rttm(interview: Interview, config: SegmentationConfig) -> Segmentation:
     path = _needs(interview.rttm_path, "RTTM file", interview, "set rttm_path in the manifest")
-    audio, activity = _decoded(interview, config, interview.channel)
-    turns, interviewer = _segment_lines(
-        rttm_lines(path, interview.participant_speaker, *recording_names(interview)),
-        path,
-        interview.interview_id,
-        config.transcript.merge_gap,
-        config,
-        activity,
-        "rttm",
-    )
-    return Segmentation(interview, "rttm", turns, interviewer, audio)
+    lines = lambda: rttm_lines(path, interview.participant_speaker, *recording_names(interview))  # noqa: E731
+    return _from_lines(interview, config, "rttm", path, lines, config.transcript.merge_gap)
 
 
 @TURN_SOURCES.register("vad")
