@@ -106,6 +106,8 @@ def test_bags_cv_figures_are_those_of_the_code_before_the_harness(tmp_path, caps
             "0.2",
             "--n-models",
             "1",
+            "--calibration",  # the probabilities as they were then (Platt scaling came later)
+            "none",
             "--quiet",
             "--out",
             str(out),
@@ -135,9 +137,10 @@ def test_a_custom_splitter_never_trains_on_test_bags_and_the_planted_signal_is_l
             seen["fit"].append({where[np.asarray(b).tobytes()] for b in bags})
             return super().fit(bags, y, *args, **kwargs)
 
-        def predict_proba(self, bags):
-            seen["scored"].append({where[np.asarray(b).tobytes()] for b in bags})
-            return super().predict_proba(bags)
+        def predict_proba(self, bags, calibrated=True):
+            if calibrated:  # the harness also reads the uncalibrated score of the same test bags
+                seen["scored"].append({where[np.asarray(b).tobytes()] for b in bags})
+            return super().predict_proba(bags, calibrated=calibrated)
 
     monkeypatch.setattr(evaluation, "InterviewClassifier", Recording)
     pool = np.arange(40)  # CV over a subset: the last 8 bags are never used

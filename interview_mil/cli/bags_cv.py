@@ -100,6 +100,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="decision threshold: a number (default 0.5, as in the MIL literature), or 'f1' to "
         "choose it on each fold's validation split",
     )
+    p.add_argument(
+        "--calibration",
+        choices=["platt", "none"],
+        default="platt",
+        help="Platt scaling of the probabilities on the validation split (none without one; default platt)",
+    )
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 is fastest for small models)")
     p.add_argument("--jobs", type=int, default=1, help="folds fitted in parallel worker processes (same figures)")
     p.add_argument("--out", default=None, help="write the result JSON here")
@@ -206,6 +212,7 @@ def run(args: argparse.Namespace) -> int:
         "threshold": args.threshold,
         "n_models": args.n_models,
         "n_threads": args.threads,
+        "calibration": args.calibration,
     }
 
     def show(r: dict) -> None:

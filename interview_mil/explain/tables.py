@@ -5,8 +5,10 @@ how much it weighed (``weight``: attention weight, or for noisy-or the normalise
 probability; sums to 1 per interview), the turn's own score (``instance_score``, probability),
 ``rank`` (1 = most influential), ``contribution`` and ``contribution_kind``, and its readable prosody
 with a z-score against the same interview's other turns. ``contribution`` is exact where the pooling
-gives exact contributions (``additive``: the turn's signed share of the interview logit; the shares plus
-the model's bias sum to the logit; kind ``logit_share``), else the interview probability minus the
+gives exact contributions (``additive``: the turn's signed share of the logit of the interview's
+calibrated probability; the shares plus an interview-level part — the network's bias, and where there
+is one the interview head's functionals model, and the calibration offset — sum to it; kind
+``logit_share``), else the interview probability minus the
 probability with the turn left out (kind ``leave_one_out``).
 
 Interview table: probability, decision at the model's threshold, number of turns, the top turns, the
@@ -26,6 +28,7 @@ from ..data.records import Turn
 from ..errors import FeatureError
 from ..features.bags import Bag
 from ..mil import POOLINGS, BagExplanation, InterviewClassifier
+from ..mil.state import logit_share_scale
 from .records import ExplainedInterview, InterviewRow, Span
 
 # Readable prosody shown to a clinician: column in the prosody table → label in reports.
@@ -182,7 +185,7 @@ def explain_bag(
         )
     explanation = model.explain([bag.X])[0]
     exact = bool(getattr(POOLINGS.get(model.model_config_.pooling), "exact_contributions", False))
-    contributions = explanation.instance_scores if exact else model.leave_one_out(bag.X)
+    contributions = explanation.instance_scores * logit_share_scale(model) if exact else model.leave_one_out(bag.X)
     table = turn_table(iid, bag.turns, explanation, contributions, bag.prosody, bag.interview.audio_path)
     table.insert(
         table.columns.get_loc("contribution") + 1, "contribution_kind", "logit_share" if exact else "leave_one_out"

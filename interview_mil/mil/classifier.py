@@ -19,6 +19,7 @@ from sklearn.exceptions import NotFittedError
 from ..errors import ConfigError
 from .bags import BagDataset, check_bags, check_fit_inputs
 from .bundle import read_bundle, write_bundle
+from .calibration import calibrate, logit, sigmoid
 from .committee import (
     forward_batches,
     model_config_of,
@@ -34,7 +35,7 @@ from .preprocess import FeatureScaler
 from .projection import EmbeddingProjection
 from .relative import apply_relative, check_mode, relative_names
 from .selection import fit_selected
-from .state import BagExplanation, bag_explanations, fitted_state, restore
+from .state import BagExplanation, bag_explanations, fitted_state, leave_one_out, restore
 from .training import class_balance_weights
 
 
@@ -65,7 +66,7 @@ class InterviewClassifier(BaseEstimator):
     ``select``: a grid of settings chosen by grouped inner CV on the training bags (``select_folds`` folds)
     inside ``fit`` (``mil.selection``); the choice is ``selected_``. ``interview_head``: stack the network
     with an interview-level model of turn functionals, weights fitted on inner folds (``mil.hybrid``).
-    """
+    ``calibration``: ``"platt"`` on held-out predictions (``mil.calibration``) or ``"none"``."""
 
     def __init__(
         self,
@@ -96,6 +97,7 @@ class InterviewClassifier(BaseEstimator):
         select: dict | None = None,
         select_folds: int = 3,
         interview_head: bool = False,
+        calibration: str = "platt",
         seed: int = 0,
         n_threads: int | None = 1,
     ):
@@ -126,6 +128,7 @@ class InterviewClassifier(BaseEstimator):
         self.select = select
         self.select_folds = select_folds
         self.interview_head = interview_head
+        self.calibration = calibration
         self.seed = seed
         self.n_threads = n_threads
 
@@ -188,7 +191,11 @@ class InterviewClassifier(BaseEstimator):
         self.n_train_bags_, self.n_val_bags_ = first["n_train_bags"], first["n_val_bags"]
         self.threshold_, self.validation_ = validation_threshold(committee, self.threshold, self.target_sensitivity)
         self.selected_, self.selection_ = {}, []
-        self.head_ = fit_interview_head(self, raw_bags, y, groups, phq_arr, raw_names) if self.interview_head else None
+        self.head_, held_out, source = None, logit(committee.val_prob), "committee validation predictions"
+        if self.interview_head:
+            self.head_, held_out = fit_interview_head(self, raw_bags, y, groups, phq_arr, raw_names)
+            source = "interview head, inner out-of-fold"
+        calibrate(self, held_out, y if self.interview_head else committee.val_y, source, self.calibration)
         self.metadata_: dict[str, Any] = {}
         return self
 
@@ -222,18 +229,22 @@ class InterviewClassifier(BaseEstimator):
         with torch_threads(self.n_threads):
             yield from forward_batches(self.model_, self.scaler_.transform(projected))
 
-    def _proba(self, bags: Sequence[np.ndarray], outputs: list | None = None) -> np.ndarray:
-        """Positive-class probability per raw bag, (n_bags,) float64 (the interview head's when fitted);
-        ``outputs``: the ``_forward`` results of these bags when the caller already has them."""
-        logit = np.concatenate([o.bag_logit.double().numpy() for o, _ in outputs or self._forward(bags)])
+    def _proba(self, bags: Sequence[np.ndarray], outputs: list | None = None, calibrated: bool = True) -> np.ndarray:
+        """Positive-class probability per raw bag, (n_bags,), head's and calibrated; ``outputs``: ``_forward``'s."""
+        z = np.concatenate([o.bag_logit.double().numpy() for o, _ in outputs or self._forward(bags)])
         if getattr(self, "head_", None) is not None:
-            logit = self.head_.combine(logit, check_bags(bags, self.n_features_in_))
-        return 1.0 / (1.0 + np.exp(-logit))
+            z = self.head_.combine(z, check_bags(bags, self.n_features_in_))
+        cal = getattr(self, "calibration_", None)
+        return sigmoid(cal.apply(z) if calibrated and cal is not None else z)
 
-    def predict_proba(self, bags: Sequence[np.ndarray]) -> np.ndarray:
-        """Class probabilities (n_bags, 2) of raw bags: column 1 is the positive (depressed) class."""
-        p = self._proba(bags)
+    def predict_proba(self, bags: Sequence[np.ndarray], calibrated: bool = True) -> np.ndarray:
+        """Class probabilities (n_bags, 2) of raw bags: column 1 is the positive (depressed) class, calibrated
+        on held-out predictions (``calibration_``; ``calibrated=False``: the score before calibration)."""
+        p = self._proba(bags, calibrated=calibrated)
         return np.stack([1.0 - p, p], axis=1)
+
+    def predict_proba_uncalibrated(self, bags: Sequence[np.ndarray]) -> np.ndarray:
+        return self.predict_proba(bags, calibrated=False)
 
     def predict(self, bags: Sequence[np.ndarray]) -> np.ndarray:
         """0/1 decisions at the threshold chosen on validation (``threshold_``), (n_bags,) int."""
@@ -250,9 +261,8 @@ class InterviewClassifier(BaseEstimator):
         """Per-instance weights and scores for each raw bag (see :class:`BagExplanation`)."""
         outputs = list(self._forward(bags))
         out = [e for o, mask in outputs for e in bag_explanations(o, mask)]
-        if getattr(self, "head_", None) is not None:  # the interview's probability is the combined one
-            for e, p in zip(out, self._proba(bags, outputs)):  # from the same forward pass
-                e.probability = float(p)
+        for e, p in zip(out, self._proba(bags, outputs)):  # the head's and calibrated, same forward pass
+            e.probability = float(p)
         return out
 
     def leave_one_out(self, bag: np.ndarray) -> np.ndarray:
@@ -262,13 +272,7 @@ class InterviewClassifier(BaseEstimator):
         instance gives NaN (the bag without it is empty and has no probability).
         """
         self._check_fitted()
-        bag = check_bags([bag], self.n_features_in_)[0]
-        full = self._proba([bag])[0]
-        n = bag.shape[0]
-        if n == 1:
-            return np.array([np.nan])
-        keep = ~np.eye(n, dtype=bool)  # row k drops instance k
-        return full - self._proba([bag[keep[k]] for k in range(n)])
+        return leave_one_out(self._proba, check_bags([bag], self.n_features_in_)[0])
 
     # ------------------------------------------------------------------ bundle
     def save(self, directory: str | Path, metadata: dict | None = None) -> Path:

@@ -82,11 +82,15 @@ class InterviewHead:
         )
 
 
-def fit_interview_head(est, bags: list[np.ndarray], y: np.ndarray, groups, phq, names) -> InterviewHead:
+def fit_interview_head(
+    est, bags: list[np.ndarray], y: np.ndarray, groups, phq, names
+) -> tuple[InterviewHead, np.ndarray]:
     """The head of a fitted classifier ``est`` (its network already trained on all ``bags``): functionals
     model on all bags, stacker on out-of-fold logits of ``select_folds`` grouped inner folds. Where ``est``
     chooses its threshold (``"f1"``/``"sensitivity"``), it is chosen again on the stacked out-of-fold
-    probabilities, which are held-out predictions of the combined score (``est.validation_`` says so)."""
+    probabilities, which are held-out predictions of the combined score (``est.validation_`` says so).
+    Also returns the chosen score's out-of-fold logit per bag, (n_bags,) (NaN where there is none): the
+    held-out predictions the classifier calibrates on."""
     groups_arr = None if groups is None else np.asarray(groups)
     per_class = min(int((y == 0).sum()), int((y == 1).sum()))
     k = min(int(est.select_folds), per_class)
@@ -104,6 +108,7 @@ def fit_interview_head(est, bags: list[np.ndarray], y: np.ndarray, groups, phq, 
     coef, intercept = glob.model.coef_[0].astype(np.float64), float(glob.model.intercept_[0])
     known = np.isfinite(oof).all(axis=1)
     choice, w_mil, w_global, bias = "stacked", 0.5, 0.5, 0.0  # too few bags for inner folds: equal weights
+    held_out = np.full(len(bags), np.nan)
     if known.sum() >= 4 and len(np.unique(y[known])) == 2:
         # the two logits live on different scales (a strongly penalised linear model gives small ones):
         # standardise them for the stacker, then fold the scaling back into its weights
@@ -119,6 +124,7 @@ def fit_interview_head(est, bags: list[np.ndarray], y: np.ndarray, groups, phq, 
         aucs = {name: roc_auc(y[known], o[3]) for name, o in options.items()}
         choice = max(aucs, key=lambda name: (aucs[name], -list(options).index(name)))
         w_mil, w_global, bias, chosen = options[choice]
+        held_out[known] = chosen
         if isinstance(est.threshold, str):
             prob = 1.0 / (1.0 + np.exp(-chosen))
             est.threshold_ = choose_threshold(y[known], prob, est.threshold, est.target_sensitivity)
@@ -128,4 +134,4 @@ def fit_interview_head(est, bags: list[np.ndarray], y: np.ndarray, groups, phq, 
                 "auc": aucs[choice],
                 "inner_auc": aucs,
             }
-    return InterviewHead(glob.scaler, coef, intercept, w_mil, w_global, bias, choice)
+    return InterviewHead(glob.scaler, coef, intercept, w_mil, w_global, bias, choice), held_out

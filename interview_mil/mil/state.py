@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .calibration import Calibration
 from .hybrid import InterviewHead
 from .model import MILOutput, ModelConfig, build_model
 from .preprocess import FeatureScaler
@@ -48,6 +49,12 @@ FITTED_ATTRIBUTES: dict[str, tuple[Callable, Callable]] = {
     "selected_": (dict, lambda v: dict(v or {})),
     "selection_": (list, lambda v: list(v or [])),
     "head_": (lambda v: v and v.to_dict(), InterviewHead.from_dict),
+    "calibration_": (lambda v: v and v.to_dict(), Calibration.from_dict),
+    "oof_proba_": (
+        lambda v: None if v is None else [float(x) for x in v],
+        lambda v: None if v is None else np.asarray(v),
+    ),
+    "oof_y_": (lambda v: None if v is None else [int(x) for x in v], lambda v: None if v is None else np.asarray(v)),
     "members_": (lambda v: [{k: x for k, x in m.items() if k != "history"} for m in v], list),
 }
 
@@ -66,7 +73,7 @@ def bag_explanations(out: MILOutput, mask: torch.Tensor) -> list[BagExplanation]
 
 
 # Fitted attributes every bundle holds; the others arrived later and default when a bundle lacks them.
-OPTIONAL_STATE = ("relative_", "selected_", "selection_", "head_")
+OPTIONAL_STATE = ("relative_", "selected_", "selection_", "head_", "calibration_", "oof_proba_", "oof_y_")
 REQUIRED_STATE = tuple(n for n in FITTED_ATTRIBUTES if n not in OPTIONAL_STATE)
 
 
@@ -84,3 +91,21 @@ def restore(clf, state: dict, weights: dict[str, torch.Tensor]) -> None:
     model = build_model(clf.model_config_, int(clf.n_models))
     model.load_state_dict(weights, strict=True)
     clf.model_ = model.eval()
+
+
+def leave_one_out(proba: Callable, bag: np.ndarray) -> np.ndarray:
+    """P(bag) minus P(bag without instance k), (n,) float, for ``proba`` (bags → (n_bags,) probabilities);
+    NaN for a bag of one instance (the bag without it has no probability)."""
+    n = bag.shape[0]
+    if n == 1:
+        return np.array([np.nan])
+    keep = ~np.eye(n, dtype=bool)  # row k drops instance k
+    return proba([bag])[0] - proba([bag[keep[k]] for k in range(n)])
+
+
+def logit_share_scale(clf) -> float:
+    """Factor from the network's bag logit to the logit of ``predict_proba``: the interview head's weight on
+    the network times the calibration slope (1 without either). Exact turn contributions (additive pooling)
+    times this factor are each turn's share of the final logit; the rest of it is interview-level."""
+    head, cal = getattr(clf, "head_", None), getattr(clf, "calibration_", None)
+    return (1.0 if head is None else head.w_mil) * (1.0 if cal is None else cal.a)
