@@ -45,6 +45,7 @@ class InterviewHead:
     w_global: float
     bias: float
     choice: str = "stacked"
+    candidates: dict | None = None  # every option's (w_mil, w_global, bias) and inner out-of-fold AUC
 
     def global_logit(self, bags: Sequence[np.ndarray]) -> np.ndarray:
         X = np.stack([functionals(self.scaler.transform_bag(b)) for b in bags])  # (n_bags, 4F)
@@ -65,6 +66,7 @@ class InterviewHead:
             "w_global": self.w_global,
             "bias": self.bias,
             "choice": self.choice,
+            "candidates": self.candidates,
         }
 
     @classmethod
@@ -79,6 +81,7 @@ class InterviewHead:
             float(d["w_global"]),
             float(d["bias"]),
             str(d.get("choice", "stacked")),
+            d.get("candidates"),
         )
 
 
@@ -108,7 +111,7 @@ def fit_interview_head(
     coef, intercept = glob.model.coef_[0].astype(np.float64), float(glob.model.intercept_[0])
     known = np.isfinite(oof).all(axis=1)
     choice, w_mil, w_global, bias = "stacked", 0.5, 0.5, 0.0  # too few bags for inner folds: equal weights
-    held_out = np.full(len(bags), np.nan)
+    held_out, candidates = np.full(len(bags), np.nan), None
     if known.sum() >= 4 and len(np.unique(y[known])) == 2:
         # the two logits live on different scales (a strongly penalised linear model gives small ones):
         # standardise them for the stacker, then fold the scaling back into its weights
@@ -124,6 +127,7 @@ def fit_interview_head(
         aucs = {name: roc_auc(y[known], o[3]) for name, o in options.items()}
         choice = max(aucs, key=lambda name: (aucs[name], -list(options).index(name)))
         w_mil, w_global, bias, chosen = options[choice]
+        candidates = {name: {"weights": list(o[:3]), "inner_auc": aucs[name]} for name, o in options.items()}
         held_out[known] = chosen
         if isinstance(est.threshold, str):
             prob = 1.0 / (1.0 + np.exp(-chosen))
@@ -134,4 +138,4 @@ def fit_interview_head(
                 "auc": aucs[choice],
                 "inner_auc": aucs,
             }
-    return InterviewHead(glob.scaler, coef, intercept, w_mil, w_global, bias, choice), held_out
+    return InterviewHead(glob.scaler, coef, intercept, w_mil, w_global, bias, choice, candidates), held_out
