@@ -2,6 +2,10 @@
 
     python benchmarks/featurize.py [--quick] [--corpus DIR] [--n-interviews N] [--duration S]
                                    [--layer L] [--threads 2] [--workdir DIR]
+    python benchmarks/featurize.py --device cuda [--dtype bfloat16] [--speech-seconds 3600] [--repeats 2]
+
+``--device cuda`` runs the GPU benchmark instead (``benchmarks/featurize_gpu.py``: × real time of
+wav2vec2-base, WavLM-base-plus and the Whisper-base encoder, against the bare transformers forward).
 
 Fixed set of synthetic interviews (``interview-mil synth`` generator, seeded; generated into the work
 folder unless ``--corpus`` names one), participant turns from the DAIC-style transcripts through
@@ -57,6 +61,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--layer", type=int, default=6, help="encoder layer to embed with (of 12)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--workdir", help="folder for the corpus, model and stores (default: a temporary one)")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="cuda: the GPU benchmark")
+    p.add_argument("--dtype", default="bfloat16", choices=["bfloat16", "float16", "float32"], help="GPU only")
+    p.add_argument("--speech-seconds", type=float, default=3600.0, help="GPU only: seconds of turns")
+    p.add_argument("--repeats", type=int, default=2, help="GPU only: timed runs per encoder (best kept)")
     args = p.parse_args(argv)
     if args.quick:
         args.n_interviews, args.duration = min(args.n_interviews, 2), min(args.duration, 60.0)
@@ -187,6 +195,11 @@ def main(argv=None) -> int:
 
     work = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="featurize_bench_"))
     work.mkdir(parents=True, exist_ok=True)
+    if args.device == "cuda":
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from featurize_gpu import main_cuda
+
+        return main_cuda(args, work)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"work folder {work}; torch threads {args.threads}; load average at start {load:.2f}")
     interviews, turns, audio = corpus_turns(args, work)

@@ -8,14 +8,14 @@ one (Whisper, large wav2vec2/HuBERT/WavLM), which transformers 5's ``hidden_stat
 blocks up to the deepest requested layer are built and run, so a middle layer costs a fraction of the full
 model and equals the full model's value.
 
-Padding: models whose convolution stack uses group norm over time (``feat_extract_norm="group"``,
-e.g. wav2vec2-base, HuBERT-base, WavLM-base+; their feature extractors set no ``return_attention_mask``)
-would see the padding of a batch in every frame, so their convolution stack runs per turn unpadded
-(frame counts from the model's ``_get_feat_extract_output_lengths``); the positional convolution (a stack
-of five in data2vec-audio, which would leak padding into the last frames) also runs per turn; only the
-transformer blocks are batched, with an attention mask. A turn's embedding then does not depend on what
-it was batched with (tested). Whisper encodes 30 s windows:
-turns are padded to 30 s and only the encoder frames covering the audio (50 per second) are pooled.
+Padding: models whose convolution stack uses group norm over time (``feat_extract_norm="group"``:
+wav2vec2-base, HuBERT-base, WavLM-base+, trained without an attention mask) would see the padding of a
+batch in every frame; ``padding.py`` runs their stack per turn (CPU) or with masked statistics (GPU) and
+checks at load that probe turns alone and in a padded batch agree (else only equal lengths are batched).
+data2vec-audio's stacked positional convolutions run per turn; the transformer blocks are batched with
+an attention mask. A turn's embedding then does not depend on what it was batched with (tested).
+Whisper encodes 30 s windows: turns are padded to 30 s and only the encoder frames covering the audio
+(50 per second) are pooled.
 """
 
 from __future__ import annotations
@@ -26,9 +26,11 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from ...errors import ConfigError
 from ..config import EncoderConfig
 from .base import SAMPLE_RATE, Encoder, FrameStats, layer_slots
 from .loading import apply_precision, load_hf_config, pick_device
+from .padding import CONV_MODES, PADDING_TOLERANCE, install_masked_norms, padding_agreement
 
 W2V2_FAMILY = ("wav2vec2", "hubert", "wavlm", "data2vec-audio")
 WHISPER_WINDOW_S = 30.0
@@ -96,12 +98,20 @@ class HFEncoder(Encoder):
                 model = transformers.AutoModel.from_pretrained(source, config=model_config, trust_remote_code=False)
         model.eval()
         self.feature_extractor = _feature_extractor(source, model_config, self.is_whisper)
-        self.per_item_conv = (not self.is_whisper) and getattr(model_config, "feat_extract_norm", "group") != "layer"
-        if self.per_item_conv:
-            model.feature_extractor = _per_item(model.feature_extractor, time_dim=-1)
-        if not self.is_whisper:  # data2vec's stacked positional convolutions would see the padding
+        if self.model_type == "data2vec-audio":  # its stacked positional convolutions would see the padding
             model.encoder.pos_conv_embed = _per_item(model.encoder.pos_conv_embed, time_dim=1)
-        self.model, self.dtype = apply_precision(model, config, self.device)
+        self.model, self.dtype = apply_precision(model, config, self.device)  # int8 returns a copy
+        # see padding.py: a group-norm convolution stack must not see the padding of a batch
+        self.needs_padding_check = (not self.is_whisper) and getattr(model_config, "feat_extract_norm", "") == "group"
+        self.conv_mode = "plain"
+        self._masked_norms: list = []
+        if self.needs_padding_check:  # masked norms are inert until given lengths
+            self._conv_stack = self.model.feature_extractor
+            self._per_item_conv = _per_item(self._conv_stack, time_dim=-1)
+            self._masked_norms = install_masked_norms(
+                self._conv_stack, model_config.conv_kernel, model_config.conv_stride
+            )
+            self.set_conv_mode("masked" if self._masked_norms and self.device != "cpu" else "per_item")
         self.max_chunk_seconds = (
             min(config.max_chunk_seconds, WHISPER_WINDOW_S) if self.is_whisper else config.max_chunk_seconds
         )
@@ -111,6 +121,41 @@ class HFEncoder(Encoder):
         self.max_padding = None if self.is_whisper else MAX_PADDING
         self._captured: dict[int, object] = {}
         self._install_hooks()
+        self.padding_error: float | None = None
+        if self.needs_padding_check:
+            self.check_padding()
+
+    # -- padding -------------------------------------------------------------------------------------
+    def check_padding(self) -> float:
+        """Embed probe turns alone and in one padded batch (``padding.padding_agreement``); when they differ
+        by more than ``PADDING_TOLERANCE`` for this precision, batch only turns of equal length from now
+        on (no padding at all) and log a warning. Returns the difference (also kept in ``padding_error``)."""
+        self.padding_error = padding_agreement(self._forward)
+        tolerance = PADDING_TOLERANCE[self.config.dtype]
+        if self.padding_error > tolerance:
+            logging.getLogger(__name__).warning(
+                "%s (%s, %s, conv %s): turns embedded in a padded batch differ from the same turns alone by "
+                "%.3g (tolerance %.3g); batching equal lengths only",
+                self.config.model,
+                self.device,
+                self.config.dtype,
+                self.conv_mode,
+                self.padding_error,
+                tolerance,
+            )
+            self.max_padding = 0.0
+        return self.padding_error
+
+    def set_conv_mode(self, mode: str) -> None:
+        """Run the group-norm convolution stack ``per_item``, ``masked`` or ``plain`` (see ``padding.py``;
+        the default is ``masked`` on a GPU and ``per_item`` on the CPU). ``plain`` on a group-norm model lets
+        the padding through: only for showing what ``check_padding`` guards against."""
+        if mode not in CONV_MODES or not self.needs_padding_check or (mode == "masked" and not self._masked_norms):
+            raise ConfigError(f"conv mode {mode!r} is not available for {self.config.model}", fix=f"use {CONV_MODES}")
+        self.model.feature_extractor = self._per_item_conv if mode == "per_item" else self._conv_stack
+        for norm in self._masked_norms:
+            norm.lengths = None
+        self.conv_mode = mode
 
     # -- layer capture -------------------------------------------------------------------------------
     def _install_hooks(self) -> None:
@@ -142,42 +187,48 @@ class HFEncoder(Encoder):
             else:
                 frames, last = self._run_w2v2(waves)
             self._captured[self.n_layers] = last
-            totals = np.zeros((len(waves), len(self.slots), self.hidden_size))
-            squares = np.zeros_like(totals)
-            for s, slot in enumerate(self.slots):  # per-frame mean over the slot's layers: (B, T, hidden)
-                h = torch.stack([self._captured[k].float() for k in slot]).mean(dim=0)
-                for i, n in enumerate(frames):
-                    valid = h[i, :n].double()
-                    totals[i, s] = valid.sum(dim=0).cpu().numpy()
-                    squares[i, s] = valid.square().sum(dim=0).cpu().numpy()
-            out = [FrameStats(totals[i], squares[i], int(n)) for i, n in enumerate(frames)]
+            n = torch.tensor(frames, device=last.device)
+            valid = (torch.arange(last.shape[1], device=last.device)[None, :] < n[:, None]).double()[..., None]
+            stats = []
+            for slot in self.slots:  # per-frame mean over the slot's layers: (B, T, hidden)
+                h = torch.stack([self._captured[k].double() for k in slot]).mean(dim=0) * valid
+                stats.append(torch.stack([h.sum(dim=1), h.square().sum(dim=1)]))  # (2, B, hidden)
+            sums = torch.stack(stats, dim=2).cpu().numpy()  # (2, B, n_slots, hidden), one copy per batch
         self._captured = {}
-        return out
+        return [FrameStats(sums[0, i], sums[1, i], int(f)) for i, f in enumerate(frames)]
 
     def _run_w2v2(self, waves: list[np.ndarray]):
         import torch
 
         fe = self.feature_extractor
         lengths = [w.size for w in waves]
-        batch = np.full((len(waves), max(lengths)), float(getattr(fe, "padding_value", 0.0)), np.float32)
+        batch = np.zeros((len(waves), max(lengths)), np.float32)
         for i, w in enumerate(waves):
-            if getattr(fe, "do_normalize", True):  # as Wav2Vec2FeatureExtractor: per turn, valid samples only
-                w = (w - w.mean()) / np.sqrt(w.var() + 1e-7)
             batch[i, : w.size] = w
-        x = torch.from_numpy(batch).to(self.device, self.dtype)
-        mask = torch.from_numpy(np.arange(batch.shape[1])[None, :] < np.array(lengths)[:, None]).long()
+        x = torch.from_numpy(batch).to(self.device)
+        n = torch.tensor(lengths, device=self.device)
+        mask = torch.arange(x.shape[1], device=self.device)[None, :] < n[:, None]
+        if getattr(fe, "do_normalize", True):  # as Wav2Vec2FeatureExtractor: per turn, over its own samples
+            mean = x.sum(dim=1, keepdim=True) / n[:, None]
+            var = ((x - mean) * mask).square().sum(dim=1, keepdim=True) / n[:, None]
+            x = (x - mean) / torch.sqrt(var + 1e-7)
+        x = torch.where(mask, x, float(getattr(fe, "padding_value", 0.0))).to(self.dtype)
         frames = [int(f) for f in self.model._get_feat_extract_output_lengths(torch.tensor(lengths))]
-        if self.per_item_conv:
-            self.model.feature_extractor.lengths = lengths
-        self.model.encoder.pos_conv_embed.lengths = frames
-        kwargs = {"attention_mask": mask.to(self.device)} if len(waves) > 1 else {}
+        if self.conv_mode == "per_item":
+            self._per_item_conv.lengths = lengths
+        for norm in self._masked_norms:
+            norm.lengths = lengths if self.conv_mode == "masked" else None
+        if self.model_type == "data2vec-audio":
+            self.model.encoder.pos_conv_embed.lengths = frames
+        kwargs = {"attention_mask": mask.long()} if len(waves) > 1 else {}
         last = self.model(x, **kwargs).last_hidden_state
         return [min(int(f), last.shape[1]) for f in frames], last
 
     def _run_whisper(self, waves: list[np.ndarray]):
         import torch
 
-        feats = self.feature_extractor(waves, sampling_rate=SAMPLE_RATE, return_tensors="np").input_features
+        on_gpu = {"device": self.device} if self.device.startswith("cuda") else {}  # log-mel on the GPU
+        feats = self.feature_extractor(waves, sampling_rate=SAMPLE_RATE, return_tensors="np", **on_gpu).input_features
         x = torch.from_numpy(np.ascontiguousarray(feats)).to(self.device, self.dtype)
         last = self.model(x).last_hidden_state  # (B, 1500, hidden)
         frames = [whisper_frames(w.size, last.shape[1]) for w in waves]

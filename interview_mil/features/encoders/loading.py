@@ -92,6 +92,12 @@ def apply_precision(model, config: EncoderConfig, device: str):
     import torch
 
     if config.dtype == "int8":
+        if getattr(getattr(model, "config", None), "model_type", "") == "wavlm":
+            raise ConfigError(
+                "encoder.dtype int8 is not available for WavLM (its attention reads the projection biases, "
+                "which dynamic quantisation replaces)",
+                fix="use dtype float32 or bfloat16",
+            )
         if device != "cpu":
             raise ConfigError(
                 "encoder.dtype int8 (dynamic quantisation) runs on the CPU only",
