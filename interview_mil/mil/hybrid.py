@@ -9,8 +9,9 @@ regression whose two weights are fitted on out-of-fold predictions of grouped in
 bags (never on bags either model was trained on). The same out-of-fold predictions then choose, by AUC,
 among the functionals model alone, the stacked score and the network alone (``choice``; ties go to the
 simpler): where the evidence is global the interview-level model is kept, where it is local the network
-carries the score. The turn weights that explain a score always come from the network. Everything is saved
-as plain JSON in the bundle.
+carries the score. The turn weights that explain a score always come from the network. The functionals model reads the
+turn features but not the encoder's embedding columns (``functionals_columns``). Everything is saved as
+plain JSON in the bundle.
 """
 
 from __future__ import annotations
@@ -46,9 +47,13 @@ class InterviewHead:
     bias: float
     choice: str = "stacked"
     candidates: dict | None = None  # every option's (w_mil, w_global, bias) and inner out-of-fold AUC
+    columns: list[int] | None = None  # the raw columns the functionals model reads (None: all)
+
+    def _cols(self, bags: Sequence[np.ndarray]) -> list[np.ndarray]:
+        return list(bags) if self.columns is None else [b[:, self.columns] for b in bags]
 
     def global_logit(self, bags: Sequence[np.ndarray]) -> np.ndarray:
-        X = np.stack([functionals(self.scaler.transform_bag(b)) for b in bags])  # (n_bags, 4F)
+        X = np.stack([functionals(self.scaler.transform_bag(b)) for b in self._cols(bags)])  # (n_bags, 4F)
         return X @ self.coef + self.intercept
 
     def combine(self, mil_logit: np.ndarray, bags: Sequence[np.ndarray]) -> np.ndarray:
@@ -67,6 +72,7 @@ class InterviewHead:
             "bias": self.bias,
             "choice": self.choice,
             "candidates": self.candidates,
+            "columns": self.columns,
         }
 
     @classmethod
@@ -82,6 +88,7 @@ class InterviewHead:
             float(d["bias"]),
             str(d.get("choice", "stacked")),
             d.get("candidates"),
+            d.get("columns"),
         )
 
 
@@ -95,6 +102,8 @@ def fit_interview_head(
     Also returns the chosen score's out-of-fold logit per bag, (n_bags,) (NaN where there is none): the
     held-out predictions the classifier calibrates on."""
     groups_arr = None if groups is None else np.asarray(groups)
+    columns = functionals_columns(names)
+    slim = bags if columns is None else [b[:, columns] for b in bags]
     per_class = min(int((y == 0).sum()), int((y == 1).sum()))
     k = min(int(est.select_folds), per_class)
     oof = np.full((len(bags), 2), np.nan)
@@ -105,9 +114,11 @@ def fit_interview_head(
         test_bags = [bags[i] for i in test]
         oof[test, 0] = _logit(inner.predict_proba(test_bags)[:, 1])
         oof[test, 1] = _logit(
-            FunctionalsBaseline.fit([bags[i] for i in train], y[train], g, est.seed).predict_proba(test_bags)[:, 1]
+            FunctionalsBaseline.fit([slim[i] for i in train], y[train], g, est.seed).predict_proba(
+                [slim[i] for i in test]
+            )[:, 1]
         )
-    glob = FunctionalsBaseline.fit(bags, y, groups_arr, est.seed)
+    glob = FunctionalsBaseline.fit(slim, y, groups_arr, est.seed)
     coef, intercept = glob.model.coef_[0].astype(np.float64), float(glob.model.intercept_[0])
     known = np.isfinite(oof).all(axis=1)
     choice, w_mil, w_global, bias = "stacked", 0.5, 0.5, 0.0  # too few bags for inner folds: equal weights
@@ -138,4 +149,15 @@ def fit_interview_head(
                 "auc": aucs[choice],
                 "inner_auc": aucs,
             }
-    return InterviewHead(glob.scaler, coef, intercept, w_mil, w_global, bias, choice, candidates), held_out
+    head = InterviewHead(glob.scaler, coef, intercept, w_mil, w_global, bias, choice, candidates, columns)
+    return head, held_out
+
+
+def functionals_columns(names) -> list[int] | None:
+    """The raw columns the interview-level model reads: every column but the encoder's ``emb_*`` ones when
+    there are both (hundreds of embedding dimensions × 4 functionals on a few dozen interviews is a model
+    of noise; the network sees the embedding through its projection); None (all) otherwise."""
+    if names is None:
+        return None
+    keep = [j for j, n in enumerate(names) if not str(n).startswith("emb_")]
+    return keep if 0 < len(keep) < len(names) else None
