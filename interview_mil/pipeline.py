@@ -30,27 +30,39 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from . import SCREENING_DISCLAIMER
 from .data.audio import audio_info
 from .data.records import Interview
-from .errors import RECORDING_ERRORS, AudioError, ConfigError
+from .errors import RECORDING_ERRORS, ConfigError
 from .explain import ExplainedInterview, explain_bag
 from .explain.batch_jobs import assign_ids, base_id, check_jobs, fingerprint
 from .explain.batch_store import BatchStore, describe_failure, failed_item, record_key
+from .explain.records import insufficient_row
 from .features import FeatureRecipe, bag_from_features, featurize_interview
 from .mil import InterviewClassifier
 from .segmentation import NoTurnsWarning, segment_interview
+from .segmentation.quality import TURN_QUALITY_COLUMNS, QualityConfig, assess_quality
+from .segmentation.quality_measures import normalise_level, recording_measures
 
 Hook = Callable[[str, Any], None]
-STAGES = ("segment", "featurize", "bag", "explain")
+STAGES = ("segment", "quality", "featurize", "bag", "explain")
 
 
 class ScreeningPipeline:
     """Segmentation → features → MIL model → explanation, exactly as the model's recipe says."""
 
-    def __init__(self, model: InterviewClassifier, recipe: FeatureRecipe, device: str | None = None):
+    def __init__(
+        self,
+        model: InterviewClassifier,
+        recipe: FeatureRecipe,
+        device: str | None = None,
+        quality: QualityConfig | None = None,
+    ):
         self.model = model
         self.recipe = recipe
+        self.quality = quality or QualityConfig()  # the input gate's minimums (segmentation.quality)
         if device and recipe.features.encoder is not None:
             encoder = dataclasses.replace(recipe.features.encoder, device=device)
             self.recipe = dataclasses.replace(recipe, features=dataclasses.replace(recipe.features, encoder=encoder))
@@ -113,21 +125,26 @@ class ScreeningPipeline:
         hook: Hook | None = None,
     ) -> ExplainedInterview:
         """Score one recording; raises an ``InputError`` naming the file on bad input. ``hook(stage, record)``
-        is called after each of ``STAGES`` with that stage's record."""
+        is called after each of ``STAGES`` with that stage's record. A recording the input quality gate
+        refuses (too little participant speech, noise or tones, heavy clipping, ...) is returned unscored:
+        ``status`` ``insufficient_audio``, no probability, the reasons in ``quality_reason``."""
         report = hook or (lambda stage, record: None)
         interview = self.interview(audio, transcript, rttm, participant, channel, interview_id, file_id)
-        with warnings.catch_warnings():  # no turns is the AudioError below, not also a warning
+        with warnings.catch_warnings():  # no turns is the gate's refusal below, not also a warning
             warnings.simplefilter("ignore", NoTurnsWarning)
             seg = segment_interview(interview, self.recipe.segmentation, keep_audio=True)
         report("segment", seg)
-        if not seg.turns:
-            raise AudioError(
-                "no participant speech found",
-                path=audio,
-                fix="check the recording is not silent and the participant speaker/channel is right",
+        quality = assess_quality(seg, self.quality, recording_measures(str(audio), channel))
+        report("quality", quality)
+        if not quality.ok:
+            row = insufficient_row(
+                interview.interview_id, str(audio), self.model.threshold_, len(seg.turns), quality.reason
             )
+            return ExplainedInterview(row, pd.DataFrame(), list(seg.interviewer), seg.duration)
+        # the features see one speech level, whatever the recording gain (a long recording: read as recorded)
+        audio_at_level = None if seg.audio is None else normalise_level(seg.audio)
         features = featurize_interview(
-            interview, seg.turns, self.recipe.features, encoder=self._get_encoder(), audio=seg.audio
+            interview, seg.turns, self.recipe.features, encoder=self._get_encoder(), audio=audio_at_level
         )
         report("featurize", features)
         bag = bag_from_features(
@@ -135,6 +152,9 @@ class ScreeningPipeline:
         )
         report("bag", bag)
         result = explain_bag(self.model, bag, seg.interviewer, seg.duration, top_k=self.top_k)
+        result.row.quality, result.row.quality_reason = quality.status, quality.reason or None
+        for column in TURN_QUALITY_COLUMNS:  # per-turn measures and flags of the gate
+            result.turns[column] = quality.turns[column].reindex(result.turns["turn_id"]).to_numpy()
         report("explain", result)
         return result
 

@@ -18,8 +18,10 @@ class InterviewRow:
     ``decision``: 1 when it reaches ``threshold``; ``top_turn_ids``: the most influential turns, ``;``-joined;
     ``phq8_estimate``: PHQ-8 points (models with the head); the faithfulness fields: probability drop when
     the top ``faithfulness_k`` turns, or as many random turns (mean), are removed; ``label``: the known
-    label (evaluation data only); ``status``: ``ok``, or ``failed`` for a recording of a batch that could not
-    be scored (``error`` says why, and the scores are empty)."""
+    label (evaluation data only); ``status``: ``ok``, ``failed`` for a recording of a batch that could not
+    be scored (``error`` says why, and the scores are empty), or ``insufficient_audio`` when the input
+    quality gate refused it (no probability); ``quality``: the gate's verdict (``ok``/``insufficient``,
+    None when it did not run) and ``quality_reason`` its reasons and notes (``segmentation.quality``)."""
 
     interview_id: str
     audio_path: str
@@ -36,12 +38,15 @@ class InterviewRow:
     label: int | None = None
     status: str = "ok"
     error: str | None = None
+    quality: str | None = None
+    quality_reason: str | None = None
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
 
 INTERVIEW_COLUMNS = [f.name for f in dataclasses.fields(InterviewRow)]
+INSUFFICIENT_AUDIO = "insufficient_audio"  # ``status`` of a recording the input quality gate refused
 
 
 @dataclass
@@ -79,7 +84,11 @@ class ExplainedInterview:
         return self.turns.sort_values("rank").head(k)
 
     def summary(self, k: int = 3) -> str:
-        """A few lines for the terminal: probability, decision at the saved threshold, top turns."""
+        """A few lines for the terminal: probability, decision at the saved threshold, top turns (or why
+        the recording was not scored)."""
+        if self.row.status != "ok":
+            what = "insufficient audio" if self.row.status == INSUFFICIENT_AUDIO else "failed"
+            return f"{self.audio_path}: {what}, not scored: {self.row.quality_reason or self.row.error}"
         word = "screen positive" if self.decision else "screen negative"
         lines = [
             f"{self.audio_path}: probability {self.probability:.3f} → {word} "
@@ -89,6 +98,22 @@ class ExplainedInterview:
             text = f'  "{r.text[:60]}"' if isinstance(r.text, str) and r.text else ""
             lines.append(f"  #{r.rank} {r.start:7.1f}–{r.end:7.1f} s  weight {r.weight:.3f}{text}")
         return "\n".join(lines)
+
+
+def insufficient_row(interview_id: str, audio_path: str, threshold: float, n_turns: int, reason: str) -> InterviewRow:
+    """The row of a recording the input quality gate refused: no probability and no decision."""
+    return InterviewRow(
+        interview_id,
+        audio_path,
+        float("nan"),
+        None,
+        round(float(threshold), 6),
+        int(n_turns),
+        "",
+        status=INSUFFICIENT_AUDIO,
+        quality="insufficient",
+        quality_reason=f"insufficient audio: {reason}",
+    )
 
 
 def interview_frame(items: list[ExplainedInterview]) -> pd.DataFrame:

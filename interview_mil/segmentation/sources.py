@@ -30,6 +30,7 @@ from .asr import read_asr_lines
 from .bleed import SpeakerRegions, split_by_channel, split_by_level
 from .config import SegmentationConfig
 from .daic import apply_daic_rules, read_daic_lines
+from .quality_measures import remove_dc
 from .record import Segmentation, Span
 from .refine import make_turns, refine_spans
 from .spans import Line, spans_from_lines, spans_from_regions
@@ -41,15 +42,15 @@ TURN_SOURCES: Registry[TurnSource] = Registry("turn source")
 
 
 def speech_activity(audio_path: str | Path, config: SegmentationConfig, channel: int | None = None) -> SpeechActivity:
-    """Load ``audio_path`` (16 kHz; one ``channel`` or the mono mix) and run the configured VAD."""
-    return detect_speech(load_audio(audio_path, channel=channel), TARGET_SR, config.vad)
+    """Load ``audio_path`` (16 kHz; one ``channel`` or the mono mix, DC removed) and run the configured VAD."""
+    return detect_speech(remove_dc(load_audio(audio_path, channel=channel)), TARGET_SR, config.vad)
 
 
 def _decoded(
     interview: Interview, config: SegmentationConfig, channel: int | None = None
 ) -> tuple[np.ndarray, SpeechActivity]:
-    """The recording decoded once (16 kHz, ``channel`` or the mix) and its VAD."""
-    audio = load_audio(interview.audio_path, channel=channel)
+    """The recording decoded once (16 kHz, ``channel`` or the mix, DC offset removed) and its VAD."""
+    audio = remove_dc(load_audio(interview.audio_path, channel=channel))
     return audio, detect_speech(audio, TARGET_SR, config.vad)
 
 

@@ -2,7 +2,8 @@
 
 Layout (``DIR`` = output folder)::
 
-    DIR/{id}_P/{id}_AUDIO.wav                 16 kHz mono int16
+    DIR/{id}_P/{id}_AUDIO.wav                 int16; 8, 16 or 44.1 kHz, mono or stereo (its recording
+                                              conditions; 16 kHz mono with ``vary_recording=False``)
     DIR/{id}_P/{id}_TRANSCRIPT.csv            tab-separated: start_time stop_time speaker value
     DIR/{train,dev}_split_Depression_AVEC2017.csv
     DIR/test_split_Depression_AVEC2017.csv    participant_ID,Gender (labels withheld, as in AVEC 2017)
@@ -26,7 +27,7 @@ from ...config import to_dict
 from ...data.audio import write_audio
 from ...fileio import atomic_path, write_json, write_table
 from .plan import InterviewPlan, SynthConfig, assign_splits, draw_labels, plan_interview
-from .render import RenderedInterview, render_interview
+from .render import RenderedInterview, draw_recording, render_interview
 from .script import CLOSING, OPENING
 from .voices import SpeechBank
 
@@ -47,7 +48,7 @@ GENDER_CODE = {"F": 0, "M": 1}  # AVEC 2017 split files code gender as 0 = femal
 
 def _write_interview(out: Path, plan: InterviewPlan, rendered: RenderedInterview) -> None:
     folder = out / f"{plan.interview_id}_P"
-    write_audio(folder / f"{plan.interview_id}_AUDIO.wav", rendered.audio)
+    write_audio(folder / f"{plan.interview_id}_AUDIO.wav", rendered.audio, rendered.sample_rate)
     rows = [
         {"start_time": l.start, "stop_time": l.stop, "speaker": l.speaker, "value": l.value} for l in rendered.lines
     ]
@@ -100,7 +101,8 @@ def generate_corpus(out_dir: str | Path, config: SynthConfig | None = None, prog
     for plan, split in tqdm(
         list(zip(plans, splits)), desc="rendering interviews", unit="interview", disable=not progress
     ):
-        rendered = render_interview(plan, bank, cfg.noise_dbfs)
+        recording = draw_recording(cfg.seed, int(plan.interview_id) - cfg.first_id) if cfg.vary_recording else None
+        rendered = render_interview(plan, bank, cfg.noise_dbfs, recording)
         _write_interview(out, plan, rendered)
         pid = int(plan.interview_id)
         label_rows.append(
@@ -110,7 +112,7 @@ def generate_corpus(out_dir: str | Path, config: SynthConfig | None = None, prog
                 "PHQ8_Binary": plan.label,
                 "PHQ8_Score": plan.phq8_score,
                 "Gender": plan.participant.gender,
-                "duration_s": round(len(rendered.audio) / 16_000, 3),
+                "duration_s": round(rendered.duration, 3),
                 "marker_fraction": round(plan.marker_fraction, 4),
             }
         )
@@ -137,6 +139,7 @@ def generate_corpus(out_dir: str | Path, config: SynthConfig | None = None, prog
             "participant": to_dict(plan.participant),
             "interviewer": to_dict(plan.interviewer),
             "bleed_db": plan.bleed_db,
+            "recording": None if recording is None else to_dict(recording),
         }
     for which in ("train", "dev"):
         write_table(_split_rows(plans, splits, which), out / f"{which}_split_Depression_AVEC2017.csv")

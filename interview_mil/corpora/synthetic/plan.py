@@ -27,6 +27,10 @@ class SynthConfig:
     (marker turns); ``global``: every turn of a depressed participant is slightly flatter, quieter, slower
     and later (``global_strength`` × label_strength; no marker turns in any interview); ``mixture``: both
     (marker turns, plus a global shift at half that strength).
+    vary_recording: record each interview under its own conditions (``render.draw_recording``: gain over
+    24 dB, mic colouring, noise floor, 8/16/44.1 kHz, mono or stereo), drawn independently of the label, so
+    recording level and channel carry no label information; False writes every interview 16 kHz mono at
+    one level.
     """
 
     n_interviews: int = 20
@@ -42,6 +46,7 @@ class SynthConfig:
     first_id: int = 1000
     marker_mode: str = "local"
     global_strength: float = 0.35
+    vary_recording: bool = True
 
     def __post_init__(self) -> None:
         if self.marker_mode not in MARKER_MODES:

@@ -1,4 +1,6 @@
-"""Turn an ``InterviewPlan`` into audio, transcript lines and ground truth, sample-exact at 16 kHz."""
+"""Turn an ``InterviewPlan`` into audio, transcript lines and ground truth, sample-exact at 16 kHz, then
+"record" it under that interview's ``RecordingConditions`` (gain, microphone colouring, noise floor,
+sample rate, channels), drawn apart from everything else so the recording carries no label information."""
 
 from __future__ import annotations
 
@@ -8,10 +10,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import butter, sosfilt
 
-from ...data.audio import TARGET_SR
+from ...data.audio import TARGET_SR, resample
 from .plan import InterviewPlan
 from .script import CLOSING, OPENING
-from .voices import SpeechBank, quietest_split_point
+from .voices import REF_DBFS, SpeechBank, quietest_split_point
 
 SR = TARGET_SR
 
@@ -50,10 +52,78 @@ class TurnTruth:
 
 @dataclass
 class RenderedInterview:
-    audio: np.ndarray  # (n,) float32 at 16 kHz
+    audio: np.ndarray  # (n,) float32 at 16 kHz, or (n, channels) at ``sample_rate`` once recorded
     lines: list[Line]
     segments: list[Segment]
     turns: list[TurnTruth]
+    sample_rate: int = SR
+
+    @property
+    def duration(self) -> float:
+        return len(self.audio) / self.sample_rate
+
+
+@dataclass(frozen=True)
+class RecordingConditions:
+    """How one interview is recorded. ``gain_db``: level change of the whole recording (re the corpus's
+    reference level; peaks are then limited to -0.2 dBFS, so a large positive gain ends lower);
+    ``highpass_hz``: the microphone's low cut (2nd order); ``presence_db``: shelf gain above 2 kHz
+    (mic colouring, + bright / - dull); ``lowpass_hz``: the channel's top (4th order; None = none);
+    ``noise_below_db``: the electrical noise floor (white, added after the gain) this many dB below the
+    reference speech level; ``sample_rate`` (Hz) and ``channels`` (1, or 2: the same signal, the second
+    channel ``channel_offset_db`` quieter, each with its own noise) of the file."""
+
+    gain_db: float = 0.0
+    highpass_hz: float = 50.0
+    presence_db: float = 0.0
+    lowpass_hz: float | None = None
+    noise_below_db: float = 60.0
+    sample_rate: int = SR
+    channels: int = 1
+    channel_offset_db: float = 0.0
+
+
+RECORDING_SAMPLE_RATES = (8000, 16000, 44100)
+
+
+def draw_recording(seed: int, index: int) -> RecordingConditions:
+    """The recording conditions of interview ``index``: from their own seeded stream (never the plan's,
+    so they are independent of the label and leave every plan as it was). Gain U(-20, +4) dB, low cut
+    40-200 Hz, presence -6..+6 dB, a 3.4-7.6 kHz top on half of them, noise floor 38-58 dB below the
+    speech, sample rate 8, 16 or 44.1 kHz, stereo one time in three."""
+    rng = np.random.default_rng([seed, index, 271828])
+    return RecordingConditions(
+        gain_db=round(float(rng.uniform(-20.0, 4.0)), 2),
+        highpass_hz=round(float(rng.uniform(40.0, 200.0)), 1),
+        presence_db=round(float(rng.uniform(-6.0, 6.0)), 2),
+        lowpass_hz=round(float(rng.uniform(3400.0, 7600.0)), 0) if rng.random() < 0.5 else None,
+        noise_below_db=round(float(rng.uniform(38.0, 58.0)), 1),
+        sample_rate=int(rng.choice(RECORDING_SAMPLE_RATES)),
+        channels=2 if rng.random() < 1 / 3 else 1,
+        channel_offset_db=round(float(rng.uniform(0.0, 3.0)), 2),
+    )
+
+
+def record(audio: np.ndarray, cond: RecordingConditions, reference_dbfs: float, seed: int) -> np.ndarray:
+    """``audio`` (n,) at 16 kHz as recorded under ``cond``: (m,) or (m, 2) float32 at ``cond.sample_rate``.
+    ``reference_dbfs``: the corpus's speech level, which ``cond.noise_below_db`` is relative to."""
+    rng = np.random.default_rng([seed, 314159])
+    x = sosfilt(butter(2, cond.highpass_hz, btype="high", fs=SR, output="sos"), audio.astype(np.float64))
+    if cond.presence_db:
+        high = sosfilt(butter(1, 2000.0, btype="high", fs=SR, output="sos"), x)
+        x = x + (10 ** (cond.presence_db / 20) - 1.0) * high
+    if cond.lowpass_hz is not None:
+        x = sosfilt(butter(4, cond.lowpass_hz, btype="low", fs=SR, output="sos"), x)
+    x = x * 10 ** (cond.gain_db / 20)
+    rate = cond.sample_rate
+    x = resample(x.astype(np.float32), SR, rate).astype(np.float64) if rate != SR else x
+    noise_rms = 10 ** ((reference_dbfs + cond.gain_db - cond.noise_below_db) / 20)
+    chans = [x, x * 10 ** (-cond.channel_offset_db / 20)][: cond.channels]
+    out = np.stack([c + noise_rms * rng.standard_normal(len(c)) for c in chans], axis=1)
+    peak = np.abs(out).max()
+    if peak > 0.98:
+        out *= 0.98 / peak
+    return (out[:, 0] if cond.channels == 1 else out).astype(np.float32)
 
 
 def transcript_text(text: str) -> str:
@@ -94,8 +164,12 @@ class _Timeline:
         return out.astype(np.float32)
 
 
-def render_interview(plan: InterviewPlan, bank: SpeechBank, noise_dbfs: float) -> RenderedInterview:
-    """Render ``plan`` with speech from ``bank``; interviewer speech goes in as low-passed bleed."""
+def render_interview(
+    plan: InterviewPlan, bank: SpeechBank, noise_dbfs: float, recording: RecordingConditions | None = None
+) -> RenderedInterview:
+    """Render ``plan`` with speech from ``bank``; interviewer speech goes in as low-passed bleed; room
+    noise at ``noise_dbfs``. ``recording``: record the result under these conditions (None: 16 kHz mono
+    as rendered)."""
     rng = np.random.default_rng([int(plan.interview_id), 31337])
     tl = _Timeline()
     lines: list[Line] = []
@@ -144,4 +218,7 @@ def render_interview(plan: InterviewPlan, bank: SpeechBank, noise_dbfs: float) -
         tl.skip(answer.gap_after_s)
     interviewer(CLOSING)
     audio = tl.mix(float(rng.uniform(0.8, 1.5)), noise_dbfs, rng)
-    return RenderedInterview(audio, lines, segments, turns)
+    if recording is None:
+        return RenderedInterview(audio, lines, segments, turns)
+    recorded = record(audio, recording, REF_DBFS, int(plan.interview_id))
+    return RenderedInterview(recorded, lines, segments, turns, recording.sample_rate)

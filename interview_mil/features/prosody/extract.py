@@ -64,6 +64,7 @@ def _measure(
     if duration < config.min_duration or (t1 - t0) < config.min_duration:
         flags.update(flag_too_short=True, flag_unvoiced=True)
         return {**row, **flags}
+    x = x - x.mean()  # a DC offset would count as level and bend the low end of the spectrum
     sound = parselmouth.Sound(x, sampling_frequency=float(sample_rate))
     intensity = track_intensity(sound, config)
     in_turn = frames_between(intensity.times, t0, t1)

@@ -15,6 +15,10 @@ NAN = float("nan")
 _EPS = 1e-12
 _N_MELS = 40
 _SLOPE_BAND_HZ = 250.0
+# Every spectral measure stops at 3,550 Hz, inside the telephone band: an 8 kHz recording (nothing above
+# ~3.8 kHz after its anti-alias filter) then gives the values of its wideband original, instead of reading
+# the empty 4-8 kHz bands as a steep spectral tilt.
+TOP_HZ = 3550.0
 
 
 @functools.lru_cache(maxsize=8)
@@ -29,26 +33,28 @@ def _analysis(sample_rate: int) -> tuple[int, int, np.ndarray]:
 @functools.lru_cache(maxsize=8)
 def _bands(sample_rate: int, n_fft: int) -> dict[str, np.ndarray]:
     """Cached matrices and masks over the FFT bins: ``mel`` (40, bins) Slaney mel filterbank over
-    0–min(8 kHz, Nyquist) (so 16, 22.05 and 44.1 kHz audio give comparable MFCCs); ``slope``
-    (n_bands, bins) 0/1 sums over 250 Hz bands from 50 Hz to min(5 kHz, Nyquist) and ``slope_khz``
-    their centres; ``low``/``high`` 50–1000 Hz / 1–5 kHz; ``below``/``above`` 0–2 kHz / 2–5 kHz."""
+    0–min(``TOP_HZ``, Nyquist) (so 8, 16 and 44.1 kHz audio give comparable MFCCs); ``slope``
+    (n_bands, bins) 0/1 sums over 250 Hz bands from 50 Hz to min(``TOP_HZ``, Nyquist) and ``slope_khz``
+    their centres; ``low``/``high`` 50–1000 Hz / 1 kHz–``TOP_HZ``; ``below``/``above`` 0–2 kHz /
+    2 kHz–``TOP_HZ``."""
     freqs = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
 
     def band(lo: float, hi: float) -> np.ndarray:
         return (freqs >= lo) & (freqs < hi)
 
-    edges = np.arange(50.0, min(5000.0, 0.5 * sample_rate) + 1.0, _SLOPE_BAND_HZ)
+    top = min(TOP_HZ, 0.5 * sample_rate)
+    edges = np.arange(50.0, top + 1.0, _SLOPE_BAND_HZ)
     slope = np.array([band(lo, hi) for lo, hi in zip(edges[:-1], edges[1:])], dtype=np.float64)
     slope = slope[slope.sum(axis=1) > 0] if len(slope) else np.zeros((0, len(freqs)))
     centres = (edges[:-1] + edges[1:]) / 2000.0
     return {
-        "mel": librosa.filters.mel(sr=sample_rate, n_fft=n_fft, n_mels=_N_MELS, fmax=min(8000.0, 0.5 * sample_rate)),
+        "mel": librosa.filters.mel(sr=sample_rate, n_fft=n_fft, n_mels=_N_MELS, fmax=top),
         "slope": slope,
         "slope_khz": centres[: len(slope)],
         "low": band(50.0, 1000.0),
-        "high": band(1000.0, 5000.0),
+        "high": band(1000.0, top),
         "below": band(0.0, 2000.0),
-        "above": band(2000.0, 5000.0),
+        "above": band(2000.0, top),
     }
 
 
@@ -69,13 +75,16 @@ def spectral_features(
 ) -> dict[str, float]:
     """Means over the frames of ``power`` (n_bins, n_frames), already restricted to voiced frames.
 
-    ``mfcc_XX_mean``: mean of librosa MFCCs (40 mel bands up to 8 kHz, log power in dB, DCT-II ortho).
+    All of them stop at ``TOP_HZ`` (3,550 Hz), so telephone-band audio reads like its wideband original
+    (the classic definitions go to 5 kHz; the band between is given up for bandwidth invariance).
+    ``mfcc_XX_mean``: mean of librosa MFCCs (40 mel bands up to ``TOP_HZ``, log power in dB, DCT-II
+    ortho; a gain moves ``mfcc_01_mean`` only).
     ``spectral_slope_db_per_khz``: least-squares slope of the frame's band levels (dB of the power summed
-    in 250 Hz bands from 50 Hz to 5 kHz, capped at Nyquist) against band centre (kHz), averaged.
-    ``alpha_ratio_db``: level of 1–5 kHz minus level of 50–1000 Hz (summed power, dB; negative in normal
-    speech, higher = relatively more high-frequency energy). ``hammarberg_db``: strongest bin in
-    0–2 kHz minus strongest in 2–5 kHz (dB). Bands above Nyquist are cut there; a band left empty gives
-    NaN. No frames → all NaN.
+    in 250 Hz bands from 50 Hz to ``TOP_HZ``, capped at Nyquist) against band centre (kHz), averaged.
+    ``alpha_ratio_db``: level of 1 kHz–``TOP_HZ`` minus level of 50–1000 Hz (summed power, dB; negative in
+    normal speech, higher = relatively more high-frequency energy). ``hammarberg_db``: strongest bin in
+    0–2 kHz minus strongest in 2 kHz–``TOP_HZ`` (dB). Bands above Nyquist are cut there; a band left
+    empty gives NaN. No frames → all NaN.
     """
     names = [f"mfcc_{i:02d}_mean" for i in range(1, n_mfcc + 1)]
     if with_shape:
@@ -85,7 +94,9 @@ def spectral_features(
         return out
     bands = _bands(sample_rate, n_fft)
     if n_mfcc:
-        mel_db = librosa.power_to_db(bands["mel"] @ power, top_db=None)
+        # amin far below any real band power: a floor (librosa's default 1e-10) would clamp the soft bands
+        # of a quietly recorded turn and change every MFCC with the gain, not only the first
+        mel_db = librosa.power_to_db(bands["mel"] @ power, amin=1e-30, top_db=None)
         mfcc = librosa.feature.mfcc(S=mel_db, n_mfcc=n_mfcc)
         for i, value in enumerate(mfcc.mean(axis=1), 1):
             out[f"mfcc_{i:02d}_mean"] = float(value)

@@ -1,0 +1,145 @@
+"""Issue 14, invariance to recording conditions: the same speech recorded louder, softer, with a DC offset,
+at another sample rate or as stereo gives the same turns, the same speaker-relative features and the same
+answer; the synthetic generator records each interview under its own conditions, apart from the label."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import soundfile as sf
+from test_reliability_support import recording
+
+from interview_mil.corpora.synthetic.plan import SynthConfig, draw_labels, plan_interview
+from interview_mil.corpora.synthetic.render import RecordingConditions, draw_recording, record
+from interview_mil.data.audio import resample
+from interview_mil.features import FeatureConfig, FeatureRecipe
+from interview_mil.features.prosody.config import ProsodyConfig, prosody_feature_names
+from interview_mil.mil import InterviewClassifier
+from interview_mil.mil.relative import relative_bag
+from interview_mil.pipeline import ScreeningPipeline
+
+SR = 16_000
+
+
+def _model(directory: Path) -> Path:
+    """A speaker-relative prosody bundle fitted on random bags (its answers mean nothing, but any change
+    of its input moves them)."""
+    prosody = ProsodyConfig()
+    names = prosody_feature_names(prosody)
+    rng = np.random.default_rng(0)
+    bags = [rng.normal(size=(int(rng.integers(3, 7)), len(names))) for _ in range(16)]
+    clf = InterviewClassifier(
+        hidden=(8,), attention_dim=8, max_epochs=5, val_fraction=0, threshold=0.5, speaker_relative="replace"
+    )
+    clf.fit(bags, [i % 2 for i in range(16)], feature_names=names)
+    recipe = FeatureRecipe(features=FeatureConfig(prosody=prosody), parts=("prosody",))
+    return clf.save(directory, metadata={"feature_recipe": recipe.to_dict()})
+
+
+def _scored(pipe: ScreeningPipeline, path: Path, channel: int | None = None) -> tuple[float, pd.DataFrame]:
+    bags = {}
+    result = pipe.apply(path, channel=channel, hook=lambda stage, rec: bags.update({stage: rec}))
+    bag = bags["bag"]
+    return result.probability, pd.DataFrame(bag.X, columns=list(pipe.model.feature_names_in_))
+
+
+def test_gain_dc_resampling_and_downmix_leave_turns_features_and_answer_alone(tmp_path):
+    pipe = ScreeningPipeline.from_pretrained(_model(tmp_path / "model"))
+    x, _ = recording(seed=11, n_turns=5)
+    sf.write(str(tmp_path / "base.wav"), x, SR, subtype="FLOAT")
+    p0, f0 = _scored(pipe, tmp_path / "base.wav")
+    hi = resample(x, SR, 44_100)
+    variants = {
+        "gain-20": (x * 0.1, SR),
+        "gain+6": (x * 2.0, SR),
+        "dc+0.1": (x + 0.1, SR),
+        "44k": (hi, 44_100),
+        "stereo": (np.stack([hi, 0.8 * hi], axis=1), 44_100),
+    }
+    for name, (y, rate) in variants.items():
+        path = tmp_path / f"{name}.wav"
+        sf.write(str(path), y, rate, subtype="FLOAT")
+        p, f = _scored(pipe, path)
+        assert len(f) == len(f0), name  # the same turns
+        assert abs(p - p0) <= 0.02, (name, p0, p)
+        rel0, rel = relative_bag(f0.to_numpy()), relative_bag(f.to_numpy())
+        close = np.isclose(rel, rel0, atol=0.35, equal_nan=True).mean()
+        assert close > 0.95, (name, close)  # speaker-relative features: what the model reads
+    # the features read each recording at one speech level: even absolute loudness ignores the gain
+    _, f = _scored(pipe, tmp_path / "gain-20.wav")
+    shift = (f0["intensity_mean_db"] - f["intensity_mean_db"]).to_numpy()
+    assert np.allclose(shift, 0.0, atol=0.5)
+
+
+def test_recording_conditions_change_level_rate_and_channels_but_keep_time(tmp_path):
+    rng = np.random.default_rng(0)
+    x = (0.1 * rng.standard_normal(4 * SR)).astype(np.float32)
+    plain = record(x, RecordingConditions(gain_db=0.0, noise_below_db=90.0), -20.0, seed=1)
+    for cond in (
+        RecordingConditions(gain_db=-15.0, noise_below_db=90.0, sample_rate=8000),
+        RecordingConditions(gain_db=-6.0, noise_below_db=90.0, sample_rate=44_100, channels=2),
+    ):
+        y = record(x, cond, -20.0, seed=1)
+        assert len(y) / cond.sample_rate == len(x) / SR
+        assert (y.ndim == 2 and y.shape[1] == 2) == (cond.channels == 2)
+        mono = y[:, 0] if y.ndim == 2 else y
+        level = 20 * np.log10(np.std(resample(mono, cond.sample_rate, SR)) / np.std(plain))
+        band = 4000 if cond.sample_rate == 8000 else SR // 2
+        expected = cond.gain_db + (10 * np.log10(band / (SR / 2)) if band < SR // 2 else 0.0)
+        assert abs(level - expected) < 1.0, (cond, level, expected)
+
+
+def test_generator_draws_conditions_over_a_wide_range_apart_from_the_label():
+    cfg = SynthConfig(n_interviews=300, seed=4)
+    labels = np.asarray(draw_labels(cfg))
+    conds = [draw_recording(cfg.seed, i) for i in range(cfg.n_interviews)]
+    gains = np.array([c.gain_db for c in conds])
+    assert gains.max() - gains.min() >= 20.0
+    assert {c.sample_rate for c in conds} == {8000, 16000, 44100} and {c.channels for c in conds} == {1, 2}
+    assert len({c.presence_db for c in conds}) > 100 and len({c.noise_below_db for c in conds}) > 50
+    # level says nothing about the label: the depressed and control gains differ by chance only
+    diff = gains[labels == 1].mean() - gains[labels == 0].mean()
+    assert abs(diff) < 3 * gains.std() * np.sqrt(1 / (labels == 1).sum() + 1 / (labels == 0).sum())
+    # the plans (voices, markers) are the same whether or not recordings vary
+    fixed = SynthConfig(n_interviews=300, seed=4, vary_recording=False)
+    assert plan_interview(5, 1, cfg) == plan_interview(5, 1, fixed)
+
+
+def _level(audio: np.ndarray, rows: pd.DataFrame) -> float:
+    parts = [audio[int(r.start_time * SR) : int(r.stop_time * SR)] for r in rows.itertuples()]
+    return float(10 * np.log10(np.mean(np.concatenate(parts) ** 2)))
+
+
+def test_marker_turns_stay_quieter_than_the_same_speakers_neutral_turns(synthetic_corpus):
+    """Voice-level markers are relative to the speaker: whatever the interview's recording level, a marker
+    turn is softer than that speaker's own neutral turns."""
+    from interview_mil.data.audio import load_audio
+
+    truth = pd.read_csv(synthetic_corpus / "ground_truth" / "turns.csv")
+    checked = 0
+    for pid, turns in truth.groupby("Participant_ID"):
+        if not (turns.marker == 1).any() or not (turns.marker == 0).any():
+            continue
+        audio = load_audio(synthetic_corpus / f"{pid}_P" / f"{pid}_AUDIO.wav")
+
+        marker, neutral = (_level(audio, turns[turns.marker == m]) for m in (1, 0))
+        assert marker < neutral - 1.0
+        checked += 1
+    assert checked >= 1
+
+
+def test_spectral_measures_read_telephone_band_audio_like_its_wideband_original():
+    from interview_mil.features.prosody import extract_turn_prosody
+    from interview_mil.features.prosody.synthetic import gliding_f0, syllable_envelope, voiced_signal
+
+    env = syllable_envelope(10, 0.2, SR)
+    x = voiced_signal(gliding_f0(130, 160, len(env) / SR, SR), SR, tilt=0.8) * env
+    narrow = resample(resample(x, SR, 8000), 8000, SR)[: len(x)]
+    wide, tele = extract_turn_prosody(x, SR), extract_turn_prosody(narrow, SR)
+    assert abs(wide["spectral_slope_db_per_khz"] - tele["spectral_slope_db_per_khz"]) < 0.5
+    assert abs(wide["alpha_ratio_db"] - tele["alpha_ratio_db"]) < 1.0
+    assert abs(wide["hammarberg_db"] - tele["hammarberg_db"]) < 1.0
+    mfcc = [f"mfcc_{i:02d}_mean" for i in range(1, 14)]
+    assert max(abs(wide[m] - tele[m]) for m in mfcc) < 3.0
