@@ -3,7 +3,8 @@
 interview-mil featurize MANIFEST --turns TURNS --out STORE [--config FEATURES.yaml]
     [--encoder ID_OR_PATH] [--backend hf|ct2] [--layers L] [--pool mean|mean_std] [--dtype D]
     [--no-prosody] [--workers N] [--device cpu] [--set encoder.batch_seconds=60]
-interview-mil featurize --exp EXP [--workers N] [--device cpu]    # stage 3 of a recipe
+    [--engine local|ray] [--address HEAD:6379]
+interview-mil featurize --exp EXP [--workers N] [--device cpu] [--engine ray]   # stage 3 of a recipe
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "--exp",
         help="experiment folder (after `interview-mil segment --exp`): featurize its "
         "segmented interviews with its feature settings into EXP/features/<key>/, as `train` "
-        "would; takes only --workers, --device and --no-progress besides",
+        "would; takes only --workers, --device, --engine, --address and --no-progress besides",
     )
     p.add_argument("--turns", help="turns table from `interview-mil segment` (.csv/.parquet); not with --exp")
     p.add_argument("--out", help="feature store root folder; not with --exp")
@@ -48,7 +49,24 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     enc.add_argument("--threads", type=int, help="CPU threads for the encoder")
     p.add_argument("--no-prosody", action="store_true", help="embeddings only")
     p.add_argument("--no-encoder", action="store_true", help="prosody only (ignore the config's encoder)")
-    p.add_argument("--workers", type=int, default=1, help="processes for prosody (default 1)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="local engine: processes for prosody; ray engine: encoder actors, each loading the model once "
+        "(prosody tasks fill the other CPU slots of the cluster) (default 1)",
+    )
+    p.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        help="where the work runs: local (this machine, the default) or ray (a Ray cluster; needs "
+        "pip install 'interview-mil[ray]'); default: the config's features.engine",
+    )
+    p.add_argument(
+        "--address",
+        help="Ray cluster to join with --engine ray (auto, HEAD_IP:6379); default: $RAY_ADDRESS, else a "
+        "Ray started on this machine for the run",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
     return p
@@ -91,9 +109,19 @@ def _experiment(args: argparse.Namespace) -> int:
     from ..experiment import featurize
     from ._experiment import open_experiment, refuse_other_options
 
-    refuse_other_options(args, ("workers", "device"), {"manifest": "MANIFEST", "overrides": "--set"})
+    refuse_other_options(
+        args, ("workers", "device", "engine", "address"), {"manifest": "MANIFEST", "overrides": "--set"}
+    )
     exp, config = open_experiment(args.exp)
-    summary = featurize(exp, config, workers=args.workers, device=args.device, progress=not args.no_progress)
+    summary = featurize(
+        exp,
+        config,
+        workers=args.workers,
+        device=args.device,
+        progress=not args.no_progress,
+        engine=args.engine,
+        address=args.address,
+    )
     print(
         f"{summary['done']} interview(s) featurized, {summary['skipped']} already done, "
         f"{len(summary['failed'])} failed -> {summary['store']}"
@@ -112,6 +140,12 @@ def run(args: argparse.Namespace) -> int:
 
     if args.workers < 1:
         raise ConfigError(f"--workers must be >= 1, got {args.workers}")
+    if args.address and args.engine == "local":
+        raise ConfigError("--address names a Ray cluster: it goes with --engine ray", fix="add --engine ray")
+    if args.engine == "ray" or args.address:
+        from ..features.engine_ray import require_ray
+
+        require_ray()  # the install hint now, before any input is read
     if args.exp:
         return _experiment(args)
     if not (args.manifest and args.turns and args.out):
@@ -124,7 +158,14 @@ def run(args: argparse.Namespace) -> int:
     turns = read_table(args.turns, required=["interview_id", "turn_id", "turn_index", "start"])
     check_out_dir(args.out)  # the store's folder, before any turn is featurized
     report = featurize_manifest(
-        interviews, turns, config, args.out, workers=args.workers, progress=not args.no_progress
+        interviews,
+        turns,
+        config,
+        args.out,
+        workers=args.workers,
+        progress=not args.no_progress,
+        engine=args.engine or ("ray" if args.address else None),
+        address=args.address,
     )
     parts = " + ".join(p for p, c in (("prosody", config.prosody), ("embeddings", config.encoder)) if c)
     print(

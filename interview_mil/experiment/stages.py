@@ -28,18 +28,32 @@ def prepare(exp: ExperimentDir, config: ExperimentConfig, progress: bool = True)
     return interviews
 
 
-def segment(exp: ExperimentDir, config: ExperimentConfig, progress: bool = True, force: bool = False) -> dict:
+def segment(
+    exp: ExperimentDir,
+    config: ExperimentConfig,
+    progress: bool = True,
+    force: bool = False,
+    engine: str | None = None,
+    address: str | None = None,
+) -> dict:
     """Segment every interview of the manifest into ``EXP/turns.parquet`` (and ``turns.csv``) and the
     interviewer's spans into ``EXP/interviewer_spans.parquet``, with the outcome in
     ``EXP/segment_report.json``, written last: it marks the stage finished. When the turns and the report
-    exist (and not ``force``) nothing is redone: the stored report comes back with ``skipped: True``."""
-    from ..segmentation import segment_manifest
-
+    exist (and not ``force``) nothing is redone: the stored report comes back with ``skipped: True``.
+    ``engine`` (default ``features.engine``): ``"ray"`` segments each interview as a Ray task."""
     report_path = exp.segment_report
     if exp.turns.exists() and report_path.exists() and not force:
         return {**read_json(report_path), "skipped": True}
     interviews = exp.load_manifest()
-    report = segment_manifest(interviews, config.segmentation, progress=progress)
+    if (engine or config.features.engine) == "ray":
+        from ..features.engine_ray_segment import segment_with_ray
+
+        address = address or config.features.engine_address
+        report = segment_with_ray(interviews, config.segmentation, address=address, progress=progress)
+    else:
+        from ..segmentation import segment_manifest
+
+        report = segment_manifest(interviews, config.segmentation, progress=progress)
     write_turns(report.turns, exp.turns)
     write_turns(report.turns, exp.turns.with_suffix(".csv"))
     write_spans(report.interviewer, exp.interviewer_spans)
@@ -58,11 +72,18 @@ def segment(exp: ExperimentDir, config: ExperimentConfig, progress: bool = True,
 
 
 def featurize(
-    exp: ExperimentDir, config: ExperimentConfig, workers: int = 1, device: str | None = None, progress: bool = True
+    exp: ExperimentDir,
+    config: ExperimentConfig,
+    workers: int = 1,
+    device: str | None = None,
+    progress: bool = True,
+    engine: str | None = None,
+    address: str | None = None,
 ) -> dict:
     """Turn features of every segmented interview into the store ``EXP/features/<key>/``; interviews
     already in the store are skipped (counted in ``skipped``), so a rerun computes only what is missing
-    (and is recorded in meta.json only when it computed or failed something)."""
+    (and is recorded in meta.json only when it computed or failed something). ``engine``/``address``
+    override ``features.engine``/``features.engine_address`` for this run (neither changes the features)."""
     from ..features import featurize_manifest
 
     interviews = exp.load_manifest()
@@ -76,6 +97,8 @@ def featurize(
         workers=workers,
         device=device,
         progress=progress,
+        engine=engine,
+        address=address,
     )
     for iid, message in report.failed.items():
         log.warning("features failed for %s: %s", iid, message)
@@ -92,6 +115,7 @@ def featurize(
             skipped=summary["skipped"],
             store=summary["store"],
             n_failed=len(report.failed),
+            engine=engine or config.features.engine,
         )
     return summary
 

@@ -11,7 +11,8 @@ The prosody set lives in ``interview_mil.features.prosody``.
 from .bags import Bag, bag_from_features
 from .config import FEATURES_VERSION, EncoderConfig, FeatureConfig, parse_layers
 from .encoders import ENCODERS, Encoder, load_encoder
-from .featurize import FeaturizeReport, featurize_interview, featurize_manifest, group_turns
+from .engine import FeaturizeReport, featurize_manifest, group_turns
+from .featurize import featurize_interview
 from .recipe import FeatureRecipe
 from .store import FeatureStore
 from .turn_features import PARTS, TurnFeatures

@@ -27,6 +27,9 @@ _RANGE = re.compile(r"^\s*(\d+)\s*:\s*(\d+)\s*$")
 
 # Settings that change how fast features are computed but not what they are: left out of the key.
 RUNTIME_FIELDS = ("device", "batch_seconds", "threads")
+# Where the work runs: "local" (this machine, a process pool for prosody) or "ray" (a Ray cluster).
+ENGINES = ("local", "ray")
+ENGINE_FIELDS = ("engine", "engine_address")  # runtime too: never part of the key
 
 
 def parse_layers(spec: str | int | list | tuple) -> tuple[str, tuple[int, ...]]:
@@ -128,12 +131,26 @@ class EncoderConfig:
 
 @dataclass(frozen=True)
 class FeatureConfig:
-    """What a turn's features are: prosody (None = none) and an encoder embedding (None = none)."""
+    """What a turn's features are: prosody (None = none) and an encoder embedding (None = none).
+
+    ``engine``: where featurizing runs, ``"local"`` (default: this machine) or ``"ray"`` (prosody as Ray
+    tasks, the encoder in a pool of Ray actors; ``interview_mil.features.engine_ray``); ``engine_address``:
+    the Ray cluster to join (``"auto"``, ``"HEAD_IP:6379"``; None = ``$RAY_ADDRESS`` or a Ray started for
+    the run). Neither changes the numbers, so neither is part of the store key."""
 
     prosody: ProsodyConfig | None = field(default_factory=ProsodyConfig)
     encoder: EncoderConfig | None = None
+    engine: str = "local"
+    engine_address: str | None = None
 
     def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ConfigError(f"features.engine {self.engine!r} is unknown", fix=f"use one of {list(ENGINES)}")
+        if self.engine_address is not None and self.engine != "ray":
+            raise ConfigError(
+                f"features.engine_address {self.engine_address!r} is set but features.engine is {self.engine!r}",
+                fix="set features.engine: ray, or drop engine_address",
+            )
         if self.prosody is None and self.encoder is None:
             raise ConfigError(
                 "features: neither prosody nor an encoder is configured",
@@ -143,6 +160,8 @@ class FeatureConfig:
     def resolved(self) -> dict:
         """The settings that define the features (runtime-only fields dropped) plus code versions."""
         data = to_dict(self)
+        for name in ENGINE_FIELDS:
+            data.pop(name, None)
         if data.get("encoder") is not None:
             for name in RUNTIME_FIELDS:
                 data["encoder"].pop(name, None)
