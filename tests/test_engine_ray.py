@@ -218,3 +218,36 @@ def test_importing_the_package_does_not_import_ray():
     code = "import sys, interview_mil, interview_mil.features, interview_mil.cli.main; print('ray' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_missing_ray_names_the_install_command(monkeypatch, tmp_path):
+    from interview_mil.features.engine_ray import require_ray
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if ray were not installed
+    with pytest.raises(ConfigError) as info:
+        require_ray()
+    assert "pip install 'interview-mil[ray]'" in str(info.value)
+    with pytest.raises(ConfigError, match=r"interview-mil\[ray\]"):  # before any interview is read
+        featurize_manifest([Interview("x", "x.wav")], {}, FeatureConfig(), tmp_path, engine="ray", progress=False)
+
+
+def test_cli_refuses_an_address_without_the_ray_engine(tmp_path, capsys):
+    from interview_mil.cli.main import main
+
+    code = main(
+        ["featurize", "m.jsonl", "--turns", "t.csv", "--out", str(tmp_path), "--engine", "local", "--address", "auto"]
+    )
+    assert code != 0 and "--engine ray" in capsys.readouterr().err
+
+
+def test_a_cluster_too_small_for_the_actors_is_refused_before_any_work():
+    from interview_mil.features.engine_ray import check_room
+
+    config = FeatureConfig(encoder=EncoderConfig(model="m", threads=1))
+    check_room({"CPU": 3.0}, config, 2)  # two actors and one prosody slot
+    with pytest.raises(ConfigError, match="prosody tasks need one more"):
+        check_room({"CPU": 2.0}, config, 2)
+    gpu = FeatureConfig(encoder=EncoderConfig(model="m", device="cuda"))
+    with pytest.raises(ConfigError, match="need 1 GPU"):
+        check_room({"CPU": 8.0}, gpu, 1)
+    check_room({"CPU": 8.0, "GPU": 1.0}, gpu, 1)

@@ -115,6 +115,29 @@ def with_absolute_model(config: FeatureConfig) -> FeatureConfig:
     return dataclasses.replace(config, encoder=encoder)
 
 
+def check_room(resources: Mapping[str, float], config: FeatureConfig, n_actors: int) -> None:
+    """``ConfigError`` before any work when the cluster's ``resources`` cannot hold ``n_actors`` encoder
+    actors and still run a prosody task (Ray would wait for the missing slots for ever)."""
+    if not n_actors:
+        return
+    need = actor_resources(config.encoder)
+    cpus, gpus = float(resources.get("CPU", 0)), float(resources.get("GPU", 0))
+    actor_cpus = n_actors * need["num_cpus"]
+    if n_actors * need.get("num_gpus", 0) > gpus:
+        raise ConfigError(
+            f"{n_actors} encoder actor(s) on {config.encoder.device} need {n_actors} GPU(s); the Ray cluster has "
+            f"{gpus:g}",
+            fix="use fewer --workers, add GPU nodes (ray start --num-gpus N), or encoder.device=cpu",
+        )
+    spare = 1 if config.prosody is not None else 0
+    if cpus < actor_cpus + spare:
+        raise ConfigError(
+            f"the Ray cluster has {cpus:g} CPU slots; {n_actors} encoder actor(s) hold {actor_cpus:g}"
+            + (" and the prosody tasks need one more" if spare else ""),
+            fix="use fewer --workers (encoder actors), fewer encoder.threads, or add nodes",
+        )
+
+
 def _prosody_task(interview: Interview, turns: list[Turn], config: FeatureConfig) -> pd.DataFrame:
     """Ray task: one interview's prosody rows (the local engine's ``prosody_table``)."""
     return prosody_table(interview, turns, config)
@@ -201,13 +224,7 @@ def featurize_with_ray(
     started = connect(address, actor_cpus + (1 if config.prosody is not None else 0))
     actors: list = []
     try:
-        cluster_cpus = float(ray.cluster_resources().get("CPU", 0))
-        if config.prosody is not None and actor_cpus and cluster_cpus < actor_cpus + 1:
-            raise ConfigError(
-                f"the Ray cluster has {cluster_cpus:g} CPU slots and {n_actors} encoder actor(s) hold "
-                f"{actor_cpus:g}: none is left for the prosody tasks",
-                fix="use fewer --workers (encoder actors), fewer encoder.threads, or add nodes",
-            )
+        check_room(ray.cluster_resources(), config, n_actors)
         turns = {iv.interview_id: list(by_id.get(iv.interview_id, [])) for iv in todo}
         todo = [for_workers(iv) for iv in todo]  # workers run in other folders (and machines)
         config = with_absolute_model(config)  # only what the workers load: the store keeps its key
