@@ -42,6 +42,7 @@ from .explain.batch_store import BatchStore, describe_failure, failed_item, reco
 from .explain.records import insufficient_row
 from .features import FeatureRecipe, bag_from_features, featurize_interview
 from .mil import InterviewClassifier
+from .mil.conformal import check_alpha
 from .segmentation import NoTurnsWarning, segment_interview
 from .segmentation.quality import TURN_QUALITY_COLUMNS, QualityConfig, assess_quality
 from .segmentation.quality_measures import normalise_level, recording_measures
@@ -59,9 +60,11 @@ class ScreeningPipeline:
         recipe: FeatureRecipe,
         device: str | None = None,
         quality: QualityConfig | None = None,
+        alpha: float | None = None,
     ):
         self.model = model
         self.recipe = recipe
+        self.alpha = None if alpha is None else check_alpha(alpha)  # three-way screen; None: the bundle's
         self.quality = quality or QualityConfig()  # the input gate's minimums (segmentation.quality)
         if device and recipe.features.encoder is not None:
             encoder = dataclasses.replace(recipe.features.encoder, device=device)
@@ -69,10 +72,13 @@ class ScreeningPipeline:
         self._encoder = None
 
     @classmethod
-    def from_pretrained(cls, path: str | Path, device: str | None = None) -> ScreeningPipeline:
-        """Load a bundle written by ``interview-mil train`` (a folder with model.safetensors + config.json)."""
+    def from_pretrained(
+        cls, path: str | Path, device: str | None = None, alpha: float | None = None
+    ) -> ScreeningPipeline:
+        """Load a bundle written by ``interview-mil train`` (a folder with model.safetensors + config.json);
+        ``alpha``: error rate of the three-way screen (None: the one saved in the bundle)."""
         model = InterviewClassifier.load(path)
-        return cls(model, FeatureRecipe.from_metadata(model.metadata_, source=Path(path)), device)
+        return cls(model, FeatureRecipe.from_metadata(model.metadata_, source=Path(path)), device, alpha=alpha)
 
     @property
     def top_k(self) -> int:
@@ -151,7 +157,7 @@ class ScreeningPipeline:
             interview, seg.turns, features, self.recipe.parts, columns=list(self.model.feature_names_in_)
         )
         report("bag", bag)
-        result = explain_bag(self.model, bag, seg.interviewer, seg.duration, top_k=self.top_k)
+        result = explain_bag(self.model, bag, seg.interviewer, seg.duration, top_k=self.top_k, alpha=self.alpha)
         result.row.quality, result.row.quality_reason = quality.status, quality.reason or None
         for column in TURN_QUALITY_COLUMNS:  # per-turn measures and flags of the gate
             result.turns[column] = quality.turns[column].reindex(result.turns["turn_id"]).to_numpy()
@@ -176,6 +182,8 @@ class ScreeningPipeline:
         """A hash of everything that decides this pipeline's answers (weights, fitted state, recipe)."""
         digest = hashlib.sha256(json.dumps(self.recipe.to_dict(), sort_keys=True, default=str).encode())
         digest.update(repr((float(self.model.threshold_), list(self.model.feature_names_in_))).encode())
+        if self.alpha is not None:  # another error rate gives other decisions
+            digest.update(repr(("alpha", self.alpha)).encode())
         for name, tensor in self.model.model_.state_dict().items():
             digest.update(name.encode() + tensor.detach().cpu().contiguous().numpy().tobytes())
         return digest.hexdigest()[:16]

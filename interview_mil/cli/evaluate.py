@@ -1,5 +1,7 @@
 """``interview-mil evaluate EXP``: the experiment's evaluation (its corpus's dev split or grouped CV, as
-the config says), mean ± sd over seeds, next to the interview-mean baseline."""
+the config says), mean ± sd over seeds with subject-bootstrap intervals, next to the interview-level
+baseline; calibration (Brier, ECE, reliability.png), the three-way screen's coverage at ``--alpha``, and the
+shortcut and leakage audit (audit.json / audit.md). Splits that share a participant stop it with an error."""
 
 from __future__ import annotations
 
@@ -18,6 +20,15 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="evaluation.* overrides only (the model settings are the trained ones), e.g. evaluation.mode=cv "
         "evaluation.seeds=[0,1,2,3,4]",
     )
+    p.add_argument(
+        "--alpha",
+        type=float,
+        default=0.1,
+        help="error rate of the three-way screen (screen negative / refer / screen positive) whose coverage is "
+        "reported (0.1 and 0.2 are always reported too)",
+    )
+    p.add_argument("--n-boot", type=int, default=1000, help="subject-bootstrap draws for the intervals")
+    p.add_argument("--no-audit", action="store_true", help="skip the shortcut and leakage audit (audit.json/.md)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=run)
     return p
@@ -41,7 +52,13 @@ def run(args: argparse.Namespace) -> int:
                 "`interview-mil evaluate NEW_EXP`",
             )
         config = from_dict(ExperimentConfig, apply_overrides(config_dict(config), args.overrides), source="overrides")
-    result = evaluate(exp, config, progress=not args.no_progress)
+    if args.n_boot < 100:
+        raise ConfigError(f"--n-boot {args.n_boot} is too few draws for a 95 % interval", fix="use --n-boot 1000")
+    result = evaluate(
+        exp, config, progress=not args.no_progress, alpha=args.alpha, n_boot=args.n_boot, audit=not args.no_audit
+    )
     print_evaluation(result)
-    print(f"written: {exp.evaluation} and {exp.evaluation.with_suffix('.md')}")
+    written = [exp.evaluation.name, "evaluation.md", "evaluation.html", "reliability.png"]
+    written += [] if args.no_audit else ["audit.json", "audit.md"]
+    print(f"written in {exp.root}: {', '.join(written)}")
     return 0

@@ -48,6 +48,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--html", action="store_true", help="also write a self-contained report.html")
     p.add_argument("--device", help="device for the speech encoder (cpu, cuda)")
     p.add_argument("--top-k", type=int, default=3, help="top turns printed per recording")
+    p.add_argument(
+        "--alpha",
+        type=float,
+        help="error rate of the three-way decision (screen negative / refer / screen positive); default: the one "
+        "saved with the model",
+    )
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=run)
     return p
@@ -83,9 +89,13 @@ def run(args: argparse.Namespace) -> int:
         | ({} if f is None else {"file_id": f})
         for a, t, r, f in zip(args.audio, transcripts, rttms, file_ids)
     ]
+    if args.alpha is not None:
+        from ..mil.conformal import check_alpha
+
+        check_alpha(args.alpha)
     check_jobs(jobs)  # every input file, before the model is even loaded
     check_out_dir(args.out)  # made only once the model has loaded
-    pipe = ScreeningPipeline.from_pretrained(args.model, device=args.device)
+    pipe = ScreeningPipeline.from_pretrained(args.model, device=args.device, alpha=args.alpha)
     result = pipe.score_batch(
         jobs,
         args.out,

@@ -22,6 +22,7 @@ from ..errors import FeatureError
 from ..features import FeatureRecipe
 from ..features.recipe import RECIPE_KEY
 from ..fileio import write_json, write_text
+from .audit_report import format_evaluation
 from .config import ExperimentConfig
 from .dataset import Dataset, dataset_truth, load_dataset
 from .layout import ExperimentDir, git_commit
@@ -29,6 +30,8 @@ from .layout import ExperimentDir, git_commit
 log = logging.getLogger(__name__)
 
 REPORTED = ("auc", "balanced_accuracy", "f1_depressed", "f1_control", "macro_f1", "sensitivity", "specificity")
+DEFAULT_ALPHA = 0.1  # error rate of the three-way screen unless the user chooses one
+N_BOOT = 1000  # subject-bootstrap draws
 
 
 def classifier_params(config: ExperimentConfig) -> dict:
@@ -55,9 +58,14 @@ def _check_trainable(data: Dataset, idx: np.ndarray, what: str) -> None:
         )
 
 
-def train(exp: ExperimentDir, config: ExperimentConfig, data: Dataset | None = None):
-    """Fit the model on the training splits and save the bundle in ``EXP/model``; returns the classifier."""
+def train(exp: ExperimentDir, config: ExperimentConfig, data: Dataset | None = None, alpha: float = DEFAULT_ALPHA):
+    """Fit the model on the training splits and save the bundle in ``EXP/model``; returns the classifier.
+    ``alpha``: the error rate of the three-way screen (``mil.conformal``), fitted on the classifier's
+    out-of-fold predictions of its training bags and saved in the bundle metadata."""
     from ..mil import InterviewClassifier
+    from ..mil.conformal import METADATA_KEY, ConformalScreen, check_alpha, classifier_calibration
+
+    alpha = check_alpha(alpha)
 
     data = data or load_dataset(exp, config)
     idx = data.indices(config.evaluation.train_splits)
@@ -74,6 +82,8 @@ def train(exp: ExperimentDir, config: ExperimentConfig, data: Dataset | None = N
         "n_train_interviews": int(len(idx)),
         "git_commit": git_commit(),
     }
+    cal = classifier_calibration(clf)
+    meta[METADATA_KEY] = None if cal is None else ConformalScreen.fit(*cal, alpha).to_dict()
     clf.save(exp.model, metadata=meta)
     exp.record(
         "train",
@@ -118,10 +128,24 @@ def _splitter(config: ExperimentConfig, data: Dataset, labelled: np.ndarray):
     return folds
 
 
-def evaluate_dataset(data: Dataset, config: ExperimentConfig, truth=None, progress: bool = True) -> dict:
-    """Per-seed metrics and mean ± sd over seeds for ``config.model`` on ``data`` (nothing written).
-    ``truth``: ground-truth marker flags per bag of ``data`` (adds turn-localisation AUC)."""
+def evaluate_dataset(
+    data: Dataset,
+    config: ExperimentConfig,
+    truth=None,
+    progress: bool = True,
+    alpha: float = DEFAULT_ALPHA,
+    n_boot: int = N_BOOT,
+    keep: dict | None = None,
+) -> dict:
+    """Per-seed metrics and mean ± sd over seeds for ``config.model`` on ``data`` (nothing written), with
+    subject-bootstrap intervals, calibration and the three-way screen's coverage at ``alpha`` (and at 0.1
+    and 0.2). ``truth``: ground-truth marker flags per bag of ``data`` (adds turn-localisation AUC);
+    ``keep``: when given, receives the cross-validation's ``CVResult``, positions and splitter (the audit
+    reads them)."""
     from ..mil import cross_validate
+    from ..mil.conformal import check_alpha
+
+    alpha = check_alpha(alpha)
 
     ev = config.evaluation
     lab = data.indices(None)
@@ -130,13 +154,14 @@ def evaluate_dataset(data: Dataset, config: ExperimentConfig, truth=None, progre
         if progress:
             log.info("seed %d fold %d: AUC %.3f", record["seed"], record["fold"], record["auc"])
 
+    splitter = _splitter(config, data, lab)
     res = cross_validate(
         data.X(lab),
         data.labels(lab),
         data.groups(lab),
         classifier_params(config),
         seeds=tuple(ev.seeds),
-        splitter=_splitter(config, data, lab),
+        splitter=splitter,
         phq=data.phq(lab),
         gender=data.gender(lab),
         feature_names=data.feature_names,
@@ -151,7 +176,10 @@ def evaluate_dataset(data: Dataset, config: ExperimentConfig, truth=None, progre
     names = REPORTED + ("localisation_auc",)
     n_eval = len(data.indices([ev.eval_split])) if ev.mode == "dev" else len(data.indices(ev.cv_splits))
     base = res.baseline_seed_summary
+    if keep is not None:
+        keep.update(result=res, lab=lab, splitter=splitter)
     return {
+        **uncertainty_summary(res, alpha, n_boot),
         "experiment": config.name,
         "mode": ev.mode,
         "pooling": config.model.pooling,
@@ -175,48 +203,57 @@ def evaluate_dataset(data: Dataset, config: ExperimentConfig, truth=None, progre
     }
 
 
-def evaluate(exp: ExperimentDir, config: ExperimentConfig, progress: bool = True) -> dict:
-    """``evaluate_dataset`` on the experiment's data; writes ``evaluation.json`` and ``evaluation.md``."""
+def evaluate(
+    exp: ExperimentDir,
+    config: ExperimentConfig,
+    progress: bool = True,
+    alpha: float = DEFAULT_ALPHA,
+    n_boot: int = N_BOOT,
+    audit: bool = True,
+) -> dict:
+    """``evaluate_dataset`` on the experiment's data, then the shortcut and leakage audit on the same
+    folds; writes ``evaluation.json``/``.md``/``.html``, ``reliability.png``, ``audit.json``/``.md``."""
+    from ..explain.report import write_reliability_png
+    from .audit import run_audit
+    from .audit_report import format_audit, render_evaluation_html
+
     data = load_dataset(exp, config)
-    result = evaluate_dataset(data, config, dataset_truth(data, config), progress)
+    kept: dict = {}
+    result = evaluate_dataset(data, config, dataset_truth(data, config), progress, alpha, n_boot, kept)
+    findings = None
+    if audit:
+        res, lab = kept["result"], kept["lab"]
+        seeds = res.settings["seeds"]
+        findings = run_audit(exp, data, lab, res.predictions, seeds, kept["splitter"], n_boot, data.gender(lab))
+        write_json(exp.root / "audit.json", findings)
+        write_text(exp.root / "audit.md", format_audit(findings))
+        result["audit_flags"] = findings["flags"]
     write_json(exp.evaluation, result)
     write_text(exp.evaluation.with_suffix(".md"), format_evaluation(result))
-    exp.record("evaluate", auc_mean=result["summary"]["auc"]["mean"])
+    write_reliability_png(result["calibration"], exp.root / "reliability.png", result.get("calibration_uncalibrated"))
+    write_text(exp.evaluation.with_suffix(".html"), render_evaluation_html(result, findings))
+    exp.record("evaluate", auc_mean=result["summary"]["auc"]["mean"], audit_flags=len(result.get("audit_flags", [])))
     return result
 
 
-def format_evaluation(result: dict) -> str:
-    """Plain-text tables of mean ± sd over seeds: the MIL model next to the strong interview-level baseline
-    and, where the model has the PHQ-8 head, its regression figures next to the trivial predictor."""
+def uncertainty_summary(res, alpha: float, n_boot: int) -> dict:
+    """Subject-bootstrap intervals of every reported metric on the pooled out-of-fold predictions of all
+    seeds, the baseline's win rate against the model, calibration and the screen's coverage."""
+    from ..mil.bootstrap import bootstrap_ci, oof_stat, phq_stat, win_rate
+    from ..mil.conformal import cv_coverage
 
-    def cell(stats: dict | None) -> str:
-        if not stats or not np.isfinite(stats["mean"]):
-            return "–"
-        return f"{stats['mean']:.3f} ± {stats['sd']:.3f}" if np.isfinite(stats["sd"]) else f"{stats['mean']:.3f} ± n/a"
-
-    n_seeds = len(result["seeds"])
-    where = "dev split" if result["mode"] == "dev" else "grouped cross-validation"
-    lines = [
-        f"# {result['experiment']}: {result['pooling']} pooling on {'+'.join(result['parts'])} features",
-        f"{where}, {result['n_evaluated']} interviews, mean ± sd over {n_seeds} seed(s)",
-        "",
-        "| metric | MIL model | interview-level baseline |",
-        "|---|---|---|",
-    ]
-    base = result.get("baseline_summary") or {}
-    lines += [f"| {name} | {cell(stats)} | {cell(base.get(name))} |" for name, stats in result["summary"].items()]
-    phq = result.get("phq8") or {}
-    if phq:
-        lines += ["", "| PHQ-8 | model head | training-mean predictor |", "|---|---|---|"]
-        lines += [
-            f"| {m} | {cell(phq.get(f'model_{m}'))} | {cell(phq.get(f'trivial_{m}'))} |" for m in ("rmse", "mae", "ccc")
-        ]
-    lines += [
-        "",
-        "Baseline: mean, sd, 10th and 90th percentile of each turn feature per interview, L2 logistic",
-        "regression with its strength chosen by grouped inner CV on each training fold.",
-        "",
-        SCREENING_DISCLAIMER,
-        "",
-    ]
-    return "\n".join(lines)
+    P = res.predictions
+    y, groups, n = P["y"], P["groups"], len(P["y"])
+    stat = oof_stat(y, P["prob"], P["pred"])
+    intervals = bootstrap_ci(stat, groups, n, n_boot)
+    if P.get("phq") is not None and P.get("phq_true") is not None:
+        intervals.update(bootstrap_ci(phq_stat(P["phq_true"], P["phq"]), groups, n, n_boot))
+    out = {"alpha": alpha, "n_boot": n_boot, "intervals": intervals, "calibration": res.summary["calibration"]}
+    out["calibration_uncalibrated"] = res.summary.get("calibration_uncalibrated")
+    if P.get("baseline") is not None:
+        base = P["baseline"]
+        base_stat = oof_stat(y, base, np.where(np.isfinite(base), base >= 0.5, 0))
+        out["baseline_intervals"] = bootstrap_ci(base_stat, groups, n, n_boot)
+        out["model_beats_baseline"] = win_rate(stat, base_stat, groups, n, n_boot)
+    out["conformal"] = [cv_coverage(P, a) for a in sorted({alpha, 0.1, 0.2})]
+    return out

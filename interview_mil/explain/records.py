@@ -21,7 +21,10 @@ class InterviewRow:
     label (evaluation data only); ``status``: ``ok``, ``failed`` for a recording of a batch that could not
     be scored (``error`` says why, and the scores are empty), or ``insufficient_audio`` when the input
     quality gate refused it (no probability); ``quality``: the gate's verdict (``ok``/``insufficient``,
-    None when it did not run) and ``quality_reason`` its reasons and notes (``segmentation.quality``)."""
+    None when it did not run) and ``quality_reason`` its reasons and notes (``segmentation.quality``).
+    ``probability_low``/``probability_high``: the interval of the probability (``mil.uncertainty``);
+    ``screen``: the three-way decision (screen negative / refer / screen positive) of the split-conformal
+    screen at error rate ``alpha`` (``mil.conformal``; None when the model has no calibration set)."""
 
     interview_id: str
     audio_path: str
@@ -30,6 +33,10 @@ class InterviewRow:
     threshold: float
     n_turns: int
     top_turn_ids: str
+    probability_low: float | None = None
+    probability_high: float | None = None
+    screen: str | None = None
+    alpha: float | None = None
     phq8_estimate: float | None = None
     faithfulness_k: int | None = None
     prob_drop_top_k: float | None = None
@@ -90,10 +97,15 @@ class ExplainedInterview:
             what = "insufficient audio" if self.row.status == INSUFFICIENT_AUDIO else "failed"
             return f"{self.audio_path}: {what}, not scored: {self.row.quality_reason or self.row.error}"
         word = "screen positive" if self.decision else "screen negative"
+        r = self.row
+        interval = "" if r.probability_low is None else f" [{r.probability_low:.2f}–{r.probability_high:.2f}]"
         lines = [
-            f"{self.audio_path}: probability {self.probability:.3f} → {word} "
-            f"(threshold {self.threshold:.3f}, {len(self.turns)} turns)"
+            f"{self.audio_path}: calibrated probability {self.probability:.3f}{interval} → "
+            + (f"{r.screen.upper()} (conformal, alpha {r.alpha:.2f}); " if r.screen else "")
+            + f"{word} at threshold {self.threshold:.3f} ({len(self.turns)} turns)"
         ]
+        if r.quality and r.quality != "ok" or r.quality_reason:
+            lines.append(f"  quality: {r.quality}" + (f" ({r.quality_reason})" if r.quality_reason else ""))
         for r in self.top_turns(k).itertuples():
             text = f'  "{r.text[:60]}"' if isinstance(r.text, str) and r.text else ""
             lines.append(f"  #{r.rank} {r.start:7.1f}–{r.end:7.1f} s  weight {r.weight:.3f}{text}")

@@ -118,9 +118,44 @@ def _top_turns_html(item: ExplainedInterview, k: int = 5) -> str:
     )
 
 
+def _probability_html(r) -> str:
+    """The calibrated probability with its interval, the three-way decision and the threshold decision."""
+    interval = "" if r.probability_low is None else f" (interval {r.probability_low:.2f}–{r.probability_high:.2f})"
+    screen = ""
+    if r.screen:
+        screen = (
+            f" — <b>{html.escape(r.screen)}</b> (split-conformal at error rate {r.alpha:.2f}: the decision is "
+            "right for at least that share of interviews like the calibration set; refer = the model cannot tell)"
+        )
+    decision = "screen positive" if r.decision else "screen negative"
+    return (
+        f"<p><b>Calibrated probability {r.probability:.3f}</b>{interval}{screen}. At the model's threshold "
+        f"{r.threshold:.3f}: {decision}; {r.n_turns} participant turns"
+    )
+
+
+def _quality_html(r) -> str:
+    if not getattr(r, "quality", None) and not getattr(r, "quality_reason", None):
+        return ""
+    return f"<p class='muted'>Input quality: {_fmt(r.quality)}" + (
+        f" — {_fmt(r.quality_reason)}</p>" if r.quality_reason else "</p>"
+    )
+
+
+def _not_scored_section(item: ExplainedInterview) -> str:
+    r = item.row
+    why = r.quality_reason or r.error or r.status
+    return (
+        f"<h2>Interview {html.escape(str(r.interview_id))}</h2>"
+        f"<p><b>Not scored</b> ({html.escape(str(r.status))}): {html.escape(str(why))}. No probability is given "
+        "for this recording.</p>"
+    )
+
+
 def _section(item: ExplainedInterview) -> str:
     r = item.row
-    decision = "screen positive" if r.decision else "screen negative"
+    if r.status != "ok":
+        return _not_scored_section(item)
     phq = r.phq8_estimate
     faith = ""
     if r.prob_drop_top_k is not None:
@@ -131,10 +166,10 @@ def _section(item: ExplainedInterview) -> str:
         )
     return (
         f"<h2>Interview {html.escape(str(r.interview_id))}</h2>"
-        f"<p><b>Model probability {r.probability:.3f}</b> — {decision} at threshold "
-        f"{r.threshold:.3f}; {r.n_turns} participant turns"
+        + _probability_html(r)
         + (f"; PHQ-8 estimate {phq:.1f}" if phq is not None and np.isfinite(phq) else "")
         + ".</p>"
+        + _quality_html(r)
         + faith
         + "<h3>Timeline</h3>"
         + timeline_svg(item)
@@ -153,13 +188,17 @@ def render_report(items: Sequence[ExplainedInterview], title: str) -> str:
     if len(items) > 1:
         rows = "".join(
             f"<tr><td>{html.escape(str(i.row.interview_id))}</td>"
-            f"<td class='num'>{i.row.probability:.3f}</td><td class='num'>{i.row.decision}</td>"
-            f"<td class='num'>{i.row.n_turns}</td></tr>"
+            f"<td class='num'>{_fmt(i.row.probability, 3)}</td>"
+            f"<td class='num'>{_fmt(i.row.probability_low)}–{_fmt(i.row.probability_high)}</td>"
+            f"<td>{_fmt(i.row.screen) if i.row.status == 'ok' else 'not scored'}</td>"
+            f"<td class='num'>{_fmt(i.row.decision)}</td><td class='num'>{i.row.n_turns}</td>"
+            f"<td>{_fmt(getattr(i.row, 'quality', None))}</td></tr>"
             for i in items
         )
         summary = (
-            "<h2>Summary</h2><table><tr><th>interview</th><th>probability</th><th>decision</th>"
-            f"<th>turns</th></tr>{rows}</table>"
+            "<h2>Summary</h2><table><tr><th>interview</th><th>calibrated probability</th><th>interval</th>"
+            "<th>three-way decision</th><th>threshold decision</th><th>turns</th><th>input quality</th></tr>"
+            f"{rows}</table>"
         )
     return (
         f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
@@ -174,3 +213,48 @@ def render_report(items: Sequence[ExplainedInterview], title: str) -> str:
 def write_report(items: Sequence[ExplainedInterview], path: str | Path, title: str) -> Path:
     """Render and write the report atomically; returns ``path``."""
     return write_text(path, render_report(items, title))
+
+
+def reliability_figure(calibration: dict, uncalibrated: dict | None = None):
+    """The reliability diagram of ``mil.metrics.calibration_metrics`` results: observed share of depressed
+    against the mean predicted probability per bin (marker area ∝ interviews in the bin); the diagonal is
+    perfect calibration."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4.2, 4.2))
+    ax.plot([0, 1], [0, 1], color="#999999", linestyle="--", linewidth=0.8, label="perfect calibration")
+    for cal, colour, name in ((uncalibrated, "#bbbbbb", "before calibration"), (calibration, "#1f77b4", "calibrated")):
+        if not cal or not cal.get("bins"):
+            continue
+        bins = cal["bins"]
+        x, y, n = (np.asarray([b[k] for b in bins], dtype=float) for k in ("mean_prob", "observed", "n"))
+        ax.plot(x, y, color=colour, marker="o", linewidth=1.0, markersize=0)
+        ax.scatter(x, y, s=12 + 180 * n / max(n.max(), 1), color=colour, label=f"{name} (ECE {cal['ece']:.3f})")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("predicted probability (bin mean)")
+    ax.set_ylabel("observed share depressed")
+    ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def reliability_svg(calibration: dict, uncalibrated: dict | None = None) -> str:
+    """The reliability diagram as inline SVG (for HTML reports)."""
+    return _svg(reliability_figure(calibration, uncalibrated))
+
+
+def write_reliability_png(calibration: dict, path: str | Path, uncalibrated: dict | None = None) -> Path:
+    """Write the reliability diagram as a PNG atomically; returns ``path``."""
+    import matplotlib.pyplot as plt
+
+    from ..fileio import atomic_path
+
+    fig = reliability_figure(calibration, uncalibrated)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=120, metadata={"Software": None})
+    plt.close(fig)
+    return Path(path)

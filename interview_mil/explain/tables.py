@@ -28,7 +28,9 @@ from ..data.records import Turn
 from ..errors import FeatureError
 from ..features.bags import Bag
 from ..mil import POOLINGS, BagExplanation, InterviewClassifier
+from ..mil.conformal import screen_of
 from ..mil.state import logit_share_scale
+from ..mil.uncertainty import probability_interval
 from .records import ExplainedInterview, InterviewRow, Span
 
 # Readable prosody shown to a clinician: column in the prosody table → label in reports.
@@ -174,9 +176,13 @@ def explain_bag(
     n_random: int = 20,
     seed: int = 0,
     label: int | None = None,
+    alpha: float | None = None,
+    interval: str | None = "bootstrap",
 ) -> ExplainedInterview:
     """Score and explain one interview. ``bag.X``: the raw turn features (n_turns, d) the model was trained
-    on; ``interviewer``: spans for the timeline; ``duration``: the recording's length (s)."""
+    on; ``interviewer``: spans for the timeline; ``duration``: the recording's length (s). ``interval``: how
+    the probability's interval is found (``mil.uncertainty``: ``bootstrap`` over turns, ``committee``, or
+    None for none); ``alpha``: error rate of the three-way screen (None: the one saved in the bundle)."""
     iid = bag.interview_id
     if len(bag.turns) != len(bag.X):
         raise FeatureError(
@@ -195,4 +201,10 @@ def explain_bag(
         phq = float(model.predict_phq8([bag.X])[0])
     faith = faithfulness(model, bag.X, explanation.weights, k=top_k, n_random=n_random, seed=seed)
     row = interview_row(iid, bag.interview.audio_path, explanation, model.threshold_, table, top_k, phq, faith, label)
+    if interval is not None:
+        low, high = probability_interval(model, [bag.X], method=interval, seed=seed)[0]
+        row.probability_low, row.probability_high = round(float(low), 6), round(float(high), 6)
+    screen = screen_of(model, alpha)
+    if screen is not None:
+        row.screen, row.alpha = screen.decide([explanation.probability])[0], screen.alpha
     return ExplainedInterview(row, table, list(interviewer), duration)

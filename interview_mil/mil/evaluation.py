@@ -19,10 +19,19 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError, InputError
+from ..errors import ConfigError
 from .bags import check_bags, check_labels
 from .classifier import InterviewClassifier
-from .metrics import binary_metrics, localisation_auc, metrics_by_group, regression_metrics, roc_auc
+from .conformal import classifier_calibration
+from .cv_checks import check_participants, check_split, check_truth
+from .metrics import (
+    binary_metrics,
+    calibration_metrics,
+    localisation_auc,
+    metrics_by_group,
+    regression_metrics,
+    roc_auc,
+)
 from .peers import FunctionalsBaseline, TopKTurns
 from .splits import stratified_group_kfold, summarize
 
@@ -46,7 +55,10 @@ class CVResult:
     ``seconds_total`` and PHQ-8 RMSE/MAE when predicted; ``settings``: everything needed to rerun;
     ``per_seed``: one dict per seed (``seed``, each metric's mean over that seed's folds, and
     ``localisation_auc`` / ``baseline`` means when run); ``seed_summary``: per metric ``summarize`` of the
-    per-seed means (mean ± sd over seeds); ``baseline_seed_summary``: the same for the baseline, or None."""
+    per-seed means (mean ± sd over seeds); ``baseline_seed_summary``: the same for the baseline, or None.
+    ``predictions`` (arrays, not JSON): ``y``, ``groups``, out-of-fold ``prob`` / ``pred`` (decision at the
+    fold's threshold) / ``uncalibrated`` / ``baseline`` as (n_seeds, n_bags) arrays (NaN: not scored), and
+    ``folds``: per fold (repeat, test positions, the classifier's own calibration set or None)."""
 
     folds: list[dict] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
@@ -55,6 +67,7 @@ class CVResult:
     seed_summary: dict[str, dict] = field(default_factory=dict)
     baseline_seed_summary: dict[str, dict] | None = None
     sil_seed_summary: dict[str, dict] | None = None
+    predictions: dict[str, Any] = field(default_factory=dict)
 
     def flat_summary(self) -> dict[str, float]:
         """``{metric}_mean``, ``{metric}_sd``, ``{metric}_se`` for every fold metric."""
@@ -64,40 +77,6 @@ class CVResult:
             for key in ("mean", "sd", "se"):
                 out[f"{name}_{key}"] = stats.get(key, float("nan"))
         return out
-
-
-def _check_split(train: Sequence[int], test: Sequence[int], n_bags: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Integer position arrays of one split; raise :class:`InputError` on overlap, range or emptiness."""
-    train, test = np.asarray(train, dtype=int).ravel(), np.asarray(test, dtype=int).ravel()
-    if not len(train) or not len(test):
-        raise InputError(
-            f"seed {seed}: a split with {len(train)} training and {len(test)} test bags",
-            fix="the splitter must give non-empty (train, test) position arrays",
-        )
-    if min(train.min(), test.min()) < 0 or max(train.max(), test.max()) >= n_bags:
-        raise InputError(
-            f"seed {seed}: split positions outside 0..{n_bags - 1}",
-            fix="the splitter must return positions into the bags given to cross_validate",
-        )
-    if np.intersect1d(train, test).size:
-        raise InputError(
-            f"seed {seed}: {np.intersect1d(train, test).size} bag(s) on both sides of a split",
-            fix="the splitter must never put a test bag in the training side",
-        )
-    return train, test
-
-
-def _check_truth(instance_truth: Sequence | None, bags: list[np.ndarray]) -> list[np.ndarray] | None:
-    if instance_truth is None:
-        return None
-    truth = [np.asarray(t, dtype=int).ravel() for t in instance_truth]
-    bad = [i for i, (t, b) in enumerate(zip(truth, bags)) if len(t) != len(b)]
-    if len(truth) != len(bags) or bad:
-        raise InputError(
-            f"instance_truth: {len(truth)} entries for {len(bags)} bags; bags with a wrong length: {bad[:5]}",
-            fix="give one 0/1 flag per instance of every bag",
-        )
-    return truth
 
 
 def _seed_means(records: list[dict], names: Sequence[str], key: str | None = None) -> dict[str, float]:
@@ -151,7 +130,7 @@ def cross_validate(
     gender_arr = None if gender is None else np.asarray(gender, dtype=object)
     phq_arr = None if phq is None else np.asarray(phq, dtype=float)
     groups_arr = None if groups is None else np.asarray(groups)
-    truth = _check_truth(instance_truth, bags)
+    truth = check_truth(instance_truth, bags)
     result = CVResult(
         settings={
             "params": params,
@@ -172,7 +151,8 @@ def cross_validate(
     for r, seed in enumerate(seeds):
         splits = stratified_group_kfold(y, groups_arr, folds, seed) if splitter is None else splitter(seed)
         for k, split in enumerate(splits):
-            train, test = _check_split(*split, len(bags), seed)
+            train, test = check_split(*split, len(bags), seed)
+            check_participants(train, test, groups_arr, seed)
             tasks.append((r, seed, k, train, test))
     shared = (bags, y, groups_arr, phq_arr, gender_arr, truth, params, feature_names, baseline, sil)
     if n_jobs == 1:
@@ -181,13 +161,32 @@ def cross_validate(
         from joblib import Parallel, delayed
 
         outcomes = Parallel(n_jobs=n_jobs, return_as="generator")(delayed(_run_fold)(shared, *t) for t in tasks)
-    for (r, _, _, _, test), (prob, threshold, record) in zip(tasks, outcomes):
+    extra = {k: np.full((len(seeds), len(bags)), np.nan) for k in ("uncalibrated", "baseline", "phq")}
+    fold_sets = []
+    for (r, _, _, _, test), (prob, threshold, record, more) in zip(tasks, outcomes):
         oof[r, test] = prob
         oof_pred[r, test] = prob >= threshold
+        for key in extra:
+            extra[key][r, test] = more[key]
+        fold_sets.append((r, test, more["calibration"]))
         result.folds.append(record)
         if on_fold is not None:
             on_fold(record)
     _summarise(result, y, oof, oof_pred, truth is not None, baseline, sil)
+    scored = np.isfinite(oof)
+    result.predictions = {
+        "y": y,
+        "groups": groups_arr,
+        "prob": oof,
+        "pred": np.where(scored, oof_pred, 0),
+        "folds": fold_sets,
+        "phq_true": phq_arr,
+    }
+    result.predictions.update({k: v if np.isfinite(v).any() else None for k, v in extra.items()})
+    pooled = lambda p: calibration_metrics(np.broadcast_to(y, p.shape)[scored], p[scored])  # noqa: E731
+    result.summary["calibration"] = pooled(oof)
+    if result.predictions["uncalibrated"] is not None:
+        result.summary["calibration_uncalibrated"] = pooled(extra["uncalibrated"])
     return result
 
 
@@ -200,6 +199,13 @@ def _run_fold(shared: tuple, r: int, seed: int, k: int, train: np.ndarray, test:
     g_train = None if groups_arr is None else groups_arr[train]
     clf.fit(train_bags, y[train], g_train, None if phq_arr is None else phq_arr[train], feature_names)
     prob = clf.predict_proba(test_bags)[:, 1]
+    raw = getattr(clf, "predict_proba_uncalibrated", None)
+    more = {
+        "uncalibrated": np.nan if raw is None else raw(test_bags)[:, 1],
+        "calibration": classifier_calibration(clf),
+        "baseline": np.nan,
+        "phq": np.nan,
+    }
     record = {
         "repeat": r,
         "seed": seed,
@@ -218,15 +224,18 @@ def _run_fold(shared: tuple, r: int, seed: int, k: int, train: np.ndarray, test:
         record["localisation_auc"] = localisation_auc(scores, [truth[i] for i in test], y[test])
     if baseline or sil:
         test_truth = None if truth is None else [truth[i] for i in test]
-        record.update(_peers(train_bags, y[train], g_train, test_bags, y[test], seed, baseline, sil, test_truth))
+        peers = _peers(train_bags, y[train], g_train, test_bags, y[test], seed, baseline, sil, test_truth)
+        more["baseline"] = peers.pop("baseline_prob", np.nan)
+        record.update(peers)
     if gender_arr is not None:
         record["by_gender"] = metrics_by_group(y[test], prob, gender_arr[test], clf.threshold_)
     if phq_arr is not None and clf.model_config_.phq_head:
-        record["phq8"] = regression_metrics(phq_arr[test], clf.predict_phq8(test_bags))
+        more["phq"] = clf.predict_phq8(test_bags)
+        record["phq8"] = regression_metrics(phq_arr[test], more["phq"])
         trivial = np.full(len(test), np.nanmean(phq_arr[train]))  # the training mean, same folds
         record["phq8_trivial"] = regression_metrics(phq_arr[test], trivial)
     record["seconds"] = time.perf_counter() - start
-    return prob, clf.threshold_, record
+    return prob, clf.threshold_, record, more
 
 
 def _peers(tr, y_train, g_train, te, y_test, seed, baseline, sil, truth) -> dict:
@@ -234,7 +243,8 @@ def _peers(tr, y_train, g_train, te, y_test, seed, baseline, sil, truth) -> dict
     out = {}
     if baseline:
         base = FunctionalsBaseline.fit(tr, y_train, g_train, seed)
-        out["baseline"] = {**binary_metrics(y_test, base.predict_proba(te)[:, 1], 0.5), "C": base.C}
+        out["baseline_prob"] = base.predict_proba(te)[:, 1]
+        out["baseline"] = {**binary_metrics(y_test, out["baseline_prob"], 0.5), "C": base.C}
     if sil:
         peer = TopKTurns.fit(tr, y_train, g_train, seed)
         out["sil"] = {**binary_metrics(y_test, peer.predict_proba(te)[:, 1], 0.5), "C": peer.C}

@@ -156,3 +156,60 @@ def localisation_auc(
             fix="give one score and one 0/1 marker flag per instance of every bag",
         )
     return roc_auc(truth, scores)
+
+
+ECE_BINS = 10  # equal-width probability bins on [0, 1] for the expected calibration error
+
+
+def brier_score(y: Sequence[int], prob: Sequence[float]) -> float:
+    """Mean squared difference between the positive-class probability and the 0/1 outcome (0 is perfect,
+    0.25 is a constant 0.5); NaN for no pairs."""
+    y, prob = np.asarray(y, dtype=float), np.asarray(prob, dtype=float)
+    return float(np.mean((prob - y) ** 2)) if len(y) else float("nan")
+
+
+def reliability_bins(y: Sequence[int], prob: Sequence[float], n_bins: int = ECE_BINS) -> list[dict[str, float]]:
+    """The reliability diagram's points: ``n_bins`` equal-width bins of the positive-class probability on
+    [0, 1] (the last bin includes 1.0); per non-empty bin its edges, ``n``, the mean predicted probability
+    and the observed share of positives."""
+    y, prob = np.asarray(y, dtype=float), np.asarray(prob, dtype=float)
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    which = np.clip(np.digitize(prob, edges[1:-1], right=False), 0, n_bins - 1)  # bin index per prediction
+    out = []
+    for b in range(n_bins):
+        inside = which == b
+        if inside.any():
+            out.append(
+                {
+                    "lo": float(edges[b]),
+                    "hi": float(edges[b + 1]),
+                    "n": int(inside.sum()),
+                    "mean_prob": float(prob[inside].mean()),
+                    "observed": float(y[inside].mean()),
+                }
+            )
+    return out
+
+
+def expected_calibration_error(y: Sequence[int], prob: Sequence[float], n_bins: int = ECE_BINS) -> float:
+    """ECE: over ``n_bins`` equal-width bins of the predicted probability, the mean of
+    |observed share of positives − mean predicted probability|, weighted by the bin's share of predictions;
+    NaN for no pairs."""
+    bins = reliability_bins(y, prob, n_bins)
+    n = sum(b["n"] for b in bins)
+    return float(sum(b["n"] * abs(b["observed"] - b["mean_prob"]) for b in bins) / n) if n else float("nan")
+
+
+def calibration_metrics(y: Sequence[int], prob: Sequence[float], n_bins: int = ECE_BINS) -> dict:
+    """Brier score, ECE (``n_bins`` equal-width bins) and the reliability bins of the pairs with a known
+    probability."""
+    y, prob = np.asarray(y, dtype=float), np.asarray(prob, dtype=float)
+    known = np.isfinite(prob) & np.isfinite(y)
+    y, prob = y[known], prob[known]
+    return {
+        "brier": brier_score(y, prob),
+        "ece": expected_calibration_error(y, prob, n_bins),
+        "ece_bins": int(n_bins),
+        "n": int(known.sum()),
+        "bins": reliability_bins(y, prob, n_bins),
+    }

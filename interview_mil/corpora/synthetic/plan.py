@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .script import QUESTIONS, SENTENCES
+from .script import FOLLOW_UP, QUESTIONS, SENTENCES
 from .voices import VoiceParams
 
 
@@ -27,6 +27,11 @@ class SynthConfig:
     (marker turns); ``global``: every turn of a depressed participant is slightly flatter, quieter, slower
     and later (``global_strength`` × label_strength; no marker turns in any interview); ``mixture``: both
     (marker turns, plus a global shift at half that strength).
+    shortcut: a planted non-vocal shortcut for testing the audit (``none`` by default). ``length``: a
+    depressed participant is asked ``shortcut_factor`` times as many questions (a longer interview, more
+    turns); ``prompt``: a depressed participant gets one extra, long interviewer prompt (``script.FOLLOW_UP``)
+    as the first question. With a shortcut no interview has voice markers: the label is in the interview's
+    length or the interviewer's prompts only.
     vary_recording: record each interview under its own conditions (``render.draw_recording``: gain over
     24 dB, mic colouring, noise floor, 8/16/44.1 kHz, mono or stereo), drawn independently of the label, so
     recording level and channel carry no label information; False writes every interview 16 kHz mono at
@@ -46,9 +51,15 @@ class SynthConfig:
     first_id: int = 1000
     marker_mode: str = "local"
     global_strength: float = 0.35
+    shortcut: str = "none"
+    shortcut_factor: float = 1.6
     vary_recording: bool = True
 
     def __post_init__(self) -> None:
+        if self.shortcut not in SHORTCUTS:
+            raise ValueError(f"shortcut must be one of {SHORTCUTS}")
+        if not self.shortcut_factor >= 1.0:
+            raise ValueError("shortcut_factor must be at least 1")
         if self.marker_mode not in MARKER_MODES:
             raise ValueError(f"marker_mode must be one of {MARKER_MODES}")
         if not 0.0 <= self.global_strength <= 1.0:
@@ -69,6 +80,7 @@ class SynthConfig:
 
 
 MARKER_MODES = ("local", "global", "mixture")
+SHORTCUTS = ("none", "length", "prompt")
 
 
 @dataclass(frozen=True)
@@ -214,9 +226,15 @@ def plan_interview(index: int, label: int, cfg: SynthConfig) -> InterviewPlan:
     if label == 1 and cfg.marker_mode != "local":
         share = 1.0 if cfg.marker_mode == "global" else 0.5
         who = shifted_participant(who, cfg.label_strength * cfg.global_strength * share, rng)
-    questions = rng.choice(QUESTIONS, size=n_q, replace=False)
+    if cfg.shortcut != "none":  # the planted shortcut is the only label information: no voice markers
+        markers = set()
+        if label == 1 and cfg.shortcut == "length":
+            n_q = int(min(len(QUESTIONS), round(n_q * cfg.shortcut_factor)))
+    questions = [str(q) for q in rng.choice(QUESTIONS, size=n_q, replace=False)]
+    if cfg.shortcut == "prompt" and label == 1:
+        questions = [FOLLOW_UP] + questions
     pool = [str(s) for s in rng.permutation(SENTENCES)]
-    answers = tuple(_answer(str(q), i in markers, who, cfg, rng, pool) for i, q in enumerate(questions))
+    answers = tuple(_answer(q, i in markers, who, cfg, rng, pool) for i, q in enumerate(questions))
     interviewer = VoiceParams(
         pitch_median_hz=float(rng.uniform(195, 215)), pitch_range=1.1, formant_shift=1.16, rate=1.0
     )

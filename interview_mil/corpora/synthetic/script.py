@@ -8,6 +8,12 @@ from __future__ import annotations
 
 OPENING = "Hi, thanks for coming in today. I'm going to ask you a few questions, so just answer as openly as you can."
 CLOSING = "Okay, I think I have what I need. Thank you for talking with me today."
+# The planted-shortcut corpus (``SynthConfig.shortcut="prompt"``) opens a depressed participant's questions
+# with this long extra prompt: a cue in the interviewer's speech, not in how the participant speaks.
+FOLLOW_UP = (
+    "Before we go on, I'd like to take a little more time with you today, so tell me, "
+    "in as much detail as you like, how things have really been going for you over the last couple of weeks."
+)
 
 QUESTIONS = (
     "How are you doing today?",
