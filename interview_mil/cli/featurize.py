@@ -119,7 +119,7 @@ def _experiment(args: argparse.Namespace) -> int:
         workers=args.workers,
         device=args.device,
         progress=not args.no_progress,
-        engine=args.engine,
+        engine=args.engine or ("ray" if args.address else None),
         address=args.address,
     )
     print(
