@@ -45,7 +45,7 @@ from .mil import InterviewClassifier
 from .mil.conformal import check_alpha
 from .segmentation import NoTurnsWarning, segment_interview
 from .segmentation.quality import TURN_QUALITY_COLUMNS, QualityConfig, assess_quality
-from .segmentation.quality_measures import normalise_level, recording_measures
+from .segmentation.quality_measures import recording_measures
 
 Hook = Callable[[str, Any], None]
 STAGES = ("segment", "quality", "featurize", "bag", "explain")
@@ -147,10 +147,8 @@ class ScreeningPipeline:
                 interview.interview_id, str(audio), self.model.threshold_, len(seg.turns), quality.reason
             )
             return ExplainedInterview(row, pd.DataFrame(), list(seg.interviewer), seg.duration)
-        # the features see one speech level, whatever the recording gain (a long recording: read as recorded)
-        audio_at_level = None if seg.audio is None else normalise_level(seg.audio)
         features = featurize_interview(
-            interview, seg.turns, self.recipe.features, encoder=self._get_encoder(), audio=audio_at_level
+            interview, seg.turns, self.recipe.features, encoder=self._get_encoder(), audio=seg.audio
         )
         report("featurize", features)
         bag = bag_from_features(

@@ -67,7 +67,7 @@ def test_gain_dc_resampling_and_downmix_leave_turns_features_and_answer_alone(tm
         rel0, rel = relative_bag(f0.to_numpy()), relative_bag(f.to_numpy())
         close = np.isclose(rel, rel0, atol=0.35, equal_nan=True).mean()
         assert close > 0.95, (name, close)  # speaker-relative features: what the model reads
-    # the features read each recording at one speech level: even absolute loudness ignores the gain
+    # loudness is read against the recording's own loud speech: the gain cancels even before the model
     _, f = _scored(pipe, tmp_path / "gain-20.wav")
     shift = (f0["intensity_mean_db"] - f["intensity_mean_db"]).to_numpy()
     assert np.allclose(shift, 0.0, atol=0.5)

@@ -5,7 +5,6 @@ channels say. Every function takes float audio at 16 kHz unless it says otherwis
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import butter, sosfiltfilt
 
 from ..data.audio import TARGET_SR
 
@@ -14,36 +13,11 @@ _FLOOR_DB = -120.0
 
 
 def remove_dc(signal: np.ndarray, sample_rate: int = TARGET_SR) -> np.ndarray:
-    """``signal`` (n,) without its DC offset and drift below 20 Hz: the mean subtracted, then a zero-phase
-    2nd-order Butterworth high-pass at 20 Hz (speech has no energy there); float32 out."""
+    """``signal`` (n,) without its DC offset (its mean subtracted); float32 out. Only the constant offset
+    is removed (no high-pass): a recording without an offset reaches the features as it is read, less a
+    mean of ~1e-5 of full scale, so features from ``Segmentation.audio`` match those from the file."""
     x = np.asarray(signal, dtype=np.float64)
-    if x.size == 0:
-        return x.astype(np.float32)
-    x = x - x.mean()
-    if x.size > 3 * 2 * 6:  # sosfiltfilt's padding needs a few samples
-        x = sosfiltfilt(_highpass(sample_rate), x)
-    return x.astype(np.float32)
-
-
-SPEECH_LEVEL_DBFS = -20.0
-
-
-def normalise_level(
-    signal: np.ndarray, target_dbfs: float = SPEECH_LEVEL_DBFS, max_gain_db: float = 40.0
-) -> np.ndarray:
-    """``signal`` (n,) at 16 kHz scaled so its loud speech (the 95th percentile of its 10 ms levels) sits at
-    ``target_dbfs``, with at most ``max_gain_db`` of gain either way (digital silence stays silent): the
-    features then see every recording at one speech level, whatever its recording gain. Float32 out (it
-    may exceed ±1; nothing downstream clips)."""
-    levels = cell_db(signal)
-    if levels.size == 0:
-        return np.asarray(signal, dtype=np.float32)
-    gain_db = float(np.clip(target_dbfs - np.percentile(levels, 95), -max_gain_db, max_gain_db))
-    return (np.asarray(signal, dtype=np.float64) * 10 ** (gain_db / 20)).astype(np.float32)
-
-
-def _highpass(sample_rate: int) -> np.ndarray:
-    return butter(2, 20.0, btype="high", fs=sample_rate, output="sos")
+    return (x - x.mean()).astype(np.float32) if x.size else x.astype(np.float32)
 
 
 def cell_db(x: np.ndarray) -> np.ndarray:

@@ -21,7 +21,7 @@ from threadpoolctl import ThreadpoolController
 from ...data.records import Turn
 from ...errors import FeatureError
 from .config import PROSODY_FLAGS, ProsodyConfig, prosody_feature_names
-from .loudness import is_silent_turn, loudness_features, silence_threshold, track_intensity
+from .loudness import is_silent_turn, loudness_features, silence_threshold, speech_level_db, track_intensity
 from .pitch import frames_between, pitch_features, track_pitch
 from .spectral import power_frames, spectral_features
 from .timing import pause_runs, sounding_frames, syllable_nuclei, timing_features
@@ -107,7 +107,9 @@ def extract_turn_prosody(
     duration = len(x) / sample_rate
     latency = None if turn is None else turn.response_latency
     with _blas_controller().limit(limits=1, user_api="blas"):  # see extract_prosody
-        return _measure(x, sample_rate, 0.0, duration, duration, latency, config)
+        row = _measure(x, sample_rate, 0.0, duration, duration, latency, config)
+    row["intensity_mean_db"] -= speech_level_db(x - x.mean(), sample_rate)  # re the turn's own loud speech
+    return row
 
 
 @functools.cache
@@ -126,6 +128,10 @@ def extract_prosody(
     """Prosody of every turn in ``turns`` from ``audio`` (n,) float mono covering [offset, offset + n /
     sample_rate) s of the recording (the whole interview when ``offset`` is 0).
 
+    ``intensity_mean_db`` is relative to the loud speech of ``audio`` (``loudness.speech_level_db``: the
+    recording's when it is the whole interview), so the recording gain cancels; ``extract_turn_prosody``
+    reads it against the turn's own loud speech.
+
     Returns one row per turn in the given order: ``turn_id``, the feature columns of
     ``prosody_feature_names(config)`` (float, NaN where not measurable) and the boolean flag columns
     ``flag_too_short`` (shorter than ``min_duration``), ``flag_unvoiced`` (fewer than ``min_voiced_frames``
@@ -136,6 +142,7 @@ def extract_prosody(
     if sample_rate <= 0:
         raise FeatureError(f"sample rate must be positive, got {sample_rate}")
     x = _as_mono(audio, "interview audio" if not turns else f"interview {turns[0].interview_id!r}")
+    reference = speech_level_db(x - x.mean(), sample_rate) if len(turns) else NAN  # gain cancels against it
     span_end = offset + len(x) / sample_rate
     rows = []
     # The BLAS pool (OpenBLAS: one thread per core) only spins on these small products: measured on 2
@@ -156,6 +163,7 @@ def extract_prosody(
             t0 = max(turn.start - offset, 0.0) - a / sample_rate
             t1 = min(turn.end - offset, len(x) / sample_rate) - a / sample_rate
             row = _measure(piece, sample_rate, t0, t1, turn.duration, turn.response_latency, config)
+            row["intensity_mean_db"] -= reference
             rows.append({"turn_id": turn.turn_id, **row})
     columns = ["turn_id", *prosody_feature_names(config), *PROSODY_FLAGS]
     frame = pd.DataFrame(rows, columns=columns)

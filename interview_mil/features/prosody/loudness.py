@@ -1,7 +1,9 @@
 """Loudness: Praat's intensity contour, the turn's silence threshold, and loudness statistics.
 
 Levels are Praat intensities, dB re 2e-5 (a full-scale sine reads about 91 dB, digital -20 dBFS RMS
-about 74 dB); only differences matter within a recording whose gain is fixed.
+about 74 dB); only differences matter within a recording whose gain is fixed, so the turn's mean level
+(``intensity_mean_db``) is reported relative to the loud speech of the audio analysed
+(``speech_level_db``): a recording made 20 dB softer gives the same value.
 """
 
 from __future__ import annotations
@@ -36,6 +38,17 @@ def track_intensity(sound: parselmouth.Sound, config: ProsodyConfig) -> Intensit
     return IntensityTrack(np.asarray(intensity.xs(), dtype=np.float64), db)
 
 
+def speech_level_db(x: np.ndarray, sample_rate: int) -> float:
+    """The loud-speech level of ``x`` (n,) on Praat's intensity scale (dB re 2e-5): the 95th percentile of
+    its 10 ms power levels. ``intensity_mean_db`` is read against it, so the recording gain cancels."""
+    hop = max(int(round(0.01 * sample_rate)), 1)
+    n = len(x) // hop
+    if n == 0:
+        return NAN
+    power = (np.asarray(x[: n * hop], dtype=np.float64).reshape(n, hop) ** 2).mean(axis=1)
+    return float(np.percentile(10 * np.log10(power / 4e-10 + 1e-30), 95))
+
+
 def silence_threshold(db: np.ndarray, config: ProsodyConfig) -> float:
     """The level (dB) below which a frame counts as silent: the turn's 99th-percentile intensity minus
     ``silence_db`` (de Jong & Wempe 2009). NaN for an empty contour."""
@@ -56,7 +69,8 @@ def loudness_features(db: np.ndarray, frames: np.ndarray) -> dict[str, float]:
     measure), or the sounding frames of a turn without voicing.
 
     ``db``: (n,) intensity of the turn's frames; ``frames``: (n,) bool selection. ``intensity_mean_db``:
-    mean of the selected frame levels (dB). ``intensity_sd_db``: their standard deviation.
+    mean of the selected frame levels (dB; the extractor then reads it against ``speech_level_db``).
+    ``intensity_sd_db``: their standard deviation.
     ``intensity_range_db``: 95th minus 5th percentile. ``intensity_delta_sd_db``: standard deviation of
     the frame-to-frame change (dB per frame step, ``time_step``) over pairs of consecutive selected
     frames: how much loudness moves from moment to moment (low for flat, monotonous delivery).
