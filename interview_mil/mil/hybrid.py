@@ -4,14 +4,16 @@ Pooling over turns finds evidence that sits in a few turns; where every turn of 
 different (a global shift), an interview-level model of turn functionals sees it better, and on a few dozen
 interviews a regularised linear model learns it from fewer examples than a network. ``InterviewHead``
 stacks the two: the MIL network's bag logit and the logit of an interview-level L2 logistic regression on
-turn functionals (``peers.FunctionalsBaseline``, its strength tuned by inner CV), combined by a logistic
-regression whose two weights are fitted on out-of-fold predictions of grouped inner folds of the training
-bags (never on bags either model was trained on). The same out-of-fold predictions then choose, by AUC,
-among the functionals model alone, the stacked score and the network alone (``choice``; ties go to the
-simpler): where the evidence is global the interview-level model is kept, where it is local the network
-carries the score. The turn weights that explain a score always come from the network. The functionals model reads the
-turn features but not the encoder's embedding columns (``functionals_columns``). Everything is saved as
-plain JSON in the bundle.
+turn functionals (``peers.FunctionalsBaseline``; its strength chosen by inner CV once, on all training
+bags, and kept in the inner folds so that the logit has one scale), combined by a logistic regression
+whose two weights are fitted on out-of-fold predictions of grouped inner folds of the training bags (never
+on bags either model was trained on). Both weights must be positive: both scores point towards depression,
+so a weight <= 0 is fitted noise and the stack falls back to the other component. The same out-of-fold
+predictions then choose, by AUC, among the functionals model alone, the stacked score and the network alone
+(``choice``; ties go to the simpler): where the evidence is global the interview-level model is kept, where
+it is local the network carries the score. The turn weights that explain a score always come from the
+network. The functionals model reads the turn features, not the encoder's embedding columns
+(``functionals_columns``). Everything is saved as plain JSON in the bundle.
 """
 
 from __future__ import annotations
@@ -106,6 +108,10 @@ def fit_interview_head(
     slim = bags if columns is None else [b[:, columns] for b in bags]
     per_class = min(int((y == 0).sum()), int((y == 1).sum()))
     k = min(int(est.select_folds), per_class)
+    # the functionals model's strength is chosen once, on all training bags, and kept in the inner folds:
+    # the stacker's weights then apply to logits of the same scale as those it was fitted on (a C chosen
+    # afresh per fold moves the logit's scale by up to 100x and makes the stacked weights meaningless)
+    glob = FunctionalsBaseline.fit(slim, y, groups_arr, est.seed)
     oof = np.full((len(bags), 2), np.nan)
     for train, test in stratified_group_kfold(y, groups_arr, k, est.seed) if k >= 2 else []:
         inner = clone(est).set_params(interview_head=False, select=None)
@@ -114,11 +120,10 @@ def fit_interview_head(
         test_bags = [bags[i] for i in test]
         oof[test, 0] = _logit(inner.predict_proba(test_bags)[:, 1])
         oof[test, 1] = _logit(
-            FunctionalsBaseline.fit([slim[i] for i in train], y[train], g, est.seed).predict_proba(
+            FunctionalsBaseline.fit([slim[i] for i in train], y[train], g, est.seed, C=glob.C).predict_proba(
                 [slim[i] for i in test]
             )[:, 1]
         )
-    glob = FunctionalsBaseline.fit(slim, y, groups_arr, est.seed)
     coef, intercept = glob.model.coef_[0].astype(np.float64), float(glob.model.intercept_[0])
     known = np.isfinite(oof).all(axis=1)
     choice, w_mil, w_global, bias = "stacked", 0.5, 0.5, 0.0  # too few bags for inner folds: equal weights
@@ -128,10 +133,13 @@ def fit_interview_head(
         # standardise them for the stacker, then fold the scaling back into its weights
         mu, sd = oof[known].mean(axis=0), oof[known].std(axis=0) + 1e-9
         stack = LogisticRegression(C=1.0, max_iter=1000).fit((oof[known] - mu) / sd, y[known])
-        w = stack.coef_[0] / sd
+        w, b0 = stack.coef_[0] / sd, float(stack.intercept_[0])
+        if (w <= 0).any():  # both scores point towards depression: a weight <= 0 fits noise, so the
+            w = np.where(w > 0, 1.0, 0.0) if (w > 0).any() else np.array([0.0, 1.0])  # stack is one model
+            b0 = float(w @ mu)  # (bias then cancels below: no shift for a single model's logit)
         options = {  # name -> (w_mil, w_global, bias, out-of-fold logit); ties go to the earlier (simpler)
             "global": (0.0, 1.0, 0.0, oof[known, 1]),
-            "stacked": (float(w[0]), float(w[1]), float(stack.intercept_[0] - w @ mu), None),
+            "stacked": (float(w[0]), float(w[1]), float(b0 - w @ mu), None),
             "mil": (1.0, 0.0, 0.0, oof[known, 0]),
         }
         options["stacked"] = options["stacked"][:3] + (oof[known] @ w + options["stacked"][2],)

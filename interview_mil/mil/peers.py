@@ -61,7 +61,10 @@ class FunctionalsBaseline:
         return self.model.predict_proba(self.features(bags))
 
     @classmethod
-    def fit(cls, bags: Sequence[np.ndarray], y: Sequence[int], groups=None, seed: int = 0) -> FunctionalsBaseline:
+    def fit(
+        cls, bags: Sequence[np.ndarray], y: Sequence[int], groups=None, seed: int = 0, C: float | None = None
+    ) -> FunctionalsBaseline:
+        """Fit on ``bags``; ``C`` chosen by grouped inner CV unless given."""
         bags, y = check_bags(bags), check_labels(y, len(bags))
         scaler = FeatureScaler.fit(bags, None, True)
         X = np.stack([functionals(scaler.transform_bag(b)) for b in bags])  # (n_bags, 4F')
@@ -72,7 +75,7 @@ class FunctionalsBaseline:
         def score(c, tr, te):
             return roc_auc(y[te], lr(c).fit(X[tr], y[tr]).predict_proba(X[te])[:, 1])
 
-        c = _choose_c(score, y, groups, seed)
+        c = _choose_c(score, y, groups, seed) if C is None else float(C)
         return cls(scaler, lr(c).fit(X, y), c)
 
 
