@@ -143,3 +143,21 @@ def test_spectral_measures_read_telephone_band_audio_like_its_wideband_original(
     assert abs(wide["hammarberg_db"] - tele["hammarberg_db"]) < 1.0
     mfcc = [f"mfcc_{i:02d}_mean" for i in range(1, 14)]
     assert max(abs(wide[m] - tele[m]) for m in mfcc) < 3.0
+
+
+def test_loudness_is_read_against_the_turns_whatever_audio_surrounds_them():
+    """The same turns give the same relative loudness from the whole recording and from a span around
+    them (the long-recording path), and a softer recording gives the same values."""
+    from interview_mil.data.records import Turn
+    from interview_mil.features.prosody import extract_prosody
+
+    x, spans = recording(seed=12, n_turns=4)
+    x = x.copy()
+    x[: SR // 2] += (0.5 * np.random.default_rng(0).standard_normal(SR // 2)).astype(np.float32)  # loud, not a turn
+    turns = [Turn("iv", f"t{k}", k, a, b - a) for k, (a, b) in enumerate(spans)]
+    whole = extract_prosody(x, SR, turns)["intensity_mean_db"].to_numpy()
+    start = int((spans[0][0] - 0.5) * SR)
+    span = extract_prosody(x[start:], SR, turns, offset=start / SR)["intensity_mean_db"].to_numpy()
+    soft = extract_prosody(x * 0.1, SR, turns)["intensity_mean_db"].to_numpy()
+    assert np.allclose(whole, span, atol=1e-6) and np.allclose(whole, soft, atol=0.05)
+    assert np.all(whole < 0)  # each turn's mean level sits below the participant's loud speech

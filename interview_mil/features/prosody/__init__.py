@@ -12,7 +12,7 @@ from .extract import extract_prosody, extract_turn_prosody
 from .pitch import PITCH_TRACKERS
 
 # Bumped whenever a feature's computation changes, so a feature store keyed on it never mixes versions.
-PROSODY_VERSION = "4"
+PROSODY_VERSION = "5"
 
 __all__ = [
     "PITCH_TRACKERS",

@@ -112,6 +112,21 @@ def extract_turn_prosody(
     return row
 
 
+def _turns_level(x: np.ndarray, sample_rate: int, turns: Sequence[Turn], offset: float) -> float:
+    """``speech_level_db`` of the samples of ``x`` inside ``turns`` (their mean removed), NaN without any."""
+    first = int(round(offset * sample_rate))
+    pieces = [
+        x[
+            max(int(math.floor(t.start * sample_rate)) - first, 0) : min(
+                int(math.ceil(t.end * sample_rate)) - first, len(x)
+            )
+        ]
+        for t in turns
+    ]
+    inside = np.concatenate(pieces) if pieces else np.zeros(0)
+    return speech_level_db(inside - inside.mean(), sample_rate) if inside.size else NAN
+
+
 @functools.cache
 def _blas_controller() -> ThreadpoolController:
     """One controller per process (building one scans every loaded library: ~50 ms with torch loaded)."""
@@ -128,9 +143,10 @@ def extract_prosody(
     """Prosody of every turn in ``turns`` from ``audio`` (n,) float mono covering [offset, offset + n /
     sample_rate) s of the recording (the whole interview when ``offset`` is 0).
 
-    ``intensity_mean_db`` is relative to the loud speech of ``audio`` (``loudness.speech_level_db``: the
-    recording's when it is the whole interview), so the recording gain cancels; ``extract_turn_prosody``
-    reads it against the turn's own loud speech.
+    ``intensity_mean_db`` is relative to the participant's loud speech: ``loudness.speech_level_db`` of
+    the samples inside ``turns`` pooled (so the recording gain cancels, and the same turns give the same
+    values from the whole recording or from a span around them); ``extract_turn_prosody`` reads it
+    against the turn's own loud speech.
 
     Returns one row per turn in the given order: ``turn_id``, the feature columns of
     ``prosody_feature_names(config)`` (float, NaN where not measurable) and the boolean flag columns
@@ -142,7 +158,7 @@ def extract_prosody(
     if sample_rate <= 0:
         raise FeatureError(f"sample rate must be positive, got {sample_rate}")
     x = _as_mono(audio, "interview audio" if not turns else f"interview {turns[0].interview_id!r}")
-    reference = speech_level_db(x - x.mean(), sample_rate) if len(turns) else NAN  # gain cancels against it
+    reference = _turns_level(x, sample_rate, turns, offset)  # the recording gain cancels against it
     span_end = offset + len(x) / sample_rate
     rows = []
     # The BLAS pool (OpenBLAS: one thread per core) only spins on these small products: measured on 2

@@ -2,8 +2,8 @@
 
 Levels are Praat intensities, dB re 2e-5 (a full-scale sine reads about 91 dB, digital -20 dBFS RMS
 about 74 dB); only differences matter within a recording whose gain is fixed, so the turn's mean level
-(``intensity_mean_db``) is reported relative to the loud speech of the audio analysed
-(``speech_level_db``): a recording made 20 dB softer gives the same value.
+(``intensity_mean_db``) is reported relative to the participant's loud speech (``speech_level_db`` of the
+turns' samples pooled, ``extract.extract_prosody``): a recording made 20 dB softer gives the same value.
 """
 
 from __future__ import annotations
