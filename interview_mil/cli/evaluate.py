@@ -52,6 +52,9 @@ def run(args: argparse.Namespace) -> int:
                 "`interview-mil evaluate NEW_EXP`",
             )
         config = from_dict(ExperimentConfig, apply_overrides(config_dict(config), args.overrides), source="overrides")
+    from ..mil.conformal import check_alpha
+
+    check_alpha(args.alpha)  # before any data is read
     if args.n_boot < 100:
         raise ConfigError(f"--n-boot {args.n_boot} is too few draws for a 95 % interval", fix="use --n-boot 1000")
     result = evaluate(
