@@ -131,3 +131,11 @@ def test_gpu_masked_batches_match_cpu(models, dtype):
         out = gpu.encode(w)
         error = np.linalg.norm(out - cpu, axis=1) / np.linalg.norm(cpu, axis=1)
         assert error.max() < PADDING_TOLERANCE[dtype], (family, error.max())
+
+
+def test_attention_memory_cap_on_the_cpu(models):
+    lengths = [100, 100, 50, 50, 50, 50, 30]
+    batches = plan_batches(lengths, batch_samples=10_000, max_square=100**2)
+    assert [[lengths[i] for i in b] for b in batches] == [[100], [100], [50, 50, 50, 50], [30]]
+    cpu = load_encoder(EncoderConfig(model=models("wav2vec2"), max_chunk_seconds=20.0))
+    assert cpu.max_square == (20 * 16_000) ** 2  # a batch of 20 s chunks holds one

@@ -2,13 +2,15 @@
 
 Reading goes through soundfile (WAV, FLAC, OGG/Vorbis, MP3 with libsndfile >= 1.1, ...); resampling
 through torchaudio's band-limited sinc resampler. A time span is read by seeking, so a 5 s answer in a
-30 min interview decodes 5 s, not 30 min.
+30 min interview decodes 5 s, not 30 min; ``read_blocks`` walks a whole recording in fixed blocks, so a
+2 h recording is never held whole.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -148,6 +150,43 @@ def load_audio(
     lead = int(round((first - read_from) * sample_rate / sr))
     n = int(round((last - first) * sample_rate / sr))
     return np.ascontiguousarray(out[lead : lead + n], dtype=np.float32)
+
+
+def read_blocks(
+    path: str | Path, block_seconds: int = 30, channel: int | None = None, sample_rate: int = TARGET_SR
+) -> Iterator[np.ndarray]:
+    """The recording at ``path`` as consecutive float32 mono blocks of ``block_seconds`` (a whole number;
+    the last block shorter) at ``sample_rate``, read and resampled one block at a time, so memory does not
+    grow with the recording. Joined, the blocks are ``load_audio(path, channel=channel)``: the same samples
+    at the file's own rate, within resampling rounding otherwise. Raises ``AudioError`` naming the file."""
+    info = audio_info(path)
+    if int(block_seconds) != block_seconds or block_seconds <= 0:
+        raise ValueError(f"block_seconds must be a positive whole number, got {block_seconds}")
+    if info.sample_rate != sample_rate:  # resampled spans: whole seconds tile exactly at any integer rate
+        for start in range(0, int(math.ceil(info.duration)), int(block_seconds)):
+            if start < info.duration:
+                end = start + block_seconds if start + block_seconds < info.duration else None
+                yield load_audio(path, start, end, sample_rate, channel)
+        return
+    try:
+        with sf.SoundFile(str(path)) as handle:
+            for data in handle.blocks(blocksize=int(block_seconds * sample_rate), dtype="float32", always_2d=True):
+                mono = np.ascontiguousarray(_select_channel(data, channel, info), dtype=np.float32)
+                if not np.all(np.isfinite(mono)):
+                    raise AudioError(
+                        "contains NaN or infinite samples",
+                        path=path,
+                        fix="re-export the recording; a float WAV with NaN cannot be analysed",
+                    )
+                yield mono
+    except AudioError:
+        raise
+    except Exception as exc:
+        raise AudioError(
+            f"cannot decode audio ({exc})",
+            path=path,
+            fix="the file may be truncated or corrupt; re-export it as WAV or FLAC",
+        ) from None
 
 
 def write_audio(path: str | Path, signal: np.ndarray, sample_rate: int = TARGET_SR, subtype: str = "PCM_16") -> Path:

@@ -19,10 +19,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..data.audio import TARGET_SR, load_audio
+from ..data.audio import TARGET_SR, audio_info, load_audio
 from ..data.records import Interview, Turn, turn_problems
 from ..errors import AudioError, FeatureError
 from .config import FeatureConfig
+from .spans import features_by_span
 from .store import FeatureStore
 from .turn_features import TurnFeatures
 
@@ -81,12 +82,17 @@ def turn_waves(audio: np.ndarray, turns: Sequence[Turn], sample_rate: int = TARG
 def prosody_table(
     interview: Interview, turns: Sequence[Turn], config: FeatureConfig, audio: np.ndarray | None = None
 ) -> pd.DataFrame:
-    """Prosody rows (turn order, no turn_id column) for ``turns``; reads the audio when not given."""
+    """Prosody rows (turn order, no turn_id column) for ``turns``; without ``audio``, the turns' spans are
+    read from disk group by group (``features.spans``: memory does not grow with the recording)."""
     from .prosody import extract_prosody
 
-    audio = interview_audio(interview, audio)
-    check_turns(interview, turns, audio.size / TARGET_SR)
-    table = extract_prosody(audio, TARGET_SR, list(turns), config.prosody)
+    if audio is None:
+        check_turns(interview, turns, audio_info(interview.audio_path).duration)
+        table = features_by_span(interview, list(turns), config)[0]
+    else:
+        audio = interview_audio(interview, audio)
+        check_turns(interview, turns, audio.size / TARGET_SR)
+        table = extract_prosody(audio, TARGET_SR, list(turns), config.prosody)
     if table["turn_id"].astype(str).tolist() != [t.turn_id for t in turns]:
         raise FeatureError(f"interview {interview.interview_id!r}: prosody rows out of turn order")
     return table.drop(columns=["turn_id"]).reset_index(drop=True)
@@ -102,19 +108,29 @@ def featurize_interview(
 ) -> TurnFeatures:
     """Features of every turn of one interview. ``encoder``: a loaded ``Encoder`` (loaded from
     ``config.encoder`` when None); ``audio``: the whole recording (read when None); ``prosody``: rows
-    already computed elsewhere (a worker process). Raises ``FeatureError``/``AudioError`` on bad input."""
+    already computed elsewhere (a worker process). Without ``audio`` the turns' spans are read from disk
+    group by group (``features.spans``), never the whole recording. Raises ``FeatureError``/``AudioError``."""
     turns = list(turns)
-    audio = interview_audio(interview, audio)
-    check_turns(interview, turns, audio.size / TARGET_SR)
-    if config.prosody is not None and prosody is None:
-        prosody = prosody_table(interview, turns, config, audio)
-    embeddings = None
-    if config.encoder is not None:
-        if encoder is None:
-            from .encoders import load_encoder
+    if config.encoder is not None and encoder is None:
+        from .encoders import load_encoder
 
-            encoder = load_encoder(config.encoder)
-        embeddings = encoder.encode(turn_waves(audio, turns))
+        encoder = load_encoder(config.encoder)
+    encoder = encoder if config.encoder is not None else None
+    embeddings = None
+    if audio is None:
+        check_turns(interview, turns, audio_info(interview.audio_path).duration)
+        table, embeddings = features_by_span(interview, turns, config, encoder, prosody=prosody is None)
+        if table is not None:
+            if table["turn_id"].astype(str).tolist() != [t.turn_id for t in turns]:
+                raise FeatureError(f"interview {interview.interview_id!r}: prosody rows out of turn order")
+            prosody = table.drop(columns=["turn_id"]).reset_index(drop=True)
+    else:
+        audio = interview_audio(interview, audio)
+        check_turns(interview, turns, audio.size / TARGET_SR)
+        if config.prosody is not None and prosody is None:
+            prosody = prosody_table(interview, turns, config, audio)
+        if encoder is not None:
+            embeddings = encoder.encode(turn_waves(audio, turns))
     return TurnFeatures(
         interview.interview_id, [t.turn_id for t in turns], prosody if config.prosody is not None else None, embeddings
     )

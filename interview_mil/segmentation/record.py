@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..data.audio import TARGET_SR
+from ..data.audio import TARGET_SR, audio_info
 from ..data.records import Interview, Turn
 
 Span = tuple[float, float]
@@ -22,7 +22,9 @@ class Segmentation:
     """``turns``: ordered participant turns; ``interviewer``: (start, end) s of interviewer speech as the
     source sees it (transcript lines after the corpus's defect rules, or interviewer regions found by
     level/channel; empty when the source names no interviewer); ``source``: the turn source's name;
-    ``audio``: float32 mono samples at ``sample_rate`` Hz (the participant's channel or the mix) or None."""
+    ``audio``: float32 mono samples at ``sample_rate`` Hz (the participant's channel or the mix) or None:
+    not asked for, or a recording longer than ``vad.KEEP_AUDIO_MAX_S`` (analysed block by block; later
+    stages read the turns' spans from the file)."""
 
     interview: Interview
     source: str
@@ -36,11 +38,13 @@ class Segmentation:
         return self.interview.interview_id
 
     @property
-    def duration(self) -> float | None:
-        """Recording length in seconds (from the decoded audio when kept, else the record)."""
+    def duration(self) -> float:
+        """Recording length in seconds (from the decoded audio when kept, else the record or the header)."""
         if self.audio is not None:
             return self.audio.size / self.sample_rate
-        return self.interview.duration
+        if self.interview.duration is not None:
+            return self.interview.duration
+        return audio_info(self.interview.audio_path).duration
 
     def without_audio(self) -> Segmentation:
         return replace(self, audio=None)

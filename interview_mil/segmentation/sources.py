@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.audio import TARGET_SR, audio_info, load_audio
+from ..data.audio import audio_info
 from ..data.records import Interview, Turn
 from ..errors import AudioError, TranscriptError
 from ..registry import Registry
@@ -35,23 +35,24 @@ from .record import Segmentation, Span
 from .refine import make_turns, refine_spans
 from .spans import Line, spans_from_lines, spans_from_regions
 from .speakers import check_no_participant, recording_names, rttm_lines, stm_lines
-from .vad import SpeechActivity, detect_speech
+from .vad import SpeechActivity, recording_activity
 
 TurnSource = Callable[[Interview, SegmentationConfig], Segmentation]
 TURN_SOURCES: Registry[TurnSource] = Registry("turn source")
 
 
 def speech_activity(audio_path: str | Path, config: SegmentationConfig, channel: int | None = None) -> SpeechActivity:
-    """Load ``audio_path`` (16 kHz; one ``channel`` or the mono mix, DC removed) and run the configured VAD."""
-    return detect_speech(remove_dc(load_audio(audio_path, channel=channel)), TARGET_SR, config.vad)
+    """Read ``audio_path`` (16 kHz; one ``channel`` or the mono mix, DC removed) and run the configured VAD
+    (a long recording block by block: ``vad.recording_activity``)."""
+    return recording_activity(str(audio_path), config.vad, channel, transform=remove_dc)[1]
 
 
 def _decoded(
     interview: Interview, config: SegmentationConfig, channel: int | None = None
-) -> tuple[np.ndarray, SpeechActivity]:
-    """The recording decoded once (16 kHz, ``channel`` or the mix, DC offset removed) and its VAD."""
-    audio = remove_dc(load_audio(interview.audio_path, channel=channel))
-    return audio, detect_speech(audio, TARGET_SR, config.vad)
+) -> tuple[np.ndarray | None, SpeechActivity]:
+    """The recording decoded once (16 kHz, ``channel`` or the mix, DC offset removed) and its VAD; the audio
+    is None for a recording longer than ``vad.KEEP_AUDIO_MAX_S``, analysed block by block instead."""
+    return recording_activity(interview.audio_path, config.vad, channel, transform=remove_dc)
 
 
 def fit_to_audio(lines: Sequence[Line], duration: float, tolerance: float, path: str | Path) -> list[Line]:

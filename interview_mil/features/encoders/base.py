@@ -44,12 +44,17 @@ def split_chunks(n_samples: int, max_samples: int) -> list[tuple[int, int]]:
 
 
 def plan_batches(
-    lengths: Sequence[int], batch_samples: int, max_items: int | None = None, max_padding: float | None = None
+    lengths: Sequence[int],
+    batch_samples: int,
+    max_items: int | None = None,
+    max_padding: float | None = None,
+    max_square: int | None = None,
 ) -> list[list[int]]:
     """Indices of ``lengths`` sorted longest first, grouped so each batch's padded size
-    (items × longest) stays within ``batch_samples`` (a single longer item gets a batch of its own)
-    and, with ``max_padding``, within ``1 + max_padding`` times the batch's real samples (padding is
-    computed like audio, so on a CPU a batch of mixed lengths can cost more than its items one by one)."""
+    (items × longest) stays within ``batch_samples`` (a single longer item gets a batch of its own),
+    with ``max_padding`` within ``1 + max_padding`` times the batch's real samples (padding is
+    computed like audio, so on a CPU a batch of mixed lengths can cost more than its items one by one),
+    and with ``max_square`` items × longest² within it (self-attention memory grows with that)."""
     order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
     batches: list[list[int]] = []
     current: list[int] = []
@@ -59,7 +64,8 @@ def plan_batches(
         padded = (len(current) + 1) * longest
         full = max_items is not None and len(current) >= max_items
         wasteful = max_padding is not None and padded > (1.0 + max_padding) * (real + lengths[i])
-        if current and (padded > batch_samples or full or wasteful):
+        square = max_square is not None and (len(current) + 1) * longest**2 > max_square
+        if current and (padded > batch_samples or full or wasteful or square):
             batches.append(current)
             current, real = [], 0
         current.append(i)
@@ -132,6 +138,7 @@ class Encoder:
     max_chunk_seconds: float
     max_items: int | None = None
     max_padding: float | None = None  # see plan_batches; None where every item is padded to a window anyway
+    max_square: int | None = None  # see plan_batches: caps a batch's attention memory (CPU), None = no cap
 
     @property
     def dim(self) -> int:
@@ -168,7 +175,8 @@ class Encoder:
                 pieces.append((owner, piece))
         batch_samples = int(self.config.batch_seconds * SAMPLE_RATE)
         stats: list[FrameStats | None] = [None] * len(waves)
-        for batch in plan_batches([p.size for _, p in pieces], batch_samples, self.max_items, self.max_padding):
+        sizes = [p.size for _, p in pieces]
+        for batch in plan_batches(sizes, batch_samples, self.max_items, self.max_padding, self.max_square):
             for i, result in zip(batch, self._forward([pieces[i][1] for i in batch])):
                 owner = pieces[i][0]
                 if stats[owner] is None:

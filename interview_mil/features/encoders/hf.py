@@ -119,6 +119,10 @@ class HFEncoder(Encoder):
         # wav2vec2-style models compute every padded frame: keep a batch's padding within 25 % of its audio
         # (measured on 2 CPU threads: one padded 120 s batch of 2–11 s turns cost 2.9x the turns one by one)
         self.max_padding = None if self.is_whisper else MAX_PADDING
+        # on the CPU, a batch's self-attention memory (items x frames^2) stays within one longest chunk's:
+        # a long recording's 20 s chunks then run one at a time, as fast there, and peak memory stays flat
+        chunk = int(self.max_chunk_seconds * SAMPLE_RATE)
+        self.max_square = chunk * chunk if self.device == "cpu" and not self.is_whisper else None
         self._captured: dict[int, object] = {}
         self._install_hooks()
         self.padding_error: float | None = None

@@ -172,12 +172,14 @@ def extract_prosody(
                     f"([{offset:.3f}, {span_end:.3f}] s)",
                     fix="pass the whole interview's audio (offset 0) or a span covering every turn",
                 )
-            a = max(int(math.floor((turn.start - config.padding - offset) * sample_rate)), 0)
-            b = min(int(math.ceil((turn.end + config.padding - offset) * sample_rate)), len(x))
+            # sample indices on the recording's grid, then shifted: a span gives the whole recording's pieces
+            first = int(round(offset * sample_rate))  # the recording's sample index of x[0]
+            a = max(int(math.floor((turn.start - config.padding) * sample_rate)), first) - first
+            b = min(int(math.ceil((turn.end + config.padding) * sample_rate)) - first, len(x))
             piece = x[a:b]
             _check_finite(piece, where)
-            t0 = max(turn.start - offset, 0.0) - a / sample_rate
-            t1 = min(turn.end - offset, len(x) / sample_rate) - a / sample_rate
+            t0 = max(turn.start, first / sample_rate) - (a + first) / sample_rate
+            t1 = min(turn.end, (first + len(x)) / sample_rate) - (a + first) / sample_rate
             row = _measure(piece, sample_rate, t0, t1, turn.duration, turn.response_latency, config)
             row["intensity_mean_db"] -= reference
             rows.append({"turn_id": turn.turn_id, **row})
