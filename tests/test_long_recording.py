@@ -95,6 +95,20 @@ def test_features_read_span_by_span_equal_those_of_the_whole_recording(long_wav,
     np.testing.assert_allclose(
         by_span.prosody[numeric].to_numpy(float), whole.prosody[numeric].to_numpy(float), rtol=2e-3, atol=1e-3
     )
+    # read against all turns' loud speech, not each group's
+    np.testing.assert_allclose(by_span.prosody["intensity_mean_db"], whole.prosody["intensity_mean_db"], atol=1e-6)
+
+
+def test_pooled_level_equals_the_level_of_the_pieces_joined():
+    from interview_mil.features.prosody.loudness import speech_level_db
+
+    rng = np.random.default_rng(1)
+    pieces = [rng.normal(0.01, 0.1 * (1 + k % 3), rng.integers(50, 5_000)) for k in range(20)]
+    pooled = spans_module.PooledLevel()
+    for piece in pieces:
+        pooled.add(piece)
+    joined = np.concatenate(pieces)
+    assert pooled.level_db() == pytest.approx(speech_level_db(joined - joined.mean(), SR), abs=1e-9)
 
 
 def test_streamed_vad_memory_does_not_grow_with_the_recording(long_wav, tmp_path):
