@@ -3,8 +3,6 @@
 Member ``m`` uses seed ``seed + m`` for its own grouped validation split (early stopping) and its
 initialisation; with ``refit`` it is retrained on all bags for its early-stopped number of epochs.
 The members' held-out predictions are pooled, for the decision threshold and validation figures.
-Without a validation split every member trains on all bags, and the members train together as one
-batched network (``mil.batched``; ``BATCHED_POOLINGS``).
 Every prediction goes through ``forward(X, mask) -> MILOutput`` of :mod:`.model`, in batches.
 """
 
@@ -19,28 +17,12 @@ import numpy as np
 import torch
 
 from .bags import BagDataset, pad_bags
-from .batched import train_members
 from .metrics import binary_metrics, choose_threshold
 from .model import MILEnsemble, MILModel, MILOutput, ModelConfig
 from .splits import group_train_val_split
 from .training import TrainConfig, seeded, train_mil
 
 PREDICT_BATCH = 32  # bags per forward pass at prediction time
-# poolings whose members train together when they can (tests check each against one-by-one training);
-# autopool's per-dimension temperature does not run under vmap yet
-BATCHED_POOLINGS = frozenset(
-    (
-        "attention",
-        "gated_attention",
-        "multihead_attention",
-        "additive",
-        "local_global",
-        "linear_softmax",
-        "noisy_or",
-        "mean",
-        "max",
-    )
-)
 
 
 @contextlib.contextmanager
@@ -110,12 +92,6 @@ def train_committee(
     y = data.y.numpy().astype(int)
     n = len(data)
     models, members, val_y, val_p = [], [], [], []
-    seeds = [seed + m for m in range(int(n_models))]
-    if can_batch(config, len(seeds), val_fraction):  # every member trains on all bags: train them together
-        with torch_threads(n_threads):
-            models, results = train_members(config, data, train, seeds)
-        records = [_record(s, r, n, n, 0) for s, r in zip(seeds, results)]
-        return Committee(_combine(config, models), records, np.zeros(0, dtype=int), np.zeros(0))
     with torch_threads(n_threads):
         for m in range(int(n_models)):
             member_seed = seed + m
@@ -129,39 +105,29 @@ def train_committee(
                 all_train = dataclasses.replace(train, seed=member_seed, max_epochs=max(1, result.best_epoch))
                 model, _ = _train_member(config, data, np.arange(n), val_idx[:0], all_train)
             models.append(model)
-            members.append(_record(member_seed, result, n, n if refitted else len(fit_idx), len(val_idx)))
+            members.append(
+                {
+                    "seed": member_seed,
+                    "best_epoch": result.best_epoch,
+                    "val_loss": result.best_val_loss,
+                    "n_train_bags": n if refitted else len(fit_idx),
+                    "n_val_bags": len(val_idx),
+                    "history": result.history,
+                }
+            )
+    if len(models) == 1:
+        model = models[0]
+    else:
+        model = MILEnsemble(config, len(models))
+        for slot, member in zip(model.members, models):
+            slot.load_state_dict(member.state_dict())
+    model.eval()
     return Committee(
-        _combine(config, models),
+        model,
         members,
         np.concatenate(val_y) if val_y else np.zeros(0, dtype=int),
         np.concatenate(val_p) if val_p else np.zeros(0),
     )
-
-
-def can_batch(config: ModelConfig, n_models: int, val_fraction: float) -> bool:
-    """Whether the members can train together (``mil.batched``): several, all on every bag (no split)."""
-    return n_models > 1 and val_fraction == 0 and config.pooling in BATCHED_POOLINGS
-
-
-def _record(seed: int, result, n: int, n_train: int, n_val: int) -> dict:
-    return {
-        "seed": seed,
-        "best_epoch": result.best_epoch,
-        "val_loss": result.best_val_loss,
-        "n_train_bags": n_train,
-        "n_val_bags": n_val,
-        "history": result.history,
-    }
-
-
-def _combine(config: ModelConfig, models: list[MILModel]) -> MILModel | MILEnsemble:
-    """One model, or the ensemble of the members' weights, in eval mode."""
-    if len(models) == 1:
-        return models[0].eval()
-    model = MILEnsemble(config, len(models))
-    for slot, member in zip(model.members, models):
-        slot.load_state_dict(member.state_dict())
-    return model.eval()
 
 
 def validation_threshold(

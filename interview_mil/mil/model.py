@@ -17,7 +17,6 @@ from torch import nn
 
 from .encoder import InstanceEncoder
 from .pooling import build_pooling
-from .pooling.base import is_dense
 
 PHQ8_MAX = 24.0  # PHQ-8 totals range 0..24; the head predicts score / 24
 
@@ -74,8 +73,6 @@ class MILModel(nn.Module):
 
     def encode(self, X: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Encode only the real instances: (B, N, F), (B, N) → (B, N, D), zeros on padding."""
-        if is_dense():  # every position, padding zeroed (static shapes for vmap; mil.batched)
-            return self.encoder(X).masked_fill(~mask.unsqueeze(-1), 0.0)  # (B, N, D)
         B, N, _ = X.shape
         flat = self.encoder(X[mask])  # (n_real, D)
         h = flat.new_zeros(B, N, flat.shape[-1])  # (B, N, D)

@@ -7,9 +7,6 @@ output: poolings zero it before use and give it weight 0.
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
-from collections.abc import Iterator
 from typing import NamedTuple
 
 import torch
@@ -81,33 +78,12 @@ def zero_padding(h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return h.masked_fill(~mask.unsqueeze(-1), 0.0)
 
 
-_DENSE = contextvars.ContextVar("dense_instances", default=False)
-
-
-@contextlib.contextmanager
-def dense_instances() -> Iterator[None]:
-    """Within the block, per-instance networks run on every position, padding included (then zeroed),
-    instead of gathering the real rows: shapes stay static, as ``torch.func.vmap`` needs (``mil.batched``).
-    Outputs on real instances are the same; only the work on padding differs."""
-    token = _DENSE.set(True)
-    try:
-        yield
-    finally:
-        _DENSE.reset(token)
-
-
-def is_dense() -> bool:
-    return _DENSE.get()
-
-
 def real_rows(fn, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Apply a per-instance scorer ``fn`` ((n, D) → (n,)) to the real instances only: (B, N, D) → (B, N).
 
     Padded positions get 0 (callers mask them out). Bags in a batch can differ a lot in length (Musk2:
     1 to 1,044 instances), so skipping padding saves most of the work of the attention network.
     """
-    if _DENSE.get():
-        return fn(h.reshape(-1, h.shape[-1])).reshape(mask.shape).masked_fill(~mask, 0.0)  # (B, N)
     flat = fn(h[mask])  # (n_real,)
     out = flat.new_zeros(mask.shape)  # (B, N)
     return out.index_put((mask,), flat)  # (B, N)

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from ...errors import ConfigError
-from .base import POOLINGS, Pooling, PoolOutput, is_dense, masked_softmax, weighted_sum, zero_padding
+from .base import POOLINGS, Pooling, PoolOutput, masked_softmax, weighted_sum, zero_padding
 
 COVERAGE_EPS = 1e-3  # an instance an earlier head fully holds loses at most log(1e-3) ≈ 6.9 logits
 
@@ -57,11 +57,8 @@ class MultiHeadAttentionPooling(Pooling):
     def head_weights(self, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Each head's attention weights: (B, N, D), (B, N) → (B, K, N), rows sum to 1 over real instances."""
         h = zero_padding(h, mask)  # (B, N, D)
-        if is_dense():  # every position, padding zeroed (static shapes for vmap)
-            logits = self.head_logits(h).masked_fill(~mask.unsqueeze(-1), 0.0)  # (B, N, K)
-        else:
-            flat = self.head_logits(h[mask])  # (n_real, K)
-            logits = flat.new_zeros(*mask.shape, self.n_heads).index_put((mask,), flat)  # (B, N, K)
+        flat = self.head_logits(h[mask])  # (n_real, K)
+        logits = flat.new_zeros(*mask.shape, self.n_heads).index_put((mask,), flat)  # (B, N, K)
         coverage = torch.zeros_like(logits[..., 0])  # (B, N) log-discount from earlier heads
         heads = []
         for j in range(self.n_heads):
