@@ -1,20 +1,14 @@
-"""Turn features for one interview, or for a whole manifest into a resumable ``FeatureStore``.
-
-``featurize_interview`` reads the interview's audio once, cuts the turns, runs the prosody set and the
-encoder (loaded once by the caller and reused). ``featurize_manifest`` skips interviews already in the
-store, keeps the encoder loaded across interviews, optionally computes prosody in ``workers`` processes
-while the encoder runs in this one, records a failed interview and finishes the rest.
+"""Turn features for one interview: ``featurize_interview`` reads the interview's audio, cuts the turns,
+runs the prosody set and the encoder (loaded once by the caller and reused); ``prosody_table`` is the
+prosody part alone (what a worker process or a Ray task computes). A whole manifest into the resumable
+``FeatureStore`` is ``features.engine.featurize_manifest``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -24,7 +18,6 @@ from ..data.records import Interview, Turn, turn_problems
 from ..errors import AudioError, FeatureError
 from .config import FeatureConfig
 from .spans import features_by_span
-from .store import FeatureStore
 from .turn_features import TurnFeatures
 
 EDGE_TOLERANCE_S = 0.05  # a turn may end this far past the end of the recording (rounding in tables)
@@ -134,103 +127,3 @@ def featurize_interview(
     return TurnFeatures(
         interview.interview_id, [t.turn_id for t in turns], prosody if config.prosody is not None else None, embeddings
     )
-
-
-@dataclass
-class FeaturizeReport:
-    """What a batch run did: interviews written, skipped (already done) and failed (id → reason)."""
-
-    done: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)
-    store_dir: Path | None = None
-
-
-def group_turns(turns: Mapping[str, Sequence[Turn]] | pd.DataFrame) -> dict[str, list[Turn]]:
-    """``{interview_id: turns ordered by turn_index}`` from a mapping or a turns table."""
-    if isinstance(turns, pd.DataFrame):
-        grouped: dict[str, list[Turn]] = defaultdict(list)
-        for row in turns.to_dict(orient="records"):
-            turn = Turn.from_dict(row)
-            grouped[turn.interview_id].append(turn)
-        return {k: sorted(v, key=lambda t: t.turn_index) for k, v in grouped.items()}
-    return {str(k): list(v) for k, v in turns.items()}
-
-
-def _prosody_job(interview: Interview, turns: list[Turn], config: FeatureConfig) -> pd.DataFrame:
-    """Worker-process entry: the interview's prosody rows."""
-    return prosody_table(interview, turns, config)
-
-
-def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"
-
-
-def featurize_manifest(
-    interviews: Sequence[Interview],
-    turns: Mapping[str, Sequence[Turn]] | pd.DataFrame,
-    config: FeatureConfig,
-    store_root: str | Path,
-    workers: int = 1,
-    device: str | None = None,
-    progress: bool = True,
-) -> FeaturizeReport:
-    """Featurize every interview not yet in the store under ``store_root``.
-
-    ``workers`` > 1 computes prosody in that many processes while the encoder runs here. ``device``
-    overrides ``config.encoder.device`` (not part of the store key). A failed interview is recorded in
-    the report (nothing else is lost); a missing model raises before any work.
-    """
-    from tqdm.auto import tqdm
-
-    if device is not None and config.encoder is not None:
-        config = dataclasses.replace(config, encoder=dataclasses.replace(config.encoder, device=device))
-    store = FeatureStore(store_root, config)
-    report = FeaturizeReport(store_dir=store.dir)
-    by_id = group_turns(turns)
-    todo = []
-    for interview in interviews:
-        if store.has(interview.interview_id):
-            report.skipped.append(interview.interview_id)
-        else:
-            todo.append(interview)
-    if not todo:
-        return report
-    encoder = None
-    if config.encoder is not None:
-        from .encoders import load_encoder
-
-        encoder = load_encoder(config.encoder)
-    pool = None
-    futures: dict[str, Future] = {}
-    if workers > 1 and config.prosody is not None:
-        import multiprocessing
-
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-        for interview in todo:
-            futures[interview.interview_id] = pool.submit(
-                _prosody_job, interview, by_id.get(interview.interview_id, []), config
-            )
-    try:
-        for interview in tqdm(todo, desc="featurize", unit="interview", disable=not progress):
-            iid = interview.interview_id
-            try:
-                turns_i = by_id.get(iid, [])
-                if iid in futures:  # embed here while the workers measure prosody
-                    embeddings = None
-                    if config.encoder is not None:
-                        embeddings = featurize_interview(
-                            interview, turns_i, dataclasses.replace(config, prosody=None), encoder
-                        ).embeddings
-                    prosody = futures.pop(iid).result()
-                    features = TurnFeatures(iid, [t.turn_id for t in turns_i], prosody, embeddings)
-                else:
-                    features = featurize_interview(interview, turns_i, config, encoder)
-                store.save(features)
-                report.done.append(iid)
-            except Exception as exc:  # a batch job records the failure and finishes the rest
-                report.failed[iid] = _describe(exc)
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
-    return report
