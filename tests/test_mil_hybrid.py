@@ -47,3 +47,15 @@ def test_the_functionals_model_leaves_embedding_columns_out():
     assert hybrid.functionals_columns(["f0_sd", "emb_0", "emb_1", "pause"]) == [0, 3]
     assert hybrid.functionals_columns(["emb_0", "emb_1"]) is None  # nothing else: all
     assert hybrid.functionals_columns(None) is None
+
+
+def test_the_one_standard_error_rule_keeps_the_simplest_option_within_the_noise():
+    se = hybrid.auc_standard_error(0.9, 16, 16)
+    assert 0.04 < se < 0.07  # Hanley & McNeil for 16 + 16 bags
+    assert hybrid.auc_standard_error(0.9, 160, 160) < se / 3
+    close = {"global": 0.86, "stacked": 0.90, "mil": 0.88}  # 0.04 apart: within one SE on 32 bags
+    assert hybrid.one_standard_error_choice(close, 16, 16) == "global"
+    assert hybrid.one_standard_error_choice(close, 400, 400) == "stacked"  # the same gap on many bags
+    far = {"global": 0.70, "stacked": 0.97, "mil": 0.95}
+    assert hybrid.one_standard_error_choice(far, 16, 16) == "stacked"
+    assert hybrid.one_standard_error_choice({"global": float("nan"), "stacked": 0.8, "mil": 0.6}, 8, 8) == "stacked"

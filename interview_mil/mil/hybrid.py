@@ -9,8 +9,9 @@ bags, and kept in the inner folds so that the logit has one scale), combined by 
 whose two weights are fitted on out-of-fold predictions of grouped inner folds of the training bags (never
 on bags either model was trained on). Both weights must be positive: both scores point towards depression,
 so a weight <= 0 is fitted noise and the stack falls back to the other component. The same out-of-fold
-predictions then choose, by AUC, among the functionals model alone, the stacked score and the network alone
-(``choice``; ties go to the simpler): where the evidence is global the interview-level model is kept, where
+predictions then choose among the functionals model alone, the stacked score and the network alone
+(``choice``) by the one-standard-error rule: the simplest whose AUC is within one standard error of the
+best (``one_standard_error_choice``). Where the evidence is global the interview-level model is kept, where
 it is local the network carries the score. The turn weights that explain a score always come from the
 network. The functionals model reads the turn features, not the encoder's embedding columns
 (``functionals_columns``). Everything is saved as plain JSON in the bundle.
@@ -144,7 +145,7 @@ def fit_interview_head(
         }
         options["stacked"] = options["stacked"][:3] + (oof[known] @ w + options["stacked"][2],)
         aucs = {name: roc_auc(y[known], o[3]) for name, o in options.items()}
-        choice = max(aucs, key=lambda name: (aucs[name], -list(options).index(name)))
+        choice = one_standard_error_choice(aucs, int(y[known].sum()), int((1 - y[known]).sum()))
         w_mil, w_global, bias, chosen = options[choice]
         candidates = {name: {"weights": list(o[:3]), "inner_auc": aucs[name]} for name, o in options.items()}
         held_out[known] = chosen
@@ -159,6 +160,26 @@ def fit_interview_head(
             }
     head = InterviewHead(glob.scaler, coef, intercept, w_mil, w_global, bias, choice, candidates, columns)
     return head, held_out
+
+
+def auc_standard_error(auc: float, n_pos: int, n_neg: int) -> float:
+    """Standard error of an AUC from ``n_pos`` positive and ``n_neg`` negative bags (Hanley & McNeil 1982)."""
+    auc = float(np.clip(auc, 1e-6, 1 - 1e-6))
+    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
+    var = auc * (1 - auc) + (n_pos - 1) * (q1 - auc**2) + (n_neg - 1) * (q2 - auc**2)
+    return float(np.sqrt(max(var, 0.0) / max(n_pos * n_neg, 1)))
+
+
+def one_standard_error_choice(aucs: dict[str, float], n_pos: int, n_neg: int) -> str:
+    """The first (simplest) option whose inner AUC is within one standard error of the best one's: the
+    one-standard-error rule of model selection (Breiman et al. 1984), so that on a few dozen bags a more
+    complex score is kept only where its advantage is larger than the noise of the estimate."""
+    finite = {k: v for k, v in aucs.items() if np.isfinite(v)}
+    if not finite:
+        return next(iter(aucs))
+    best = max(finite.values())
+    floor = best - auc_standard_error(best, n_pos, n_neg)
+    return next(k for k, v in finite.items() if v >= floor)
 
 
 def functionals_columns(names) -> list[int] | None:
