@@ -23,7 +23,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -37,7 +36,7 @@ from .data.audio import audio_info
 from .data.records import Interview
 from .errors import RECORDING_ERRORS, ConfigError
 from .explain import ExplainedInterview, explain_bag
-from .explain.batch_jobs import assign_ids, base_id, check_jobs, fingerprint
+from .explain.batch_jobs import Runner, assign_ids, base_id, check_jobs, fingerprint, score_here
 from .explain.batch_store import BatchStore, describe_failure, failed_item, record_key
 from .explain.records import insufficient_row
 from .features import FeatureRecipe, bag_from_features, featurize_interview
@@ -194,13 +193,16 @@ class ScreeningPipeline:
         title: str = "interview_mil screening report",
         progress: bool = True,
         model_name: str = "",
+        runner: Runner | None = None,
     ) -> BatchResult:
         """Score ``jobs`` (``apply`` keywords) into the folder ``out_dir``, resumably (``BatchStore``).
 
         Every input file and the folder are checked first. Each recording is stored as soon as it is
         done; recordings already stored with the same inputs are reused, not recomputed; a failure is a
         row with ``status: failed`` and its reason, and never replaces an earlier good result. The tables
-        (and report) hold every recording of the folder, this batch's first, in the order given."""
+        (and report) hold every recording of the folder, this batch's first, in the order given.
+        ``runner(self, jobs)`` computes the recordings not reused (default ``score_here``: one by one in
+        this process; ``explain.batch_ray.RayRunner``: on a Ray cluster); this process stores them."""
         from tqdm.auto import tqdm
 
         jobs = [dict(job) for job in jobs]
@@ -216,31 +218,38 @@ class ScreeningPipeline:
                 fix="give every recording its own interview_id (or leave them out: ids are then made unique)",
             )
         result = BatchResult(out_dir=Path(out_dir))
-        sources = []
+        sources, todo = [], []
+        bar = tqdm(total=len(jobs), desc="scoring", unit="recording", disable=not progress)
         try:
-            for job, iid in tqdm(list(zip(jobs, ids)), desc="scoring", unit="recording", disable=not progress):
+            for job, iid in zip(jobs, ids):
                 source, inputs = str(Path(job["audio"]).resolve()), fingerprint(job)
                 sources.append(source)
                 earlier = stored.get(source)
                 if earlier is not None and earlier.ok and earlier.fingerprint == inputs:
                     store.log("reused", iid, source)
                     result.reused.append(source)
-                    continue
-                start = time.perf_counter()
-                try:
-                    item = self.apply(**job, interview_id=iid)
-                except RECORDING_ERRORS as exc:  # recorded for this recording; the batch goes on
-                    reason = describe_failure(exc, job["audio"])
-                    result.failures[str(job["audio"])] = reason
+                    bar.update(1)
+                else:
+                    todo.append((job | {"interview_id": iid}, source, inputs, earlier))
+            for k, item, seconds in (runner or score_here)(self, [job for job, *_ in todo]):
+                job, source, inputs, earlier = todo[k]
+                iid, audio = job["interview_id"], str(job["audio"])
+                bar.update(1)
+                if isinstance(item, str):  # the reason this recording failed; the batch goes on
+                    result.failures[audio] = item
                     if earlier is not None and earlier.ok:  # keep the good result of the earlier inputs
-                        store.log("failed_kept_earlier", iid, source, error=reason)
+                        store.log("failed_kept_earlier", iid, source, error=item)
                         continue
-                    item = failed_item(iid, str(job["audio"]), float(self.model.threshold_), reason)
+                    item = failed_item(iid, audio, float(self.model.threshold_), item)
                 else:
                     result.scored.append(source)
-                store.save(record_key(iid, source), source, inputs, item, time.perf_counter() - start)
+                store.save(record_key(iid, source), source, inputs, item, seconds)
         finally:  # also after Ctrl-C: the tables show everything finished so far
+            bar.close()
             items, n_mine, result.paths = store.write_tables(sources, html=html, title=title)
+        result.failures = {  # in the order given (a runner on Ray finishes them in any order)
+            str(j["audio"]): result.failures[str(j["audio"])] for j in jobs if str(j["audio"]) in result.failures
+        }
         result.items, result.n_earlier = items[:n_mine], len(items) - n_mine
         return result
 

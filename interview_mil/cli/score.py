@@ -8,7 +8,9 @@ Every input and DIR are checked before any work. Each recording is saved in DIR/
 it is done, so a stopped batch resumes: run the same command again and finished recordings are reused,
 not recomputed. A recording that fails is a row with status "failed" and its reason in interviews.csv;
 the others are still scored, and a failure never replaces an earlier good result in DIR. The tables hold
-every recording scored into DIR (by this model). Research screening aid, not a diagnosis.
+every recording scored into DIR (by this model). ``--engine ray [--address ADDR] [--workers N]`` scores
+on a Ray cluster: N actors each load the model once, and this process saves each recording into DIR as
+above (docs/scaling.md). Research screening aid, not a diagnosis.
 """
 
 from __future__ import annotations
@@ -54,6 +56,18 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="error rate of the three-way decision (screen negative / refer / screen positive); default: the one "
         "saved with the model",
     )
+    p.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        help="where recordings are scored: local (this process, the default) or ray (a pool of --workers Ray "
+        "actors, each loading the model once; needs pip install 'interview-mil[ray]'; docs/scaling.md)",
+    )
+    p.add_argument(
+        "--address",
+        help="Ray cluster to join (auto, HEAD_IP:6379; implies --engine ray); default with --engine ray: "
+        "$RAY_ADDRESS, else a Ray started on this machine for the run",
+    )
+    p.add_argument("--workers", type=int, help="--engine ray: scoring actors (default 1)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=run)
     return p
@@ -69,6 +83,21 @@ def _per_audio(values: list[str], n: int, flag: str) -> list:
             f"{len(values)} {flag} file(s) for {n} recording(s)", fix=f"give {flag} once per AUDIO, in the same order"
         )
     return values
+
+
+def _runner(args: argparse.Namespace):
+    """None (score in this process) or the ``RayRunner`` the options ask for; checked before any work."""
+    from ..errors import ConfigError
+
+    if args.engine == "local" or (args.engine is None and args.address is None):
+        for flag, value in (("--address", args.address), ("--workers", args.workers)):
+            if value is not None:
+                raise ConfigError(f"{flag} goes with --engine ray (a Ray cluster)", fix="add --engine ray")
+        return None
+    from ..explain.batch_ray import RayRunner, require_ray
+
+    require_ray()  # the install hint now, before any input is read
+    return RayRunner(args.model, workers=1 if args.workers is None else args.workers, address=args.address)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -89,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
         | ({} if f is None else {"file_id": f})
         for a, t, r, f in zip(args.audio, transcripts, rttms, file_ids)
     ]
+    runner = _runner(args)
     if args.alpha is not None:
         from ..mil.conformal import check_alpha
 
@@ -103,6 +133,7 @@ def run(args: argparse.Namespace) -> int:
         title="interview_mil screening report",
         progress=not args.no_progress,
         model_name=str(args.model),
+        runner=runner,
     )
     for item in result.items:
         if item.row.status == "ok":

@@ -1,17 +1,25 @@
 """The recordings of a scoring batch, checked before any work: ``check_jobs`` (every file there, no recording
 twice), ``assign_ids`` (interview ids unique within the batch and the output folder) and ``fingerprint``
-(what a stored result was computed from, so a rerun knows what it may reuse)."""
+(what a stored result was computed from, so a rerun knows what it may reuse); ``score_here``, the runner
+that computes a batch's recordings in this process (``batch_ray.RayRunner`` is the one on Ray)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import RECORDING_ERRORS, ConfigError
+from .batch_store import describe_failure
+from .records import ExplainedInterview
 
 FILE_KEYS = (("audio", "AUDIO"), ("transcript", "--transcript"), ("rttm", "--rttm"))
+# What a runner yields per recording, in the order they finish: the job's index, its result or the reason
+# it failed (one line, as ``describe_failure`` gives it), and the seconds it took.
+Outcome = tuple[int, ExplainedInterview | str, float]
+Runner = Callable[[Any, Sequence[dict]], Iterator[Outcome]]  # (ScreeningPipeline, apply keywords per job)
 
 
 def check_jobs(jobs: Sequence[Mapping[str, Any]]) -> None:
@@ -108,3 +116,15 @@ def fingerprint(job: Mapping[str, Any]) -> dict[str, Any]:
         "channel": job.get("channel"),
         "file_id": job.get("file_id"),
     }
+
+
+def score_here(pipe: Any, jobs: Sequence[Mapping[str, Any]]) -> Iterator[Outcome]:
+    """The default runner of ``ScreeningPipeline.score_batch``: ``pipe.apply(**job)`` for each job in turn,
+    in this process; a recording's bad input or failed stage is its failure, the others go on."""
+    for k, job in enumerate(jobs):
+        start = time.perf_counter()
+        try:
+            outcome: ExplainedInterview | str = pipe.apply(**job)
+        except RECORDING_ERRORS as exc:
+            outcome = describe_failure(exc, job["audio"])
+        yield k, outcome, time.perf_counter() - start
