@@ -26,7 +26,8 @@ def test_daic_woz_layout(synthetic_corpus):
     assert ids == ["1000", "1001", "1002", "1003"]
     for pid in ids:
         info = sf.info(synthetic_corpus / f"{pid}_P" / f"{pid}_AUDIO.wav")
-        assert (info.samplerate, info.channels, info.subtype) == (16_000, 1, "PCM_16")
+        # each interview is recorded under its own conditions (render.draw_recording)
+        assert info.samplerate in (8000, 16_000, 44_100) and info.channels in (1, 2) and info.subtype == "PCM_16"
         lines = (synthetic_corpus / f"{pid}_P" / f"{pid}_TRANSCRIPT.csv").read_text().splitlines()
         assert lines[0] == "start_time\tstop_time\tspeaker\tvalue"
         assert {line.split("\t")[2] for line in lines[1:]} == {"Ellie", "Participant"}

@@ -55,6 +55,8 @@ def test_saved_model_alone_reproduces_the_scores(demo_out):
     proba = model.predict_proba(data.X(test))[:, 1]
     scored = pd.read_csv(demo_out / "score" / "interviews.csv", dtype={"interview_id": str}).set_index("interview_id")
     expected = scored.loc[[data.bags[k].interview_id for k in test], "probability"].to_numpy()
-    assert np.allclose(proba, expected, atol=2e-5), (proba, expected)
+    # score reads the turns span by span and resamples each span (the synthetic files come at 8, 16 and
+    # 44.1 kHz); featurize resampled the whole file: the features differ by ~1e-5, the probabilities by <1e-4
+    assert np.allclose(proba, expected, atol=2e-4), (proba, expected)
     if "embedding" in config.model.parts:
         assert model.projection_ is not None  # the demo's encoder features go through the saved projection

@@ -127,7 +127,8 @@ def test_loudness_level_and_variability():
     base = speech_like(10)
     quiet = extract_turn_prosody(base * 0.1, SR, None)
     loud = extract_turn_prosody(base, SR, None)
-    assert loud["intensity_mean_db"] - quiet["intensity_mean_db"] == pytest.approx(20.0, abs=0.5)
+    # loudness is read against the audio's own loud speech: a 20 dB softer recording reads the same
+    assert loud["intensity_mean_db"] == pytest.approx(quiet["intensity_mean_db"], abs=0.5)
     assert loud["intensity_sd_db"] == pytest.approx(quiet["intensity_sd_db"], abs=0.3)
     steady = extract_turn_prosody(voiced_signal(gliding_f0(150, 160, 2.0, SR), SR), SR, None)
     assert steady["intensity_sd_db"] < 1.0 < loud["intensity_sd_db"]

@@ -75,7 +75,7 @@ def test_score_cli_and_python_api_agree(model_dir, recipe_corpus, tmp_path, caps
     audio, transcript = recordings[0]
     stages = []
     result = pipe.apply(audio, transcript=transcript, hook=lambda stage, record: stages.append(stage))
-    assert stages == ["segment", "featurize", "bag", "explain"]
+    assert stages == ["segment", "quality", "featurize", "bag", "explain"]
     assert result.interview_id == audio.stem.replace("_AUDIO", "")
     row = interviews.astype({"interview_id": str}).set_index("interview_id").loc[result.interview_id]
     assert result.probability == pytest.approx(row["probability"], abs=1e-6)
@@ -122,13 +122,16 @@ def test_score_batch_reports_failures_and_finishes_the_rest(model_dir, recipe_co
         ["score", str(model_dir), str(broken), str(silent), str(good), "--out", str(tmp_path / "o"), "--no-progress"]
     )
     assert code == 1
-    err = capsys.readouterr().err
-    assert "broken.wav" in err and "silent.wav" in err and "no participant speech" in err
+    captured = capsys.readouterr()
+    err = captured.err
+    assert "broken.wav" in err and "silent.wav" not in err  # silence is refused by the gate, not a failure
+    assert "silent.wav: insufficient audio" in captured.out and "no participant speech" in captured.out
     assert f"{broken}: {broken}:" not in err  # the path is named once, not repeated by the message
-    interviews, _ = _check_tables(tmp_path / "o", 1, n_failed=2)
+    interviews, _ = _check_tables(tmp_path / "o", 1, n_failed=1)
     rows = pd.read_csv(tmp_path / "o" / "interviews.csv").set_index("interview_id")
     assert rows.loc["broken", "status"] == "failed" and "cannot read audio" in rows.loc["broken", "error"]
-    assert "no participant speech" in rows.loc["silent", "error"]
+    assert rows.loc["silent", "status"] == "insufficient_audio" and np.isnan(rows.loc["silent", "probability"])
+    assert "no participant speech" in rows.loc["silent", "quality_reason"]
     assert rows.loc["broken", "audio_path"] == str(broken)
 
 
@@ -147,7 +150,8 @@ def test_missing_model_bundle_says_how_to_fix(tmp_path):
 
 def test_score_decodes_each_recording_once(model_dir, recipe_corpus, monkeypatch):
     """Segmentation keeps the decoded audio for the features: one decode per recording, not one per stage
-    (header reads for the duration do not count)."""
+    (header reads for the duration do not count), plus the quality gate's one block-wise pass over the raw
+    file (DC offset and channel balance before any resampling or mixing)."""
     import soundfile
 
     decoded = []
@@ -161,4 +165,4 @@ def test_score_decodes_each_recording_once(model_dir, recipe_corpus, monkeypatch
     audio, transcript = _test_recordings(recipe_corpus)[0]
     pipe = ScreeningPipeline.from_pretrained(model_dir)
     pipe.apply(audio, transcript=transcript)
-    assert decoded.count(str(audio)) == 1, decoded
+    assert decoded.count(str(audio)) == 2, decoded

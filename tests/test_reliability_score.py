@@ -161,9 +161,10 @@ def test_failed_recordings_are_rows_with_status_and_reason(model, recordings, tm
     code, _, err = _score(capsys, model, [broken, recordings[0], silent], tmp_path / "out")
     assert code == 1
     rows = pd.read_csv(tmp_path / "out" / "interviews.csv").set_index("interview_id")
-    assert list(rows.index) == ["broken", "r0", "silent"] and list(rows["status"]) == ["failed", "ok", "failed"]
+    assert list(rows.index) == ["broken", "r0", "silent"]
+    assert list(rows["status"]) == ["failed", "ok", "insufficient_audio"]  # silence: refused by the gate
     assert "cannot read audio" in rows.loc["broken", "error"] and "fix:" in rows.loc["broken", "error"]
-    assert "no participant speech" in rows.loc["silent", "error"]
+    assert "no participant speech" in rows.loc["silent", "quality_reason"]
     assert rows.loc[["broken", "silent"], "probability"].isna().all()
     text = pd.read_csv(tmp_path / "out" / "interviews.csv", dtype=str).set_index("interview_id")
     assert text.loc["r0", "decision"] in ("0", "1") and text.loc["r0", "n_turns"] == "4"  # integers stay integers

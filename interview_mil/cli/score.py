@@ -136,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
         runner=runner,
     )
     for item in result.items:
-        if item.row.status == "ok":
+        if item.row.status != "failed":  # scored, or refused by the input quality gate (with its reasons)
             print(item.summary(args.top_k))
     print(SCREENING_DISCLAIMER)
     ok = sum(item.row.status == "ok" for item in result.items)
