@@ -121,7 +121,7 @@ def test_manifest_rerun_skips_and_failures_are_recorded(tmp_path, tiny_model, co
     interviews, turns = corpus
     nan_path = tmp_path / "nan.wav"
     signal_nan = voice(3.0, 120, 9)
-    signal_nan[1000:1100] = np.nan
+    signal_nan[SR : SR + 100] = np.nan  # inside the turn (turns are read span by span, not the whole file)
     write_audio(nan_path, signal_nan, SR, subtype="FLOAT")
     bad = [
         Interview("nan", str(nan_path)),
