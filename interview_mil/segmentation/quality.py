@@ -99,12 +99,12 @@ def turn_audio(seg: Segmentation) -> tuple[list[np.ndarray], np.ndarray]:
     floor from the whole recording), or for a long recording kept without its audio read turn by turn
     (DC removed; the floor from the turns' own pauses, which reads a little high)."""
     if seg.audio is not None:
-        audio = np.asarray(seg.audio, dtype=np.float64)
+        audio = np.asarray(seg.audio)  # views into the decoded audio, no copies
         cut = [audio[int(t.start * TARGET_SR) : min(int(np.ceil(t.end * TARGET_SR)), len(audio))] for t in seg.turns]
         return cut, cell_db(audio)
     path, channel = seg.interview.audio_path, seg.interview.channel
-    cut = [remove_dc(load_audio(path, t.start, t.end, channel=channel)).astype(np.float64) for t in seg.turns]
-    return cut, cell_db(np.concatenate(cut)) if cut else np.zeros(0)
+    cut = [remove_dc(load_audio(path, t.start, t.end, channel=channel)) for t in seg.turns]  # float32
+    return cut, np.concatenate([cell_db(c) for c in cut]) if cut else np.zeros(0)
 
 
 def _turn_measures(turn: Turn, x: np.ndarray, floor_db: float, peak: float) -> dict[str, float]:
@@ -189,7 +189,7 @@ def assess_quality(
             flatness=round(speechlike["q_flatness"], 3),
             pitch_glide_st=round(speechlike["q_pitch_glide_st"], 4),
             modulation_db=round(speechlike["q_modulation_db"], 2),
-            bandwidth_hz=effective_bandwidth(np.concatenate(pieces)),
+            bandwidth_hz=effective_bandwidth(pieces),
         )
         reasons += [f"not speech: {why}" for why in _not_speech(speechlike, config)]
         if summary["q_snr_db"] < config.min_snr_db:

@@ -78,16 +78,32 @@ def modulation_depth(levels_db: np.ndarray, floor_db: float) -> float:
     return float(band.std() / np.sqrt(np.mean(np.hanning(len(env)) ** 2)))
 
 
-def effective_bandwidth(x: np.ndarray, sample_rate: int = TARGET_SR) -> float:
-    """Highest frequency (Hz) whose long-term spectrum (250 Hz bands, active frames of ``x``) lies within
-    50 dB of the strongest band: ~7.5 kHz for wideband 16 kHz speech, under 4 kHz for telephone audio."""
+def _frame_blocks(x: np.ndarray, win: int, hop: int, block: int = 1024):
+    """Blocks of at most ``block`` frames (win samples, hop apart) of ``x``, as float64 copies: bounded
+    memory however long ``x`` is."""
+    view = np.lib.stride_tricks.sliding_window_view(np.asarray(x), win)[::hop]
+    for i in range(0, len(view), block):
+        yield np.asarray(view[i : i + block], dtype=np.float64)
+
+
+def effective_bandwidth(pieces: np.ndarray | list[np.ndarray], sample_rate: int = TARGET_SR) -> float:
+    """Highest frequency (Hz) whose long-term spectrum (250 Hz bands, active frames of ``pieces``: one
+    signal or the turns of a recording, framed each on its own) lies within 50 dB of the strongest band:
+    ~7.5 kHz for wideband 16 kHz speech, under 4 kHz for telephone audio. Frames are read in blocks, so
+    memory does not grow with the amount of speech."""
     win = 1024
-    if len(x) < win:
+    pieces = [pieces] if isinstance(pieces, np.ndarray) else list(pieces)
+    pieces = [p for p in pieces if len(p) >= win]
+    if not pieces:
         return float("nan")
-    frames = np.lib.stride_tricks.sliding_window_view(np.asarray(x, dtype=np.float64), win)[:: win // 2]
-    level = (frames**2).mean(axis=1)
-    frames = frames[level >= level.max() * 1e-3] * np.hanning(win)
-    ltas = (np.abs(np.fft.rfft(frames, axis=1)) ** 2).mean(axis=0)
+    loudest = max(float((f**2).mean(axis=1).max()) for p in pieces for f in _frame_blocks(p, win, win // 2))
+    ltas, n_active, window = np.zeros(win // 2 + 1), 0, np.hanning(win)
+    for p in pieces:
+        for frames in _frame_blocks(p, win, win // 2):
+            active = frames[(frames**2).mean(axis=1) >= loudest * 1e-3] * window
+            ltas += (np.abs(np.fft.rfft(active, axis=1)) ** 2).sum(axis=0)
+            n_active += len(active)
+    ltas /= max(n_active, 1)
     freqs = np.fft.rfftfreq(win, 1.0 / sample_rate)
     edges = np.arange(0.0, sample_rate / 2 + 1, 250.0)
     bands = np.array([ltas[(freqs >= a) & (freqs < b)].sum() for a, b in zip(edges[:-1], edges[1:])])
