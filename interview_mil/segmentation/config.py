@@ -43,8 +43,8 @@ class VadConfig:
     frame_ms: int = 30
     aggressiveness: int = 2
     normalise_to_db: float | None = -15.0
-    max_gain_db: float = 30.0
-    min_level_db: float = -70.0
+    max_gain_db: float = 40.0
+    min_level_db: float = -80.0
     min_snr_db: float = 8.0
     noise_percentile: float = 10.0
     hangover: float = 0.1
