@@ -41,6 +41,18 @@ class AudioInfo:
         return self.frames / self.sample_rate
 
 
+# what soundfile (LibsndfileError is a RuntimeError) and resampling raise on a truncated or corrupt file
+DECODE_ERRORS: tuple[type[Exception], ...] = (RuntimeError, OSError, ValueError, TypeError)
+
+
+def _decode_error(path, exc: Exception) -> AudioError:
+    return AudioError(
+        f"cannot decode audio ({exc})",
+        path=path,
+        fix="the file may be truncated or corrupt; re-export it as WAV or FLAC",
+    )
+
+
 def audio_info(path: str | Path) -> AudioInfo:
     """Read the header of ``path``; raise ``AudioError`` (naming the file) if it is missing,
     empty or not audio libsndfile can read."""
@@ -129,12 +141,8 @@ def load_audio(
             if read_from:
                 handle.seek(read_from)
             data = handle.read(read_to - read_from, dtype="float32", always_2d=True)
-    except Exception as exc:
-        raise AudioError(
-            f"cannot decode audio ({exc})",
-            path=path,
-            fix="the file may be truncated or corrupt; re-export it as WAV or FLAC",
-        ) from None
+    except DECODE_ERRORS as exc:
+        raise _decode_error(path, exc) from None
     if data.size == 0:
         raise AudioError("no samples in the requested span", path=path)
     mono = _select_channel(data, channel, info)
@@ -181,12 +189,8 @@ def read_blocks(
                 yield mono
     except AudioError:
         raise
-    except Exception as exc:
-        raise AudioError(
-            f"cannot decode audio ({exc})",
-            path=path,
-            fix="the file may be truncated or corrupt; re-export it as WAV or FLAC",
-        ) from None
+    except DECODE_ERRORS as exc:
+        raise _decode_error(path, exc) from None
 
 
 def write_audio(path: str | Path, signal: np.ndarray, sample_rate: int = TARGET_SR, subtype: str = "PCM_16") -> Path:

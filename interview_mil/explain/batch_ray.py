@@ -133,7 +133,7 @@ class RayRunner:
         ]
         try:
             loaded = ray.get([a.ready.remote() for a in actors])
-        except Exception as exc:
+        except ray.exceptions.RayError as exc:  # the load raised on the actor, or the actor died
             problem = f"the model could not be loaded on the Ray workers: {reason(exc)}"
         else:
             wanted = pipe.model_id()
@@ -176,7 +176,7 @@ class RayRunner:
                 k, actor, sent = pending.pop(ref)
                 try:
                     outcome, seconds = ray.get(ref)
-                except Exception as exc:  # the call raised, or its actor is gone: this recording fails
+                except ray.exceptions.RayError as exc:  # the call raised, or its actor is gone: this one fails
                     if isinstance(exc, ray.exceptions.RayActorError):
                         actor = None  # dead beyond its restarts: given no more work
                     outcome, seconds = f"on Ray: {reason(exc)}", time.perf_counter() - sent

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.records import Interview, Turn
-from ..errors import ConfigError, FeatureError
+from ..errors import RECORDING_ERRORS, ConfigError, FeatureError
 from .config import EncoderConfig, FeatureConfig
 from .featurize import featurize_interview, prosody_table
 from .store import FeatureStore
@@ -188,7 +188,7 @@ def _start_actors(ray, config: FeatureConfig, n: int) -> list:
     actors = [remote.options(name=f"{ACTOR_PREFIX}-{run}-{i}", **options).remote(config) for i in range(n)]
     try:
         ray.get([a.ready.remote() for a in actors])
-    except Exception as exc:
+    except ray.exceptions.RayError as exc:  # the load raised on the actor, or the actor died
         for actor in actors:
             ray.kill(actor, no_restart=True)
         raise FeatureError(
@@ -257,7 +257,7 @@ def featurize_with_ray(
             iid, part, actor = pending.pop(ref)
             try:
                 value = ray.get(ref)
-            except Exception as exc:  # the interview fails; the run goes on
+            except ray.exceptions.RayError as exc:  # the task raised or its worker was lost: the interview fails
                 if actor is not None and isinstance(exc, ray.exceptions.RayActorError):
                     actor = None  # dead beyond its restarts: not given work again
                 if iid not in report.failed:
@@ -275,7 +275,7 @@ def featurize_with_ray(
                     store.save(
                         TurnFeatures(iid, [t.turn_id for t in turns[iid]], got.get("prosody"), got.get("embeddings"))
                     )
-                except Exception as exc:  # e.g. a row-count mismatch: recorded like any failure
+                except RECORDING_ERRORS as exc:  # e.g. a row-count mismatch: recorded like any failure
                     report.failed[iid] = f"{type(exc).__name__}: {exc}"
                 else:
                     report.done.append(iid)

@@ -57,7 +57,7 @@ def segment_with_ray(
                 iid = refs[done[0]]
                 try:
                     results[iid] = ray.get(done[0])
-                except Exception as exc:  # retries ran out (worker or node lost): this interview fails
+                except ray.exceptions.RayError as exc:  # retries ran out (worker or node lost): it fails
                     results[iid] = (None, reason(exc))
                 bar.update(1)
     finally:
