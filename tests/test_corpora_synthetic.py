@@ -136,3 +136,27 @@ def test_bad_settings_and_missing_piper(monkeypatch, tmp_path):
 
     with pytest.raises(SynthDependencyError, match=r"interview-mil\[synth\]"):
         generate_corpus(tmp_path / "x", SynthConfig(n_interviews=1, target_duration_s=10), progress=False)
+
+
+def test_marker_strength_varies_by_participant_and_controls_are_milder():
+    cfg = SynthConfig(n_interviews=60, seed=4, label_strength=0.7, control_marker_prob=0.5, target_duration_s=80.0)
+    plans = [plan_interview(i, y, cfg) for i, y in enumerate(draw_labels(cfg))]
+    dep = [max(a.strength for a in p.answers) for p in plans if p.label == 1]
+    ctl = [max(a.strength for a in p.answers) for p in plans if p.label == 0 and any(a.marker for a in p.answers)]
+    assert dep and ctl
+    # one strength per participant, inside its declared share of label_strength
+    for p in plans:
+        marked = {round(a.strength, 12) for a in p.answers if a.marker}
+        assert len(marked) <= 1 and all((a.strength > 0) == a.marker for a in p.answers)
+    assert 0.6 * 0.7 - 1e-9 <= min(dep) and max(dep) <= 0.7 + 1e-9 and max(dep) - min(dep) > 0.1
+    assert 0.25 * 0.7 - 1e-9 <= min(ctl) and max(ctl) <= 0.6 * 0.7 + 1e-9
+    # strengths come from their own random stream: who speaks, what is asked and which turns are marked
+    # do not move with them
+    other = SynthConfig(**{**cfg.__dict__, "marker_strength": (1.0, 1.0)})
+    for i, y in enumerate(draw_labels(cfg)[:10]):
+        a, b = plan_interview(i, y, cfg), plan_interview(i, y, other)
+        assert [x.marker for x in a.answers] == [x.marker for x in b.answers]
+        assert [x.question for x in a.answers] == [x.question for x in b.answers]
+        assert a.participant.gender == b.participant.gender and a.phq8_score == b.phq8_score
+    with pytest.raises(ValueError, match="marker_strength"):
+        SynthConfig(marker_strength=(0.8, 0.2))

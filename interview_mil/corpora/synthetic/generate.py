@@ -156,6 +156,7 @@ def generate_corpus(out_dir: str | Path, config: SynthConfig | None = None, prog
         "response_latency",
         "n_pauses",
         "pause_time",
+        "marker_strength",
         "text",
     ]
     write_table(pd.DataFrame(turn_rows)[turn_cols], gt / "turns.csv")

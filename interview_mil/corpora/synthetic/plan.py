@@ -3,7 +3,9 @@
 A participant gets a voice that does not depend on the label (pitch, pitch range, rate, loudness,
 latency, verbosity, pausing). A depressed participant has a minority of *marker* turns spoken the way
 the clinical literature describes depressed speech: flatter F0, lower and flatter loudness, slower,
-more and longer pauses inside the answer, longer response latency. Controls have none or one.
+more and longer pauses inside the answer, longer response latency. How strongly differs from one
+depressed participant to the next (``marker_strength``). Controls have none or one milder marker-like
+turn (an odd flat answer, ``control_marker_strength``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,11 @@ class SynthConfig:
     """Settings of a synthetic corpus.
 
     label_strength: 0..1, how strongly a marker turn departs from the speaker's own neutral speech.
+    marker_strength: range of a depressed participant's own strength, as a share of ``label_strength``
+    (drawn once per participant: some are barely marked, some clearly; also scales the global shift).
+    control_marker_strength: range of the strength of a control's marker-like turn, as a share of
+    ``label_strength`` (an odd flat answer is milder than a depressed speaker's markers, so the marker
+    turns alone do not cap what any model can reach; the suite reports that ceiling).
     marker_fraction: range of the share of marker turns in a depressed interview.
     control_marker_prob: chance that a control interview has one marker-like turn.
     marker_mode: where the evidence sits. ``local``: in a minority of a depressed participant's turns
@@ -45,6 +52,8 @@ class SynthConfig:
     depressed_fraction: float = 0.4
     marker_fraction: tuple[float, float] = (0.15, 0.40)
     control_marker_prob: float = 0.2
+    marker_strength: tuple[float, float] = (0.6, 1.0)
+    control_marker_strength: tuple[float, float] = (0.25, 0.6)
     split_fractions: tuple[float, float, float] = (0.6, 0.2, 0.2)
     bleed_db: tuple[float, float] = (-30.0, -24.0)
     noise_dbfs: float = -62.0
@@ -77,6 +86,10 @@ class SynthConfig:
         lo, hi = self.marker_fraction
         if not 0.0 < lo <= hi < 1.0:
             raise ValueError("marker_fraction must be (lo, hi) with 0 < lo <= hi < 1")
+        for name in ("marker_strength", "control_marker_strength"):
+            lo, hi = getattr(self, name)
+            if not 0.0 <= lo <= hi <= 1.0:
+                raise ValueError(f"{name} must be (lo, hi) with 0 <= lo <= hi <= 1")
 
 
 MARKER_MODES = ("local", "global", "mixture")
@@ -104,6 +117,7 @@ class AnswerPlan:
     pauses_s: tuple[float, ...]  # gap after each sentence but the last
     mid_pauses_s: tuple[float, ...]  # pause inserted inside each sentence (0 = none)
     gap_after_s: float  # silence before the interviewer's next line
+    strength: float = 0.0  # how strongly this turn is marked (0 = neutral speech)
 
 
 @dataclass(frozen=True)
@@ -183,22 +197,22 @@ def _phq8_items(score: int, rng: np.random.Generator) -> tuple[int, ...]:
     return tuple(int(v) for v in items)
 
 
-def _answer(
-    question: str, marker: bool, who: Participant, cfg: SynthConfig, rng: np.random.Generator, pool: list[str]
-) -> AnswerPlan:
-    """Plan one answer; its sentences are taken from ``pool`` (so a speaker never repeats one)."""
+def _answer(question: str, strength: float, who: Participant, rng: np.random.Generator, pool: list[str]) -> AnswerPlan:
+    """Plan one answer, a marker turn when ``strength`` > 0; its sentences are taken from ``pool`` (so a
+    speaker never repeats one)."""
+    marker = strength > 0
     n_sent = int(np.clip(rng.poisson(who.sentences_per_answer - 1) + 1, 1, 4))
     if len(pool) < n_sent:
         pool.extend(str(s) for s in rng.permutation(SENTENCES))
     sentences = tuple(pool.pop() for _ in range(n_sent))
-    s = cfg.label_strength if marker else 0.0
+    s = strength
     pauses = tuple(
         float(who.pause_scale * rng.uniform(0.25, 0.7) + s * rng.uniform(0.6, 1.8)) for _ in range(n_sent - 1)
     )
     mid = tuple(float(s * rng.uniform(0.4, 1.2)) if marker and rng.random() < 0.6 * s else 0.0 for _ in range(n_sent))
     latency = float(rng.uniform(*who.latency_s) + s * rng.uniform(1.0, 2.5))
-    voice = marker_voice(who.voice, cfg.label_strength, rng) if marker else who.voice
-    return AnswerPlan(question, sentences, marker, voice, latency, pauses, mid, float(rng.uniform(0.4, 1.2)))
+    voice = marker_voice(who.voice, s, rng) if marker else who.voice
+    return AnswerPlan(question, sentences, marker, voice, latency, pauses, mid, float(rng.uniform(0.4, 1.2)), s)
 
 
 def expected_answer_seconds(who: Participant) -> float:
@@ -223,9 +237,14 @@ def plan_interview(index: int, label: int, cfg: SynthConfig) -> InterviewPlan:
     if cfg.marker_mode == "global":
         n_markers = 0
     markers = set(rng.choice(n_q, size=n_markers, replace=False).tolist()) if n_markers else set()
+    # strengths come from their own stream, so the rest of the plan does not depend on them
+    srng = np.random.default_rng([cfg.seed, index, 104651])
+    strength = cfg.label_strength * float(
+        srng.uniform(*(cfg.marker_strength if label == 1 else cfg.control_marker_strength))
+    )
     if label == 1 and cfg.marker_mode != "local":
         share = 1.0 if cfg.marker_mode == "global" else 0.5
-        who = shifted_participant(who, cfg.label_strength * cfg.global_strength * share, rng)
+        who = shifted_participant(who, strength * cfg.global_strength * share, rng)
     if cfg.shortcut != "none":  # the planted shortcut is the only label information: no voice markers
         markers = set()
         if label == 1 and cfg.shortcut == "length":
@@ -234,7 +253,7 @@ def plan_interview(index: int, label: int, cfg: SynthConfig) -> InterviewPlan:
     if cfg.shortcut == "prompt" and label == 1:
         questions = [FOLLOW_UP] + questions
     pool = [str(s) for s in rng.permutation(SENTENCES)]
-    answers = tuple(_answer(q, i in markers, who, cfg, rng, pool) for i, q in enumerate(questions))
+    answers = tuple(_answer(q, strength if i in markers else 0.0, who, rng, pool) for i, q in enumerate(questions))
     interviewer = VoiceParams(
         pitch_median_hz=float(rng.uniform(195, 215)), pitch_range=1.1, formant_shift=1.16, rate=1.0
     )

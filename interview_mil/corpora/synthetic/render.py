@@ -48,6 +48,7 @@ class TurnTruth:
     n_pauses: int
     pause_time: float
     text: str
+    marker_strength: float = 0.0
 
 
 @dataclass
@@ -213,7 +214,17 @@ def render_interview(
                 tl.skip(answer.pauses_s[j])
         text = " ".join(transcript_text(s) for s in answer.sentences)
         turns.append(
-            TurnTruth(k, turn_start, stop, int(answer.marker), turn_start - q_stop, n_pauses, pause_time, text)
+            TurnTruth(
+                k,
+                turn_start,
+                stop,
+                int(answer.marker),
+                turn_start - q_stop,
+                n_pauses,
+                pause_time,
+                text,
+                answer.strength,
+            )
         )
         tl.skip(answer.gap_after_s)
     interviewer(CLOSING)
