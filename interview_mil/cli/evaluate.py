@@ -29,6 +29,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     p.add_argument("--n-boot", type=int, default=1000, help="subject-bootstrap draws for the intervals")
     p.add_argument("--no-audit", action="store_true", help="skip the shortcut and leakage audit (audit.json/.md)")
+    p.add_argument(
+        "--jobs", type=int, default=1, help="folds fitted in parallel worker processes (same figures; 2 on 2 cores)"
+    )
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=run)
     return p
@@ -55,10 +58,18 @@ def run(args: argparse.Namespace) -> int:
     from ..mil.conformal import check_alpha
 
     check_alpha(args.alpha)  # before any data is read
+    if args.jobs < 1:
+        raise ConfigError(f"--jobs {args.jobs}: at least one process is needed", fix="use --jobs 1 or more")
     if args.n_boot < 100:
         raise ConfigError(f"--n-boot {args.n_boot} is too few draws for a 95 % interval", fix="use --n-boot 1000")
     result = evaluate(
-        exp, config, progress=not args.no_progress, alpha=args.alpha, n_boot=args.n_boot, audit=not args.no_audit
+        exp,
+        config,
+        progress=not args.no_progress,
+        alpha=args.alpha,
+        n_boot=args.n_boot,
+        audit=not args.no_audit,
+        jobs=args.jobs,
     )
     print_evaluation(result)
     written = [exp.evaluation.name, "evaluation.md", "evaluation.html", "reliability.png"]

@@ -136,12 +136,13 @@ def evaluate_dataset(
     alpha: float = DEFAULT_ALPHA,
     n_boot: int = N_BOOT,
     keep: dict | None = None,
+    jobs: int = 1,
 ) -> dict:
     """Per-seed metrics and mean ± sd over seeds for ``config.model`` on ``data`` (nothing written), with
     subject-bootstrap intervals, calibration and the three-way screen's coverage at ``alpha`` (and at 0.1
     and 0.2). ``truth``: ground-truth marker flags per bag of ``data`` (adds turn-localisation AUC);
     ``keep``: when given, receives the cross-validation's ``CVResult``, positions and splitter (the audit
-    reads them)."""
+    reads them); ``jobs``: folds fitted in that many worker processes (the same figures)."""
     from ..mil import cross_validate
     from ..mil.conformal import check_alpha
 
@@ -168,6 +169,7 @@ def evaluate_dataset(
         instance_truth=None if truth is None else [truth[k] for k in lab],
         baseline=ev.baseline,
         on_fold=show,
+        n_jobs=jobs,
     )
     per_seed = []
     for record in res.per_seed:
@@ -210,6 +212,7 @@ def evaluate(
     alpha: float = DEFAULT_ALPHA,
     n_boot: int = N_BOOT,
     audit: bool = True,
+    jobs: int = 1,
 ) -> dict:
     """``evaluate_dataset`` on the experiment's data, then the shortcut and leakage audit on the same
     folds; writes ``evaluation.json``/``.md``/``.html``, ``reliability.png``, ``audit.json``/``.md``."""
@@ -219,7 +222,7 @@ def evaluate(
 
     data = load_dataset(exp, config)
     kept: dict = {}
-    result = evaluate_dataset(data, config, dataset_truth(data, config), progress, alpha, n_boot, kept)
+    result = evaluate_dataset(data, config, dataset_truth(data, config), progress, alpha, n_boot, kept, jobs)
     findings = None
     if audit:
         res, lab = kept["result"], kept["lab"]
