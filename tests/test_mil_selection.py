@@ -111,3 +111,18 @@ def test_the_interview_head_recovers_a_whole_interview_shift_and_round_trips(tmp
     loaded = InterviewClassifier.load(tmp_path / "m")
     assert np.array_equal(loaded.predict_proba(bags), clf.predict_proba(bags))
     assert loaded.explain(bags[:2])[0].probability == pytest.approx(clf.predict_proba(bags[:1])[0, 1])
+
+
+def test_relative_values_stay_stable_in_short_interviews():
+    """Of three turns the MAD is the smaller distance to the middle one: two near-equal turns must not turn a
+    1e-4 change of the audio path into a relative value of thousands (the spread is floored at a quarter of
+    the bag's standard deviation), while a marker turn in a longer interview still stands far out."""
+    three = np.array([[0.05165], [-0.06347], [0.05161]])
+    nudged = three + np.array([[2e-4], [-5e-5], [1.5e-4]])
+    rel, rel2 = relative_bag(three), relative_bag(nudged)
+    assert np.abs(rel).max() < 10 and np.abs(rel - rel2).max() < 0.05
+    rng = np.random.default_rng(0)
+    turns = rng.standard_normal((9, 1))
+    turns[4, 0] = 6.0  # one marker turn, six typical spreads out
+    z = relative_bag(turns)
+    assert z[4, 0] > 4.0 and np.argmax(z[:, 0]) == 4

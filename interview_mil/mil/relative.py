@@ -3,11 +3,15 @@
 In an interview every turn comes from one speaker, so a turn's absolute pitch, loudness or embedding says
 as much about who speaks as about how. ``relative_bag`` centres each column on the bag's median and
 divides by a robust spread (1.4826 × the median absolute deviation, which equals the standard deviation for
-normal data; the standard deviation where the MAD is zero; 1 where both are), so the model sees which
-answers depart from the speaker's own baseline. For self-supervised embeddings this per-participant centring
-removes much of the speaker identity they carry (the speaker-leakage problem). Modes: ``none``, ``replace``
-(relative columns only) and ``append`` (raw columns, then ``<name>__rel`` columns). Nothing is fitted: the
-transform is per bag, the same at training and prediction time.
+normal data), so the model sees which answers depart from the speaker's own baseline. The spread is never
+below a quarter of the column's standard deviation in the bag (1 where that is zero): in a short interview
+the MAD can be almost nothing — of three turns it is the smaller distance to the middle one, so two
+near-equal turns made one embedding dimension's relative value −2,800 and a 1e-4 change of the audio path
+moved it by 1,000 — while a marker turn far out in a longer interview still stands out (the floor binds
+only where the MAD is under a quarter of the standard deviation). For self-supervised embeddings this
+per-participant centring removes much of the speaker identity they carry (the speaker-leakage problem).
+Modes: ``none``, ``replace`` (relative columns only) and ``append`` (raw columns, then ``<name>__rel``
+columns). Nothing is fitted: the transform is per bag, the same at training and prediction time.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from ..errors import ConfigError
 
 RELATIVE_MODES = ("none", "replace", "append")
 MAD_TO_SD = 1.4826
+SD_FLOOR = 0.25  # the spread is at least this share of the bag's standard deviation
 
 
 def check_mode(mode: str) -> str:
@@ -38,7 +43,8 @@ def relative_bag(bag: np.ndarray) -> np.ndarray:
         med = np.nanmedian(x, axis=0)  # (F,)
         spread = MAD_TO_SD * np.nanmedian(np.abs(x - med), axis=0)  # (F,)
         sd = np.nanstd(x, axis=0)
-    spread = np.where(spread > 1e-9, spread, np.where(sd > 1e-9, sd, 1.0))
+    spread = np.maximum(spread, SD_FLOOR * sd)
+    spread = np.where(spread > 1e-9, spread, 1.0)
     return ((x - med) / spread).astype(np.float32)
 
 
