@@ -132,10 +132,12 @@ def load_audio(
             path=path,
             fix="check the turn times against the recording (wrong file or transcript?)",
         )
-    margin = int(round(_SPAN_MARGIN_S * sr)) if sr != sample_rate else 0
-    first = int(math.floor(start * sr))
-    last = info.frames if end is None else min(info.frames, int(math.ceil(end * sr)))
-    read_from, read_to = max(0, first - margin), min(info.frames, last + margin)
+    if sr == sample_rate:
+        first = int(math.floor(start * sr))
+        last = info.frames if end is None else min(info.frames, int(math.ceil(end * sr)))
+        read_from, read_to = first, last
+    else:  # resampled: the samples the whole file's resampling gives at these positions (see _aligned_read)
+        first, last, read_from, read_to = _aligned_read(info, start, end, sample_rate)
     try:
         with sf.SoundFile(str(path)) as handle:
             if read_from:
@@ -155,9 +157,27 @@ def load_audio(
     if sr == sample_rate:
         return np.ascontiguousarray(mono[first - read_from : last - read_from], dtype=np.float32)
     out = resample(mono, sr, sample_rate)
-    lead = int(round((first - read_from) * sample_rate / sr))
-    n = int(round((last - first) * sample_rate / sr))
-    return np.ascontiguousarray(out[lead : lead + n], dtype=np.float32)
+    base = read_from * sample_rate // sr  # whole-file output index of out[0] (exact: read_from is on the grid)
+    return np.ascontiguousarray(out[first - base : last - base], dtype=np.float32)
+
+
+def _aligned_read(info: AudioInfo, start: float, end: float | None, sample_rate: int) -> tuple[int, int, int, int]:
+    """For a span read at another rate: ``(first, last)``, the span's indices in the whole file resampled to
+    ``sample_rate`` (``floor(start·rate)`` to ``ceil(end·rate)``), and ``(read_from, read_to)``, the file
+    frames to read. ``read_from`` lies on the grid where both rates have a sample (every ``sr / gcd``
+    frames: 441 at 44.1 kHz, 1 at 8 kHz) at least ``_SPAN_MARGIN_S`` before the span, so the resampler's
+    output lands on the whole file's 16 kHz sample times and, away from the file's ends, equals the whole
+    file's resampling to float rounding (a span read off the grid was shifted by up to 1/16000 s, which
+    moved features by up to 1e-3)."""
+    sr = info.sample_rate
+    total = -(-info.frames * sample_rate // sr)  # length of the whole file resampled (torchaudio: ceil)
+    first = int(math.floor(start * sample_rate))
+    last = total if end is None else min(total, int(math.ceil(end * sample_rate)))
+    period = sr // math.gcd(sr, sample_rate)
+    margin = int(math.ceil(_SPAN_MARGIN_S * sr))
+    read_from = max(0, (first * sr // sample_rate - margin) // period * period)
+    read_to = min(info.frames, -(-last * sr // sample_rate) + margin)
+    return first, last, read_from, read_to
 
 
 def read_blocks(

@@ -43,7 +43,7 @@ def read_span(interview: Interview, start: float, end: float) -> tuple[float, np
     start = max(0.0, start)
     end = min(end, info.duration)
     audio = load_audio(interview.audio_path, start, end, channel=interview.channel)
-    return math.floor(start * info.sample_rate) / info.sample_rate, audio
+    return math.floor(start * TARGET_SR) / TARGET_SR, audio  # load_audio starts at floor(start · 16 kHz)
 
 
 def _waves(audio: np.ndarray, offset: float, turns: Sequence[Turn]) -> list[np.ndarray]:
