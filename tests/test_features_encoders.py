@@ -224,3 +224,13 @@ def test_bad_input_and_bad_settings(models):
     loaded = from_dict(FeatureConfig, {"encoder": {"model": folder, "layers": [1, 3], "pool": "mean_std"}})
     out = load_encoder(loaded.encoder).encode(waves((1.0,)))
     assert out.shape == (1, 2, 64)
+
+
+@pytest.mark.parametrize("family", ["wav2vec2", "whisper"])
+def test_a_dc_offset_does_not_change_the_embedding(models, family):
+    """``score`` removes the recording's DC offset before the turns are cut, ``featurize`` reads raw spans:
+    each turn is centred before encoding, so both give the same embedding."""
+    enc = load_encoder(EncoderConfig(model=models(family), layers="last"))
+    w = waves()
+    shifted = [x + np.float32(0.01) for x in w]
+    np.testing.assert_allclose(enc.encode(shifted), enc.encode(w), atol=1e-5)

@@ -18,7 +18,8 @@ from ..errors import ConfigError
 from .prosody.config import ProsodyConfig
 
 # Bump when the feature code changes what it computes (pooling, layer numbering, chunking...).
-FEATURES_VERSION = "1"
+# 2: resampled spans read on the whole file's sample grid (data.audio._aligned_read); encoder inputs centred
+FEATURES_VERSION = "2"
 
 BACKENDS = ("hf", "ct2")
 POOLS = ("mean", "mean_std")

@@ -76,7 +76,10 @@ def plan_batches(
 
 
 def check_waves(waves: Sequence[np.ndarray], sample_rate: int) -> list[np.ndarray]:
-    """Every wave as contiguous float32 (n,) at 16 kHz; ``AudioError`` for NaN, empty or 2-D input."""
+    """Every wave as contiguous float32 (n,) at 16 kHz with its mean removed; ``AudioError`` for NaN, empty
+    or 2-D input. A DC offset is not speech, and Whisper's log-mel (no per-input normalisation) moved by up to
+    8e-3 when a 1.5e-5 offset was or was not removed upstream (``score`` removes the recording's offset,
+    ``featurize`` reads raw spans): centring each turn makes both give the same embedding."""
     out = []
     for i, wave in enumerate(waves):
         wave = np.asarray(wave, dtype=np.float32)
@@ -96,6 +99,7 @@ def check_waves(waves: Sequence[np.ndarray], sample_rate: int) -> list[np.ndarra
             from ...data.audio import resample
 
             wave = resample(wave, sample_rate, SAMPLE_RATE)
+        wave = (wave - wave.mean(dtype=np.float64)).astype(np.float32)
         if wave.size < MIN_SAMPLES:  # too short for the convolution stack: pad with silence
             wave = np.pad(wave, (0, MIN_SAMPLES - wave.size))
         out.append(np.ascontiguousarray(wave))
