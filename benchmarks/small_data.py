@@ -3,24 +3,24 @@ corpora are (40-150 interviews), and does it localise?
 
     python benchmarks/small_data.py [--quick] [--json OUT] [--work DIR] [--seeds 0 1 2 3 4] [--no-encoder]
 
-Cells: the synthetic corpus (many distinct voices; speakers differ in the traits the markers move at least
-as much as the markers move them) with evidence placed three ways — ``local`` (marker turns, 10-25 % of a
-depressed participant's turns, subtle), ``global`` (every turn of a depressed participant slightly
-different, no marker turns), ``mixture`` (both) — each at 40 and 150 interviews. Models, all fitted on the
-same folds: the synthetic recipe's default config (``recipes/synthetic/conf/prosody_attention.yaml``),
-the same with the pretrained Whisper tiny.en encoder of the ``whisper-ct2`` extra (embedding PCA inside
-the model), (a) the strong interview-level peer (functionals of the same turn features, L2 logistic
-regression with C chosen by inner grouped CV) and (b) single-instance learning (turn-level logistic
-regression, interview score = mean of the top-3 turn probabilities). Protocol: grouped stratified 5-fold
-CV over all labelled interviews, once per seed; bag AUC and turn-localisation AUC (within depressed
-interviews, against the ground-truth marker turns), mean ± sd over seeds; every seed reported, none picked.
-Each local and mixture cell also gets a ``planted_ceiling`` row: the AUC of ranking the interviews by the
-evidence the generator put in their marker turns (sum of the turns' marker strengths; controls' milder
-marker-like turns count too), pooled over all interviews, no fitting — what a model reading only the
-marker turns perfectly could reach (no such ceiling for the global shift; the global shift of a mixture
-is left out of it).
-``--quick``: the 40-interview cells and 3 seeds (under 15 minutes on 2 cores once the corpora exist).
-Synthetic figures: they say nothing about clinical performance; the unseen corpora decide.
+Cells: the synthetic corpus (many distinct voices; speakers differ in the traits the markers move at least as
+much as the markers move them; each depressed participant marked with their own strength, 0.6-1.0 of
+``label_strength``; a fifth of controls with one milder flat answer) with evidence placed three ways —
+``local`` (marker turns, 10-25 % of a depressed participant's turns, subtle), ``global`` (every turn of a
+depressed participant slightly different, no marker turns), ``mixture`` (both) — each at 40 and 150
+interviews. Models, all fitted on the same folds: the synthetic recipe's default config
+(``recipes/synthetic/conf/prosody_attention.yaml``), the same with the pretrained Whisper tiny.en encoder of
+the ``whisper-ct2`` extra (embedding PCA inside the model), (a) the strong interview-level peer (functionals
+of the same turn features, L2 logistic regression with C chosen by inner grouped CV) and (b) single-instance
+learning (turn-level logistic regression, interview score = mean of the top-3 turn probabilities). Protocol:
+grouped stratified 5-fold CV over all labelled interviews, once per seed; bag AUC and turn-localisation AUC
+(within depressed interviews, against the ground-truth marker turns), mean ± sd over seeds; every seed
+reported, none picked. Each local and mixture cell also gets a ``planted_ceiling`` row: the AUC of ranking the
+interviews by the evidence the generator put in their marker turns (sum of the turns' marker strengths;
+controls' milder marker-like turns count too), pooled over all interviews, no fitting — what a model reading
+only the marker turns perfectly could reach (no such ceiling for the global shift; the global shift of a
+mixture is left out of it). ``--quick``: the 40-interview cells and 3 seeds (under 15 minutes on 2 cores once
+the corpora exist). Synthetic figures: they say nothing about clinical performance; the unseen corpora decide.
 """
 
 from __future__ import annotations
