@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..data.records import Interview, Turn
+from ..errors import RECORDING_ERRORS
 from .config import FeatureConfig
 from .featurize import featurize_interview, prosody_table
 from .store import FeatureStore
@@ -131,7 +132,7 @@ def featurize_manifest(
                 else:
                     features = featurize_interview(interview, turns_i, config, encoder)
                 store.save(features)
-            except Exception as exc:  # a batch job records the failure and finishes the rest
+            except RECORDING_ERRORS as exc:  # this interview's failure is recorded; the batch goes on (a bug stops it)
                 report.failed[iid] = _describe(exc)
             else:
                 report.done.append(iid)

@@ -12,7 +12,7 @@ import warnings
 from collections.abc import Sequence
 
 from ..data.records import Interview
-from ..errors import InterviewMilError
+from ..errors import RECORDING_ERRORS, InterviewMilError
 from ..segmentation import NoTurnsWarning, SegmentationConfig, SegmentationReport, segment_interview
 from .engine_ray import TASK_RETRIES, connect, for_workers, reason, require_ray
 
@@ -26,7 +26,7 @@ def _segment_task(interview: Interview, config: SegmentationConfig, source: str 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NoTurnsWarning)
             result = segment_interview(interview, config, source)
-    except Exception as exc:  # recorded for this interview, as segment_manifest does
+    except RECORDING_ERRORS as exc:  # recorded for this interview, as segment_manifest does (a bug is raised)
         kind = "" if isinstance(exc, InterviewMilError) else f"{type(exc).__name__}: "
         return None, f"{kind}{exc}"
     return result.source, result.interviewer, result.turns

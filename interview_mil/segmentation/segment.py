@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from ..data.audio import audio_info
 from ..data.records import Interview, Turn, turn_problems
-from ..errors import InterviewMilError, ManifestError
+from ..errors import RECORDING_ERRORS, InterviewMilError, ManifestError
 from .asr import detect_transcript_format
 from .config import SegmentationConfig
 from .record import Segmentation
@@ -112,7 +112,7 @@ def segment_manifest(
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", NoTurnsWarning)
                 result = segment_interview(interview, config, source)
-        except Exception as exc:  # a batch records the failure and finishes the rest
+        except RECORDING_ERRORS as exc:  # this interview's failure is recorded; the batch goes on (a bug stops it)
             kind = "" if isinstance(exc, InterviewMilError) else f"{type(exc).__name__}: "
             report.failures[interview.interview_id] = f"{kind}{exc}"
             log.debug("segmentation of %s failed", interview.interview_id, exc_info=True)
