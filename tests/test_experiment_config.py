@@ -86,7 +86,7 @@ def test_experiment_folder_refuses_changed_data_settings_and_records_provenance(
 
 
 def test_corpora_are_looked_up_in_the_preparer_registry(tmp_path):
-    assert PREPARERS.names() == ["daic_woz", "e_daic", "folder", "synthetic"]
+    assert PREPARERS.names() == ["daic_woz", "e_daic", "folder", "realvoice", "synthetic"]
     with pytest.raises(ConfigError, match="daic_woz, e_daic, folder, synthetic|'daic_woz', 'e_daic'"):
         load_experiment_config(None, ["corpus.name=avec"])
     bad_option = load_experiment_config(

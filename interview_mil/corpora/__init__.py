@@ -1,8 +1,9 @@
 """Corpus preparers: each turns a corpus on disk into a validated interview manifest with splits.
 
 ``prepare_daic_woz``, ``prepare_e_daic``, ``prepare_folder``, ``prepare_synthetic`` (the built-in corpus,
-DAIC-WOZ layout) are the library functions. ``PREPARERS`` registers each corpus by name with one uniform
-signature, so the experiment's prepare stage has no special cases::
+DAIC-WOZ layout) and ``prepare_realvoice`` (LibriSpeech voices with planted markers, same layout) are the
+library functions. ``PREPARERS`` registers each corpus by name with one uniform signature, so the
+experiment's prepare stage has no special cases::
 
     path = PREPARERS.get(section.name)(section, out_dir, progress)   # -> out_dir/interviews.jsonl
 
@@ -23,6 +24,7 @@ from ..registry import Registry
 from .daic_woz import prepare_daic_woz
 from .e_daic import prepare_e_daic
 from .folder import prepare_folder
+from .realvoice.prepare import prepare_realvoice
 from .synthetic.prepare import prepare_synthetic
 
 log = logging.getLogger(__name__)
@@ -100,6 +102,21 @@ def _synthetic(corpus: CorpusSpec, out_dir: Path, progress: bool = True) -> Path
     return prepare_synthetic(root, out_dir, **_options(prepare_synthetic, corpus, 2))
 
 
+@PREPARERS.register("realvoice")
+def _realvoice(corpus: CorpusSpec, out_dir: Path, progress: bool = True) -> Path:
+    """Generates the corpus from ``corpus.synth`` (``RealVoiceConfig`` fields) first when ``corpus.root``
+    holds none yet."""
+    from .realvoice import RealVoiceConfig, generate_realvoice_corpus
+
+    _no_labels(corpus)
+    root = Path(corpus.root)
+    if not (root / "ground_truth" / "labels.csv").exists():
+        synth = from_dict(RealVoiceConfig, dict(corpus.synth), source="corpus.synth")
+        log.info("generating the real-voice corpus from %s in %s", synth.speech_dir, root)
+        generate_realvoice_corpus(root, synth, progress=progress)
+    return prepare_realvoice(root, out_dir, **_options(prepare_realvoice, corpus, 2))
+
+
 __all__ = [
     "PREPARERS",
     "CorpusSpec",
@@ -107,5 +124,6 @@ __all__ = [
     "prepare_daic_woz",
     "prepare_e_daic",
     "prepare_folder",
+    "prepare_realvoice",
     "prepare_synthetic",
 ]
