@@ -25,11 +25,12 @@ from . import SCREENING_DISCLAIMER
 from .config import apply_overrides, from_dict, to_dict
 from .data.manifest import read_manifest
 from .experiment import ExperimentDir, evaluate, format_evaluation, run_missing_stages, train
-from .experiment.config import INTERVIEW_PARAMS, CorpusSection, EvaluationSection, ExperimentConfig, ModelSection
+from .experiment.config import CorpusSection, EvaluationSection, ExperimentConfig, ModelSection
 from .experiment.dataset import marker_truth, synthetic_truth_table
 from .explain import ExplainedInterview, precision_at_k, precision_ceiling, write_tables
 from .features import EncoderConfig, FeatureConfig
 from .mil import localisation_auc, roc_auc
+from .mil.presets import INTERVIEW
 from .pipeline import ScreeningPipeline
 
 log = logging.getLogger(__name__)
@@ -66,13 +67,7 @@ def demo_config(out: Path, encoder, n_interviews: int, seed: int) -> ExperimentC
             synth={"n_interviews": n_interviews, "seed": seed, "target_duration_s": 60.0},
         ),
         features=FeatureConfig(encoder=encoder),
-        model=ModelSection(
-            pooling="attention",
-            parts=parts,
-            params=dict(INTERVIEW_PARAMS),
-            feature_set="core",
-            embedding_pcs=8 if encoder is not None else None,
-        ),
+        model=ModelSection(preset=INTERVIEW.name, parts=parts, **INTERVIEW.model_section()),
         evaluation=EvaluationSection(mode="cv", seeds=(0, 1, 2), folds=4, cv_splits=("train", "dev")),
     )
 

@@ -24,16 +24,18 @@ SR = 16_000
 
 
 def _model(directory: Path) -> Path:
-    """A speaker-relative prosody bundle fitted on random bags (its answers mean nothing, but any change
-    of its input moves them)."""
+    """A speaker-relative prosody bundle fitted on random bags whose label is whether one turn stands out
+    from its speaker's others (so that its answers react to what a turn sounds like)."""
     prosody = ProsodyConfig()
     names = prosody_feature_names(prosody)
     rng = np.random.default_rng(0)
-    bags = [rng.normal(size=(int(rng.integers(3, 7)), len(names))) for _ in range(16)]
+    bags = [rng.normal(size=(int(rng.integers(3, 7)), len(names))) for _ in range(40)]
+    spread = np.asarray([np.abs(relative_bag(b)).max(axis=0).mean() for b in bags])
+    y = (spread > np.median(spread)).astype(int)
     clf = InterviewClassifier(
-        hidden=(8,), attention_dim=8, max_epochs=5, val_fraction=0, threshold=0.5, speaker_relative="replace"
+        hidden=(16,), attention_dim=8, max_epochs=60, val_fraction=0, threshold=0.5, speaker_relative="replace"
     )
-    clf.fit(bags, [i % 2 for i in range(16)], feature_names=names)
+    clf.fit(bags, y, feature_names=names)
     recipe = FeatureRecipe(features=FeatureConfig(prosody=prosody), parts=("prosody",))
     return clf.save(directory, metadata={"feature_recipe": recipe.to_dict()})
 
@@ -50,6 +52,14 @@ def test_gain_dc_resampling_and_downmix_leave_turns_features_and_answer_alone(tm
     x, _ = recording(seed=11, n_turns=5)
     sf.write(str(tmp_path / "base.wav"), x, SR, subtype="FLOAT")
     p0, f0 = _scored(pipe, tmp_path / "base.wav")
+    # first, the check can fail: the model reacts to its input (other voices move its answer well past the
+    # tolerance below), so a model that ignored its input could not pass for an invariant one
+    moved = []
+    for seed in (12, 13, 14):
+        other, _ = recording(seed=seed, n_turns=5)
+        sf.write(str(tmp_path / f"other{seed}.wav"), other, SR, subtype="FLOAT")
+        moved.append(abs(_scored(pipe, tmp_path / f"other{seed}.wav")[0] - p0))
+    assert max(moved) > 0.06, moved
     hi = resample(x, SR, 44_100)
     variants = {
         "gain-20": (x * 0.1, SR),

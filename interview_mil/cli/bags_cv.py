@@ -24,17 +24,15 @@ def _threshold(text: str) -> str | float:
         raise argparse.ArgumentTypeError("use 'f1' or a number such as 0.5") from None
 
 
-BENCHMARK_SETTING = {"val_fraction": 0.0, "max_epochs": 25, "n_models": 5}
-
-
 def _defaults() -> dict:
     """The engine's best-known setting on generic bags: the classifier's own architecture and optimiser
     defaults (candidate "E" of ``benchmarks/mil_benchmarks.py``) trained as a committee of five for 25
-    epochs on all training bags (``BENCHMARK_SETTING``: E+noval25+ens5, chosen on inner holdouts only:
-    Musk1 0.878, Musk2 0.837, Tiger 0.839 bag accuracy in 5 × 10-fold CV)."""
+    epochs on all training bags (the ``bags-benchmark`` preset of ``mil.presets``: E+noval25+ens5, chosen on
+    inner holdouts only: Musk1 0.878, Musk2 0.837, Tiger 0.839 bag accuracy in 5 × 10-fold CV)."""
     from ..mil.classifier import InterviewClassifier
+    from ..mil.presets import BAGS_BENCHMARK
 
-    return {**InterviewClassifier().get_params(), **BENCHMARK_SETTING}
+    return {**InterviewClassifier().get_params(), **BAGS_BENCHMARK.classifier_params()}
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:

@@ -36,7 +36,8 @@ class CorpusSection:
     """Which corpus and where. ``name``: a corpus registered in ``interview_mil.corpora.PREPARERS``;
     ``labels``: the labels CSV (``folder`` corpora only); ``options``: extra keyword arguments of the
     corpus's ``prepare_<name>`` function (``folder``: id_column, label_column, score_column, ...);
-    ``synth``: SynthConfig fields, used to generate the synthetic corpus when ``root`` does not exist."""
+    ``synth``: SynthConfig (``synthetic``) or RealVoiceConfig (``realvoice``) fields, used to generate the
+    corpus when ``root`` holds none yet."""
 
     name: str = "synthetic"
     root: str = "data/synthetic"
@@ -60,6 +61,14 @@ class CorpusSection:
             except ConfigError as exc:
                 raise ConfigError(f"corpus.synth: {exc.reason}", fix=exc.fix) from None
             _check_synth_fractions(synth)
+        elif self.name == "realvoice":
+            from ..corpora.realvoice import RealVoiceConfig
+
+            try:
+                from_dict(RealVoiceConfig, dict(self.synth))
+            except (ConfigError, ValueError) as exc:
+                reason = exc.reason if isinstance(exc, ConfigError) else str(exc)
+                raise ConfigError(f"corpus.synth: {reason}", fix=getattr(exc, "fix", None)) from None
 
 
 # Ranges of the numeric ``model.params`` (the classifier checks its names and types; these its values).
@@ -147,18 +156,6 @@ def classifier_param_names() -> set[str]:
     return names - {"pooling", "seed", "embedding_pcs"}
 
 
-# The interview model the small-data suite supports (``benchmarks/small_data.py``), as the recipes' and the
-# demo's configs state it: speaker-relative turns, a committee of five networks trained 40 epochs on all
-# training bags, stacked with an interview-level model of turn functionals (weights from inner folds).
-INTERVIEW_PARAMS = {
-    "speaker_relative": "replace",
-    "val_fraction": 0.0,
-    "max_epochs": 40,
-    "n_models": 5,
-    "interview_head": True,
-}
-
-
 @dataclass(frozen=True)
 class ModelSection:
     """The MIL model: ``pooling`` (attention, gated_attention, noisy_or, mean, max), which feature
@@ -166,8 +163,11 @@ class ModelSection:
     ``embedding_pcs``: replace the embedding columns by their first k principal components, fitted by
     the classifier on its training turns and saved with it (``mil.projection``). ``feature_set``: which
     prosody columns form the turn vector (``features.sets``: ``full`` or the clinically motivated ``core``);
-    the trained model keeps its columns, so ``score`` selects the same ones."""
+    the trained model keeps its columns, so ``score`` selects the same ones. ``preset``: a named model of
+    ``mil.presets`` (``interview``, the default interview model) whose values fill every key the section does
+    not give itself (resolved when the config is loaded; the resolved config holds every value)."""
 
+    preset: str | None = None
     pooling: str = "attention"
     parts: tuple[str, ...] = ("prosody",)
     params: dict[str, Any] = field(default_factory=dict)
@@ -176,7 +176,10 @@ class ModelSection:
 
     def __post_init__(self) -> None:
         from ..mil import POOLINGS
+        from ..mil.presets import get_preset
 
+        if self.preset is not None:
+            get_preset(self.preset)
         POOLINGS.get(self.pooling)
         bad = [p for p in self.parts if p not in PARTS]
         if bad or not self.parts:
@@ -271,15 +274,25 @@ def load_experiment_config(path: str | Path | None, overrides: list[str] | tuple
     dataclasses. Every value is checked here, before any stage runs. A file that is empty or names no
     corpus is an error (the defaults would silently generate and train on a synthetic corpus)."""
     if not path:
-        return from_dict(ExperimentConfig, apply_overrides({}, list(overrides)))
+        return from_dict(ExperimentConfig, _with_preset(apply_overrides({}, list(overrides))))
     data = load_yaml(path)
     if not data:
         raise ConfigError("the config file is empty", path=path, fix=_NEEDS)
-    data = apply_overrides(data, list(overrides))
+    data = _with_preset(apply_overrides(data, list(overrides)))
     config = from_dict(ExperimentConfig, data, source=path)
     if not isinstance(data.get("corpus"), dict) or "name" not in data["corpus"]:
         raise ConfigError("the config names no corpus (corpus.name)", path=path, fix=_NEEDS)
     return config
+
+
+def _with_preset(data: dict) -> dict:
+    """``model.preset`` expanded into the model section's values (``mil.presets.expand_model_section``)."""
+    from ..mil.presets import expand_model_section
+
+    model = data.get("model")
+    if not isinstance(model, dict) or not model.get("preset"):
+        return data
+    return {**data, "model": expand_model_section(model)}
 
 
 def config_dict(config: ExperimentConfig) -> dict:

@@ -117,7 +117,9 @@ def load_dataset(exp: ExperimentDir, config: ExperimentConfig) -> Dataset:
 
 
 def synthetic_truth_table(corpus_root: str | Path) -> pd.DataFrame | None:
-    """The synthetic corpus's ground-truth turns table, or None for other corpora."""
+    """The corpus's ground-truth turns table (``ground_truth/turns.csv``: Participant_ID, start_time,
+    stop_time, marker; written by the synthetic and real-voice generators, or shipped by a user's corpus with
+    known marker answers), or None where the corpus has none."""
     path = Path(corpus_root) / "ground_truth" / "turns.csv"
     if not path.exists():
         return None
@@ -140,8 +142,8 @@ def marker_truth(truth: pd.DataFrame, interview_id: str, turns: Sequence[Turn]) 
 
 
 def dataset_truth(data: Dataset, config: ExperimentConfig) -> list[np.ndarray] | None:
-    """Ground-truth marker flags per bag (synthetic corpus), or None where the corpus has none."""
-    truth = synthetic_truth_table(config.corpus.root) if config.corpus.name == "synthetic" else None
+    """Ground-truth marker flags per bag (a corpus with ``ground_truth/turns.csv``), or None."""
+    truth = synthetic_truth_table(config.corpus.root)
     if truth is None:
         return None
     return [marker_truth(truth, b.interview_id, b.turns) for b in data.bags]

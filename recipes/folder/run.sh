@@ -5,5 +5,5 @@
 #   recipes/folder/run.sh model.pooling=noisy_or             # dotted overrides (use a new EXP=...)
 set -euo pipefail
 cd "$(dirname "$0")"
-export CONF=${CONF:-conf/prosody_attention.yaml}
+export CONF=${CONF:-conf/default.yaml}
 exec ../run_stages.sh "$@"

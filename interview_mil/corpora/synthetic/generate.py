@@ -43,6 +43,10 @@ PHQ8_ITEMS = (
     "PHQ8_Concentrating",
     "PHQ8_Moving",
 )
+# The generator's version: raised whenever a change moves what a given config produces (voices, plans,
+# markers, rendering). Written into ``ground_truth/corpus.json`` and read by the benchmarks into every figure,
+# so figures from different generators are never compared as if they were one.
+SYNTH_VERSION = 5
 GENDER_CODE = {"F": 0, "M": 1}  # AVEC 2017 split files code gender as 0 = female, 1 = male
 
 
@@ -163,6 +167,7 @@ def generate_corpus(out_dir: str | Path, config: SynthConfig | None = None, prog
     write_table(pd.DataFrame(seg_rows), gt / "segments.csv")
     summary = {
         "interview_mil_version": __version__,
+        "generator_version": SYNTH_VERSION,
         "config": to_dict(cfg),
         "n_interviews": len(plans),
         "n_depressed": int(sum(labels)),
