@@ -53,6 +53,8 @@ CELLS: dict[str, tuple[str, str, dict]] = {
     "syn-many-dev": ("dev", "synthetic", {**SYN, "seed": 302, "marker_fraction": [0.40, 0.60]}),
     "rv-few-dev": ("dev", "realvoice", {**RV, "seed": 501, "speakers": "even", "marker_fraction": [0.1, 0.3]}),
     "rv-many-dev": ("dev", "realvoice", {**RV, "seed": 502, "speakers": "even", "marker_fraction": [0.4, 0.6]}),
+    "syn-global-dev": ("dev", "synthetic", {**SYN, "seed": 303, "marker_mode": "global"}),
+    "rv-global-dev": ("dev", "realvoice", {**RV, "seed": 503, "speakers": "even", "marker_mode": "global"}),
     # --- held out: report here, never choose (other seeds, other recipes, other voices)
     "syn-few": ("heldout", "synthetic", {**SYN_HELDOUT, **OVERLAP, "seed": 401, "marker_fraction": [0.10, 0.25]}),
     "syn-many": ("heldout", "synthetic", {**SYN_HELDOUT, **OVERLAP, "seed": 402, "marker_fraction": [0.40, 0.60]}),
@@ -99,6 +101,8 @@ VARIANTS: dict[str, list[str]] = {
     "relative-append": ["model.params.speaker_relative=append"],
     "relative-none": ["model.params.speaker_relative=none"],
     "network-only": ["model.params.interview_head=false"],
+    "head-best": ["model.params.head_rule=best"],
+    "head-stacked": ["model.params.head_rule=stacked"],
     "full-set": ["model.feature_set=full"],
     "full-set-relative-none": ["model.feature_set=full", "model.params.speaker_relative=none"],
     "prosody-only": ["features.encoder=null", "model.parts=[prosody]", "model.embedding_pcs=null"],

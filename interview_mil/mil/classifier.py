@@ -28,7 +28,7 @@ from .committee import (
     train_config_of,
     validation_threshold,
 )
-from .hybrid import fit_interview_head
+from .hybrid import check_head_rule, fit_interview_head, head_inputs
 from .model import MILOutput
 from .pooling import POOLINGS
 from .preprocess import FeatureScaler
@@ -63,10 +63,9 @@ class InterviewClassifier(BaseEstimator):
     predictions. ``n_threads``: torch CPU threads while fitting/predicting (1 is fastest for these small
     models; None leaves torch's setting). ``speaker_relative``: ``"none"``, ``"append"`` or ``"replace"``
     each turn's features by their departure from the same interview's other turns (``mil.relative``).
-    ``select``: a grid of settings chosen by grouped inner CV on the training bags (``select_folds`` folds)
-    inside ``fit`` (``mil.selection``); the choice is ``selected_``. ``interview_head``: stack the network
-    with an interview-level model of turn functionals, weights fitted on inner folds (``mil.hybrid``).
-    ``calibration``: ``"platt"`` on held-out predictions (``mil.calibration``) or ``"none"``."""
+    ``select``: settings chosen by grouped inner CV (``select_folds`` folds; ``mil.selection``; ``selected_``).
+    ``interview_head``: stack the network with an interview-level model of turn functionals (``mil.hybrid``;
+    ``head_rule``: how it chooses). ``calibration``: ``"platt"`` on held-out predictions or ``"none"``."""
 
     def __init__(
         self,
@@ -97,6 +96,7 @@ class InterviewClassifier(BaseEstimator):
         select: dict | None = None,
         select_folds: int = 3,
         interview_head: bool = False,
+        head_rule: str = "one_se",
         calibration: str = "platt",
         seed: int = 0,
         n_threads: int | None = 1,
@@ -128,6 +128,7 @@ class InterviewClassifier(BaseEstimator):
         self.select = select
         self.select_folds = select_folds
         self.interview_head = interview_head
+        self.head_rule = head_rule
         self.calibration = calibration
         self.seed = seed
         self.n_threads = n_threads
@@ -136,6 +137,7 @@ class InterviewClassifier(BaseEstimator):
     def _check_params(self) -> None:
         POOLINGS.get(self.pooling)  # raises ConfigError listing the known poolings
         check_mode(self.speaker_relative)
+        check_head_rule(self.head_rule)
         if isinstance(self.threshold, str):
             if self.threshold not in ("f1", "sensitivity"):
                 raise ConfigError(f"unknown threshold {self.threshold!r}", fix="use 'f1', 'sensitivity' or a number")
@@ -193,7 +195,8 @@ class InterviewClassifier(BaseEstimator):
         self.selected_, self.selection_ = {}, []
         self.head_, held_out, source = None, logit(committee.val_prob), "committee validation predictions"
         if self.interview_head:
-            self.head_, held_out = fit_interview_head(self, raw_bags, y, groups, phq_arr, raw_names)
+            inputs = dict(inputs=bags, input_names=out_names) if out_names is not None else {}
+            self.head_, held_out = fit_interview_head(self, raw_bags, y, groups, phq_arr, raw_names, **inputs)
             source = "interview head, inner out-of-fold"
         calibrate(self, held_out, y if self.interview_head else committee.val_y, source, self.calibration)
         self.metadata_: dict[str, Any] = {}
@@ -233,7 +236,7 @@ class InterviewClassifier(BaseEstimator):
         """Positive-class probability per raw bag, (n_bags,), head's and calibrated; ``outputs``: ``_forward``'s."""
         z = np.concatenate([o.bag_logit.double().numpy() for o, _ in outputs or self._forward(bags)])
         if getattr(self, "head_", None) is not None:
-            z = self.head_.combine(z, check_bags(bags, self.n_features_in_))
+            z = self.head_.combine(z, head_inputs(self, check_bags(bags, self.n_features_in_)))
         cal = getattr(self, "calibration_", None)
         return sigmoid(cal.apply(z) if calibrated and cal is not None else z)
 

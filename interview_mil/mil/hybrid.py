@@ -26,10 +26,22 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 
+from ..errors import ConfigError
 from .metrics import choose_threshold, roc_auc
 from .peers import FunctionalsBaseline, functionals
 from .preprocess import FeatureScaler
 from .splits import stratified_group_kfold
+
+HEAD_RULES = ("one_se", "best", "stacked")
+"""How the head chooses among its options on the inner out-of-fold predictions: ``one_se`` the simplest within
+one standard error of the best AUC (functionals before stacked before network), ``best`` the highest AUC
+(ties: the simpler), ``stacked`` always the stacked score (its weights fitted on those predictions)."""
+
+
+def check_head_rule(rule: str) -> str:
+    if rule not in HEAD_RULES:
+        raise ConfigError(f"unknown head_rule {rule!r}", fix=f"use one of {list(HEAD_RULES)}")
+    return rule
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -50,7 +62,8 @@ class InterviewHead:
     bias: float
     choice: str = "stacked"
     candidates: dict | None = None  # every option's (w_mil, w_global, bias) and inner out-of-fold AUC
-    columns: list[int] | None = None  # the raw columns the functionals model reads (None: all)
+    columns: list[int] | None = None  # the columns the functionals model reads (None: all)
+    reads: str = "raw"  # "raw": the raw turn columns; "model_inputs": the classifier's transform (projected)
 
     def _cols(self, bags: Sequence[np.ndarray]) -> list[np.ndarray]:
         return list(bags) if self.columns is None else [b[:, self.columns] for b in bags]
@@ -76,6 +89,7 @@ class InterviewHead:
             "choice": self.choice,
             "candidates": self.candidates,
             "columns": self.columns,
+            "reads": self.reads,
         }
 
     @classmethod
@@ -92,21 +106,42 @@ class InterviewHead:
             str(d.get("choice", "stacked")),
             d.get("candidates"),
             d.get("columns"),
+            str(d.get("reads", "raw")),
         )
 
 
+def head_inputs(clf, bags: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """What the fitted classifier ``clf``'s head reads for raw ``bags``: the raw columns, or the classifier's
+    own inputs before scaling (``clf.transform``: speaker-relative columns and the embedding's components)."""
+    if getattr(clf.head_, "reads", "raw") == "model_inputs":
+        return clf.transform(bags)
+    return [np.asarray(b, dtype=float) for b in bags]
+
+
+def model_input_columns(names) -> list[int] | None:
+    """Of the classifier's input columns (after ``transform``), those the functionals model reads: all but the
+    speaker-relative ``__rel`` ones (the functionals already describe the spread within the interview), the
+    embedding's principal components included; None (all) where nothing would remain."""
+    keep = [j for j, n in enumerate(names) if not str(n).endswith("__rel")]
+    return keep if 0 < len(keep) < len(names) else None
+
+
 def fit_interview_head(
-    est, bags: list[np.ndarray], y: np.ndarray, groups, phq, names
+    est, bags: list[np.ndarray], y: np.ndarray, groups, phq, names, inputs=None, input_names=None
 ) -> tuple[InterviewHead, np.ndarray]:
     """The head of a fitted classifier ``est`` (its network already trained on all ``bags``): functionals
-    model on all bags, stacker on out-of-fold logits of ``select_folds`` grouped inner folds. Where ``est``
+    model on all bags (of ``inputs``, the classifier's transformed bags with ``input_names``, where given:
+    the embedding then enters as its principal components), stacker on out-of-fold logits of
+    ``select_folds`` grouped inner folds. Where ``est``
     chooses its threshold (``"f1"``/``"sensitivity"``), it is chosen again on the stacked out-of-fold
     probabilities, which are held-out predictions of the combined score (``est.validation_`` says so).
     Also returns the chosen score's out-of-fold logit per bag, (n_bags,) (NaN where there is none): the
     held-out predictions the classifier calibrates on."""
     groups_arr = None if groups is None else np.asarray(groups)
-    columns = functionals_columns(names)
-    slim = bags if columns is None else [b[:, columns] for b in bags]
+    reads = "raw" if inputs is None else "model_inputs"
+    columns = functionals_columns(names) if inputs is None else model_input_columns(input_names)
+    source = bags if inputs is None else inputs
+    slim = source if columns is None else [b[:, columns] for b in source]
     per_class = min(int((y == 0).sum()), int((y == 1).sum()))
     k = min(int(est.select_folds), per_class)
     # the functionals model's strength is chosen once, on all training bags, and kept in the inner folds:
@@ -145,7 +180,9 @@ def fit_interview_head(
         }
         options["stacked"] = options["stacked"][:3] + (oof[known] @ w + options["stacked"][2],)
         aucs = {name: roc_auc(y[known], o[3]) for name, o in options.items()}
-        choice = one_standard_error_choice(aucs, int(y[known].sum()), int((1 - y[known]).sum()))
+        choice = choose_option(
+            aucs, int(y[known].sum()), int((1 - y[known]).sum()), getattr(est, "head_rule", "one_se")
+        )
         w_mil, w_global, bias, chosen = options[choice]
         candidates = {name: {"weights": list(o[:3]), "inner_auc": aucs[name]} for name, o in options.items()}
         held_out[known] = chosen
@@ -158,8 +195,18 @@ def fit_interview_head(
                 "auc": aucs[choice],
                 "inner_auc": aucs,
             }
-    head = InterviewHead(glob.scaler, coef, intercept, w_mil, w_global, bias, choice, candidates, columns)
+    head = InterviewHead(glob.scaler, coef, intercept, w_mil, w_global, bias, choice, candidates, columns, reads)
     return head, held_out
+
+
+def choose_option(aucs: dict[str, float], n_pos: int, n_neg: int, rule: str) -> str:
+    """The option ``rule`` (``HEAD_RULES``) picks from the inner AUCs of the options (simplest first)."""
+    if rule == "stacked":
+        return "stacked"
+    if rule == "best":
+        finite = {k: v for k, v in aucs.items() if np.isfinite(v)}
+        return max(finite, key=lambda k: (finite[k], -list(aucs).index(k))) if finite else next(iter(aucs))
+    return one_standard_error_choice(aucs, n_pos, n_neg)
 
 
 def auc_standard_error(auc: float, n_pos: int, n_neg: int) -> float:

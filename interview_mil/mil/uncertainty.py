@@ -22,6 +22,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from .committee import forward_batches, torch_threads
+from .hybrid import head_inputs
 
 N_BOOT = 50
 LEVEL = 0.9
@@ -62,7 +63,7 @@ def member_probabilities(clf, bags: Sequence[np.ndarray]) -> np.ndarray:
         for member in members:
             logit = np.concatenate([o.bag_logit.double().numpy() for o, _ in forward_batches(member, scaled)])
             if head is not None:
-                logit = head.combine(logit, [np.asarray(b, dtype=float) for b in bags])
+                logit = head.combine(logit, head_inputs(clf, bags))
             rows.append(1.0 / (1.0 + np.exp(-logit)))
     return np.stack(rows)
 
