@@ -277,3 +277,54 @@ def test_each_knob_moves_only_its_own_draws(phrase_ids):
     depressed = [p for p in base if p.label]
     assert all(10 <= p.phq8_score <= 24 for p in depressed) and all(p.phq8_score <= 9 for p in base if not p.label)
     assert max(p.marker_fraction for p in depressed) > 0.45  # the marker share reaches past 0.45
+
+
+# --- what the project's own prosody features read of each marker -----------------------------------------
+
+FEATURE_CASES = [  # marker, turn feature the model reads, direction, smallest change at s=1
+    ("pitch_flat", "f0_sd_st", -1, 0.5),
+    ("f0_level", "f0_median_hz", -1, 10.0),
+    ("slow", "articulation_rate_syl_per_s", -1, 0.4),
+    ("soft", "intensity_mean_db", -1, 3.0),  # 6 dB planted; the reference level pools both answers
+    ("pauses", "pause_ratio", +1, 0.15),
+    ("breathy", "hnr_db", -1, 2.0),
+    ("tilt", "spectral_slope_db_per_khz", -1, 1.0),
+]
+
+
+@pytest.fixture(scope="module")
+def clean_phrases(speech_dir) -> list[np.ndarray]:
+    """Three 2.5-5 s phrases of the clean, well-voiced speaker 3080."""
+    found = [p.samples for p in phrases_by_speaker(speech_dir, speakers=["3080"])["3080"] if 2.5 < p.duration < 5]
+    assert len(found) >= 3
+    return found[:3]
+
+
+@pytest.mark.parametrize(("name", "column", "sign", "at_full"), FEATURE_CASES, ids=[c[0] for c in FEATURE_CASES])
+def test_prosody_features_read_each_marker_in_its_direction_at_every_strength(
+    clean_phrases, name, column, sign, at_full
+):
+    """The turn features the model reads move with every planted strength, in the planted direction, and by
+    a size a clinician would notice at full strength (mean over three answers: on one 4-s answer the syllable
+    count alone is uncertain by one syllable, 0.25 syllables/s). Each answer is measured as the second turn of
+    a two-answer recording whose first answer is the same phrase unmarked (loudness is read against the
+    speaker's own speech, so a quieter answer is quieter than the other one). Every answer of the corpus goes
+    through one PSOLA resynthesis (``resynthesize_all``), so strength 0 is the resynthesised phrase here too."""
+    from interview_mil.data.records import Turn
+    from interview_mil.features.prosody import extract_prosody
+
+    plant = getattr(markers, name)
+    gap = np.full(SR, 1e-4, np.float32)
+    values = np.zeros((len(clean_phrases), 5))
+    for i, phrase in enumerate(clean_phrases):
+        neutral = markers.psola(phrase)
+        for k, s in enumerate((0.0, 0.25, 0.5, 0.75, 1.0)):
+            answer = np.asarray(neutral if s == 0 else plant(phrase, s), dtype=np.float32)
+            audio = np.concatenate([gap, phrase.astype(np.float32), gap, answer, gap])
+            first = Turn("rv", "a", 0, 1.0, len(phrase) / SR)
+            second = Turn("rv", "b", 1, 2.0 + len(phrase) / SR, len(answer) / SR)
+            values[i, k] = float(extract_prosody(audio, SR, [first, second])[column].iloc[1])
+    mean = values.mean(axis=0)
+    steps = sign * np.diff(mean)
+    assert np.all(steps > 0), f"{name}: {column} {np.round(mean, 3)} does not move {sign:+d} at every strength"
+    assert sign * (mean[-1] - mean[0]) >= at_full, f"{name}: {column} {np.round(mean, 3)}"
