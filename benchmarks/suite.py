@@ -31,10 +31,12 @@ import time
 from pathlib import Path
 
 from interview_mil.experiment import ExperimentDir, load_experiment_config, run_missing_stages
+from interview_mil.experiment.audit import run_audit
 from interview_mil.experiment.dataset import dataset_truth, load_dataset
 from interview_mil.experiment.training import classifier_params
 from interview_mil.mil import cross_validate
 from interview_mil.mil.metrics import roc_auc
+from interview_mil.mil.splits import stratified_group_kfold
 
 ROOT = Path(__file__).resolve().parents[1]
 CONF = ROOT / "recipes" / "synthetic" / "conf" / "default.yaml"
@@ -152,9 +154,17 @@ def run_cell(cell: str, variant: str, work: Path, seeds: list[int], peers: bool,
     common = {"cell": cell, "role": CELLS[cell][0], "n_interviews": len(lab), "seeds": seeds}
     common.update(corpus_facts(Path(config.corpus.root), labels))
     cost = {"prep_seconds": round(prep, 1), "cv_seconds": round(time.perf_counter() - t0, 1)}
-    rows = [{"model": variant, **common, **_row(res.seed_summary), **cost}]
+    y = data.labels(lab)
+    pooled = {
+        "bag_auc_pooled_mean": res.summary["per_repeat"]["auc"]["mean"],
+        "bag_auc_pooled_sd": res.summary["per_repeat"]["auc"]["sd"],
+    }
+    splits = lambda s: stratified_group_kfold(y, data.groups(lab), config.evaluation.folds, s)  # noqa: E731
+    audit = run_audit(exp, data, lab, res.predictions, seeds, splits, 500, data.gender(lab))
+    rows = [{"model": variant, **common, **_row(res.seed_summary), **pooled, **cost, "audit_flags": audit["flags"]}]
     if peers:
-        rows.append({"model": "baseline_functionals", **common, **_row(res.baseline_seed_summary)})
+        base = _pooled([roc_auc(y, p) for p in res.predictions["baseline"]])
+        rows.append({"model": "baseline_functionals", **common, **_row(res.baseline_seed_summary), **base})
         if any(n.startswith("emb_") for n in data.feature_names):
             prosody = baseline_without_embedding(
                 data.X(lab), data.labels(lab), data.groups(lab), data.feature_names, seeds, config.evaluation.folds
@@ -171,24 +181,35 @@ def baseline_without_embedding(bags, y, groups, names, seeds, folds) -> dict:
     import numpy as np
 
     from interview_mil.mil.peers import FunctionalsBaseline
-    from interview_mil.mil.splits import stratified_group_kfold
 
     keep = [j for j, n in enumerate(names) if not n.startswith("emb_")]
     slim = [b[:, keep] for b in bags]
-    per_seed = []
+    per_seed, pooled = [], []
     for seed in seeds:
-        aucs = []
+        aucs, oof = [], np.full(len(y), np.nan)
         for train, test in stratified_group_kfold(y, groups, folds, seed):
             base = FunctionalsBaseline.fit([slim[i] for i in train], y[train], groups[train], seed)
-            aucs.append(roc_auc(y[test], base.predict_proba([slim[i] for i in test])[:, 1]))
+            oof[test] = base.predict_proba([slim[i] for i in test])[:, 1]
+            aucs.append(roc_auc(y[test], oof[test]))
         per_seed.append(float(np.nanmean(aucs)))
-    sd = float(np.std(per_seed, ddof=1)) if len(per_seed) > 1 else 0.0
+        pooled.append(roc_auc(y, oof))
+    folds_row = _pooled(per_seed)
     return {
-        "bag_auc_mean": float(np.mean(per_seed)),
-        "bag_auc_sd": sd,
+        "bag_auc_mean": folds_row["bag_auc_pooled_mean"],
+        "bag_auc_sd": folds_row["bag_auc_pooled_sd"],
         "turn_auc_mean": math.nan,
         "turn_auc_sd": math.nan,
+        **_pooled(pooled),
     }
+
+
+def _pooled(aucs: list[float]) -> dict:
+    """Mean ± sd over seeds of the AUC of each seed's pooled out-of-fold predictions (on small cells a fold of
+    five interviews has a handful of pairs and its AUC is coarse; the pooled one ranks all interviews)."""
+    import numpy as np
+
+    sd = float(np.std(aucs, ddof=1)) if len(aucs) > 1 else 0.0
+    return {"bag_auc_pooled_mean": float(np.mean(aucs)), "bag_auc_pooled_sd": sd}
 
 
 def corpus_facts(root: Path, labels: dict[str, int]) -> dict:
@@ -249,7 +270,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(
                     f"{cell:>14} v{row['generator_version']} {row['model']:>22}: bag AUC {row['bag_auc_mean']:.3f}"
                     f" ± {row['bag_auc_sd']:.3f}  turn AUC {row['turn_auc_mean']:.3f} ± {row['turn_auc_sd']:.3f}"
-                    f"  (ceiling {row['planted_ceiling']:.3f}, marker share {row['marker_share_depressed']:.2f})",
+                    f"  (ceiling {row['planted_ceiling']:.3f}, marker share {row['marker_share_depressed']:.2f})"
+                    + (f"  audit flags: {row['audit_flags']}" if "audit_flags" in row else ""),
                     flush=True,
                 )
                 if out:

@@ -24,14 +24,22 @@ def _fmt(mean: float, sd: float) -> str:
     return "–" if mean is None or math.isnan(mean) else f"{mean:.3f} ± {sd:.3f}"
 
 
+def _auc(row: dict | None) -> str:
+    """Fold-mean bag AUC ± sd over seeds, then the pooled out-of-fold AUC where the row has it."""
+    if row is None:
+        return "–"
+    pooled = row.get("bag_auc_pooled_mean")
+    return _fmt(row["bag_auc_mean"], row["bag_auc_sd"]) + ("" if pooled is None else f" ({pooled:.3f})")
+
+
 def render(rows: list[dict], default: str = "default") -> str:
     """Markdown table of the rows of ``suite.py --json`` (the last row of each (cell, model) wins)."""
     by = {(r["cell"], r["model"]): r for r in rows}
     cells = list(dict.fromkeys(r["cell"] for r in rows))
     lines = [
         "| cell | default | strong baseline | SIL top-3 | default − baseline | turn localisation | ceiling "
-        "| marker share | interviews | generator | seeds |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| marker share | interviews | audit flags | generator | seeds |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for cell in cells:
         d, s = by.get((cell, default)), by.get((cell, "sil_top3"))
@@ -42,12 +50,10 @@ def render(rows: list[dict], default: str = "default") -> str:
         gap = "–" if b is None else f"{d['bag_auc_mean'] - b['bag_auc_mean']:+.3f}"
         ceiling = d.get("planted_ceiling")
         lines.append(
-            f"| {cell} | {_fmt(d['bag_auc_mean'], d['bag_auc_sd'])} "
-            f"| {'–' if b is None else _fmt(b['bag_auc_mean'], b['bag_auc_sd'])} "
-            f"| {'–' if s is None else _fmt(s['bag_auc_mean'], s['bag_auc_sd'])} | {gap} "
+            f"| {cell} | {_auc(d)} | {_auc(b)} | {_auc(s)} | {gap} "
             f"| {_fmt(d['turn_auc_mean'], d['turn_auc_sd'])} "
             f"| {'–' if ceiling is None or math.isnan(ceiling) else f'{ceiling:.3f}'} "
-            f"| {d['marker_share_depressed']:.2f} | {d['n_interviews']} "
+            f"| {d['marker_share_depressed']:.2f} | {d['n_interviews']} | {len(d.get('audit_flags', [])) or 'none'} "
             f"| {d['generator']} v{d['generator_version']} | {len(d['seeds'])} |"
         )
     return "\n".join(lines)

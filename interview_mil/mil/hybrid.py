@@ -110,6 +110,10 @@ class InterviewHead:
         )
 
 
+def _take(bags: Sequence[np.ndarray], columns: list[int] | None) -> list[np.ndarray]:
+    return list(bags) if columns is None else [b[:, columns] for b in bags]
+
+
 def head_inputs(clf, bags: Sequence[np.ndarray]) -> list[np.ndarray]:
     """What the fitted classifier ``clf``'s head reads for raw ``bags``: the raw columns, or the classifier's
     own inputs before scaling (``clf.transform``: speaker-relative columns and the embedding's components)."""
@@ -130,24 +134,28 @@ def fit_interview_head(
     est, bags: list[np.ndarray], y: np.ndarray, groups, phq, names, inputs=None, input_names=None
 ) -> tuple[InterviewHead, np.ndarray]:
     """The head of a fitted classifier ``est`` (its network already trained on all ``bags``): functionals
-    model on all bags (of ``inputs``, the classifier's transformed bags with ``input_names``, where given:
-    the embedding then enters as its principal components), stacker on out-of-fold logits of
+    model on all bags (where ``inputs``, the classifier's transformed bags with ``input_names``, are given, it
+    reads whichever of those — the embedding as its principal components — or every raw column, the
+    embedding's dimensions included, has the better inner AUC at its chosen C), stacker on out-of-fold logits of
     ``select_folds`` grouped inner folds. Where ``est``
     chooses its threshold (``"f1"``/``"sensitivity"``), it is chosen again on the stacked out-of-fold
     probabilities, which are held-out predictions of the combined score (``est.validation_`` says so).
     Also returns the chosen score's out-of-fold logit per bag, (n_bags,) (NaN where there is none): the
     held-out predictions the classifier calibrates on."""
     groups_arr = None if groups is None else np.asarray(groups)
-    reads = "raw" if inputs is None else "model_inputs"
-    columns = functionals_columns(names) if inputs is None else model_input_columns(input_names)
-    source = bags if inputs is None else inputs
-    slim = source if columns is None else [b[:, columns] for b in source]
+    reads, columns = "raw", functionals_columns(names)
+    slim = bags if columns is None else [b[:, columns] for b in bags]
     per_class = min(int((y == 0).sum()), int((y == 1).sum()))
     k = min(int(est.select_folds), per_class)
     # the functionals model's strength is chosen once, on all training bags, and kept in the inner folds:
     # the stacker's weights then apply to logits of the same scale as those it was fitted on (a C chosen
     # afresh per fold moves the logit's scale by up to 100x and makes the stacked weights meaningless)
     glob = FunctionalsBaseline.fit(slim, y, groups_arr, est.seed)
+    if inputs is not None:  # the classifier's own inputs (embedding as components), or every raw column
+        options = [("model_inputs", model_input_columns(input_names), inputs), ("raw", None, bags)]
+        fits = [(r, c, src, FunctionalsBaseline.fit(_take(src, c), y, groups_arr, est.seed)) for r, c, src in options]
+        reads, columns, source, glob = max(fits, key=lambda f: np.nan_to_num(f[3].inner_auc, nan=-1.0))
+        slim = _take(source, columns)
     oof = np.full((len(bags), 2), np.nan)
     for train, test in stratified_group_kfold(y, groups_arr, k, est.seed) if k >= 2 else []:
         inner = clone(est).set_params(interview_head=False, select=None)

@@ -39,11 +39,19 @@ def _inner_splits(y: np.ndarray, groups, seed: int, folds: int = 5):
 
 def _choose_c(score_fold, y: np.ndarray, groups, seed: int) -> float:
     """The ``C`` of ``C_GRID`` with the best mean inner-fold AUC (ties: the smaller C, stronger penalty)."""
+    return _best_c(score_fold, y, groups, seed)[0]
+
+
+def _best_c(score_fold, y: np.ndarray, groups, seed: int) -> tuple[float, float]:
+    """(``C``, its mean inner-fold AUC) of :func:`_choose_c` (AUC NaN where no inner split is possible)."""
     splits = _inner_splits(y, groups, seed)
     if not splits:
-        return 1.0
+        return 1.0, float("nan")
     means = [np.nanmean([score_fold(c, tr, te) for tr, te in splits]) for c in C_GRID]
-    return C_GRID[int(np.nanargmax(means))] if np.isfinite(means).any() else 1.0
+    if not np.isfinite(means).any():
+        return 1.0, float("nan")
+    k = int(np.nanargmax(means))
+    return C_GRID[k], float(means[k])
 
 
 @dataclass
@@ -53,6 +61,7 @@ class FunctionalsBaseline:
     scaler: FeatureScaler
     model: LogisticRegression
     C: float
+    inner_auc: float = float("nan")  # the chosen C's mean inner-fold AUC (NaN when C was given)
 
     def features(self, bags: Sequence[np.ndarray]) -> np.ndarray:
         return np.stack([functionals(self.scaler.transform_bag(b)) for b in check_bags(bags)])
@@ -75,8 +84,8 @@ class FunctionalsBaseline:
         def score(c, tr, te):
             return roc_auc(y[te], lr(c).fit(X[tr], y[tr]).predict_proba(X[te])[:, 1])
 
-        c = _choose_c(score, y, groups, seed) if C is None else float(C)
-        return cls(scaler, lr(c).fit(X, y), c)
+        c, inner = _best_c(score, y, groups, seed) if C is None else (float(C), float("nan"))
+        return cls(scaler, lr(c).fit(X, y), c, inner)
 
 
 @dataclass
