@@ -128,3 +128,43 @@ def test_write_audio_is_atomic_and_readable(tmp_path):
     path = write_audio(tmp_path / "sub" / "w.flac", tone(100, 0.5))
     assert audio_info(path).format == "FLAC" and audio_info(path).duration == 0.5
     assert [p.name for p in path.parent.iterdir()] == ["w.flac"]
+
+
+def test_a_truncated_wav_is_refused_not_read_as_the_whole_interview(tmp_path):
+    """A copy cut to half its bytes still has a header saying 30 s; libsndfile reads the 15 s that are there
+    without a word, so the file would be scored as if it were the whole interview."""
+    whole = tmp_path / "whole.wav"
+    sf.write(whole, 0.1 * np.sin(np.arange(30 * 16_000) / 10.0), 16_000, subtype="PCM_16")
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    assert audio_info(whole).duration == pytest.approx(30.0)
+    with pytest.raises(AudioError, match=r"cut\.wav.*truncated.*30\.0 s.*15\.0 s") as err:
+        audio_info(cut)
+    assert "copy or export the recording again" in str(err.value)
+    # a streaming writer's unknown length (0xFFFFFFFF) is not called truncated
+    data = bytearray(whole.read_bytes())
+    at = data.index(b"data") + 4
+    data[at : at + 4] = b"\xff\xff\xff\xff"
+    streamed = tmp_path / "streamed.wav"
+    streamed.write_bytes(bytes(data))
+    assert audio_info(streamed).duration == pytest.approx(30.0, abs=0.01)
+
+
+def test_a_file_without_read_permission_is_named_as_such(tmp_path, monkeypatch):
+    """Not "convert it to WAV": the file may be fine, this user cannot open it. (Tests run as root, whom
+    permissions do not stop, so the operating system's refusal is simulated.)"""
+    import builtins
+
+    path = tmp_path / "locked.wav"
+    sf.write(path, np.zeros(16_000), 16_000)
+    real_open = builtins.open
+
+    def refuse(file, *args, **kwargs):
+        if str(file) == str(path):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", refuse)
+    with pytest.raises(AudioError, match=r"locked\.wav.*permission denied") as err:
+        audio_info(path)
+    assert "convert" not in str(err.value) and "read permission" in str(err.value)

@@ -64,7 +64,20 @@ def audio_info(path: str | Path) -> AudioInfo:
     if path.stat().st_size == 0:
         raise AudioError("file is empty (0 bytes)", path=path, fix="re-export or re-copy the recording")
     try:
+        with open(path, "rb"):
+            pass
+    except PermissionError:
+        raise AudioError(
+            "cannot be opened: permission denied",
+            path=path,
+            fix="give this user read permission (e.g. `chmod a+r FILE`) or run as a user who can read it",
+        ) from None
+    try:
         info = sf.info(str(path))
+    except PermissionError:
+        raise AudioError(
+            "cannot be opened: permission denied", path=path, fix="give this user read permission"
+        ) from None
     except Exception as exc:  # soundfile raises LibsndfileError / RuntimeError / TypeError
         raise AudioError(
             f"cannot read audio ({exc})",
@@ -73,9 +86,48 @@ def audio_info(path: str | Path) -> AudioInfo:
         ) from None
     if info.frames <= 0 or info.samplerate <= 0:
         raise AudioError("contains no audio samples", path=path, fix="check the recording")
+    declared = wav_declared_frames(path) if str(info.format).upper().startswith("WAV") else None
+    if declared is not None and declared > info.frames + 1:
+        raise AudioError(
+            f"is truncated: its header declares {declared / info.samplerate:.1f} s of audio but the file holds "
+            f"{info.frames / info.samplerate:.1f} s",
+            path=path,
+            fix="copy or export the recording again (scoring the part that is there would read it as the whole "
+            "interview)",
+        )
     return AudioInfo(
         str(path), int(info.samplerate), int(info.channels), int(info.frames), str(info.format), str(info.subtype)
     )
+
+
+def wav_declared_frames(path: str | Path) -> int | None:
+    """Frames the RIFF/WAVE header's ``data`` chunk declares (its byte size over the frame size), or None where
+    the file is not plain RIFF, the size is unknown (0 or 0xFFFFFFFF: streaming writers) or the header is cut
+    short. Compared with what libsndfile can read (it silently stops at the end of the file), it tells a
+    truncated copy from a whole recording."""
+    import struct
+
+    with open(path, "rb") as f:
+        head = f.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return None
+        block_align = None
+        while True:
+            chunk = f.read(8)
+            if len(chunk) < 8:
+                return None
+            cid, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+            if cid == b"fmt ":
+                fmt = f.read(size + (size & 1))
+                if len(fmt) < 14:
+                    return None
+                block_align = struct.unpack("<H", fmt[12:14])[0]
+            elif cid == b"data":
+                if not block_align or size in (0, 0xFFFFFFFF):
+                    return None
+                return size // block_align
+            else:
+                f.seek(size + (size & 1), 1)
 
 
 @functools.lru_cache(maxsize=16)
