@@ -185,3 +185,17 @@ def test_additive_pooling_contributions_in_the_turn_table_sum_to_the_logit():
     assert item.turns["contribution"].sum() + bias == pytest.approx(logit, abs=5e-4)  # float32 network
     other = explain_bag(InterviewClassifier(pooling="mean", hidden=(8,), max_epochs=3).fit(bags, y), _bag(3, bags[3]))
     assert (other.turns["contribution_kind"] == "leave_one_out").all()
+
+
+def test_transcript_text_cannot_run_as_a_spreadsheet_formula(fitted, tmp_path):
+    """A clinician opens turns.csv in a spreadsheet: an answer transcribed as "=HYPERLINK(...)" or "-2 days
+    a week" must show as text, not run; the Parquet table keeps the words as said."""
+    clf, bags, y, markers = fitted
+    item = explain_bag(clf, _bag(3, bags[3]), top_k=1)
+    said = ['=HYPERLINK("http://x","y")', "+1 more", "-2 days a week", "@home", "plain answer"]
+    item.turns["text"] = said + ["fine"] * (len(item.turns) - len(said))
+    paths = write_tables([item], tmp_path)
+    cells = pd.read_csv(paths["turns_csv"])["text"].tolist()[: len(said)]
+    assert cells == ["'" + t for t in said[:4]] + ["plain answer"]
+    assert pd.read_parquet(paths["turns_parquet"])["text"].tolist()[: len(said)] == said
+    assert pd.read_csv(paths["turns_csv"])["weight"].dtype.kind == "f"  # numbers stay numbers

@@ -56,11 +56,27 @@ def write_tables(
     turns = pd.concat([i.turns for i in scored], ignore_index=True) if scored else pd.DataFrame(columns=TURN_COLUMNS)
     paths = {}
     for name, frame in (("interviews", interviews), ("turns", turns)):
-        paths[f"{name}_csv"] = write_table(frame, out / f"{name}.csv")
+        paths[f"{name}_csv"] = write_table(spreadsheet_safe(frame), out / f"{name}.csv")
         paths[f"{name}_parquet"] = write_table(frame, out / f"{name}.parquet")
     if html and scored:
         paths["report"] = write_report(scored, out / "report.html", title)
     return paths
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells cannot run as spreadsheet formulas: a cell that starts with ``=``, ``+``,
+    ``-``, ``@``, a tab or a carriage return (a transcript line such as ``=HYPERLINK(...)``) gets a leading
+    apostrophe, which spreadsheets show as text. For the CSV only: the Parquet tables keep the text as said."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = [
+                "'" + v if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v for v in out[column].tolist()
+            ]
+    return out
 
 
 def _nullable_ints(frame: pd.DataFrame) -> pd.DataFrame:
