@@ -199,3 +199,17 @@ def test_transcript_text_cannot_run_as_a_spreadsheet_formula(fitted, tmp_path):
     assert cells == ["'" + t for t in said[:4]] + ["plain answer"]
     assert pd.read_parquet(paths["turns_parquet"])["text"].tolist()[: len(said)] == said
     assert pd.read_csv(paths["turns_csv"])["weight"].dtype.kind == "f"  # numbers stay numbers
+
+
+def test_the_printed_probability_lies_inside_its_printed_interval(fitted):
+    """The terminal once showed "0.064 [0.03–0.06]": a point outside its own interval. Every interview's
+    probability lies inside its interval, in the table and as printed (same rounding)."""
+    import re
+
+    clf, bags, y, markers = fitted
+    for k in range(12):
+        item = explain_bag(clf, _bag(k, bags[k]), top_k=1, interval="bootstrap")
+        row = item.row
+        assert row.probability_low <= row.probability <= row.probability_high, k
+        p, lo, hi = map(float, re.search(r"probability (\S+) \[(\S+)–(\S+)\]", item.summary(1)).groups())
+        assert lo <= p <= hi, item.summary(1)

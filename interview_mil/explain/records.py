@@ -98,7 +98,7 @@ class ExplainedInterview:
             return f"{self.audio_path}: {what}, not scored: {self.row.quality_reason or self.row.error}"
         word = "screen positive" if self.decision else "screen negative"
         r = self.row
-        interval = "" if r.probability_low is None else f" [{r.probability_low:.2f}–{r.probability_high:.2f}]"
+        interval = "" if r.probability_low is None else f" [{r.probability_low:.3f}–{r.probability_high:.3f}]"
         lines = [
             f"{self.audio_path}: calibrated probability {self.probability:.3f}{interval} → "
             + (f"{r.screen.upper()} (conformal, alpha {r.alpha:.2f}); " if r.screen else "")

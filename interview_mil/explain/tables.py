@@ -203,7 +203,10 @@ def explain_bag(
     row = interview_row(iid, bag.interview.audio_path, explanation, model.threshold_, table, top_k, phq, faith, label)
     if interval is not None:
         low, high = probability_interval(model, [bag.X], method=interval, seed=seed)[0]
-        row.probability_low, row.probability_high = round(float(low), 6), round(float(high), 6)
+        # a percentile interval of resampled turns can miss the estimate itself (the probability is not the
+        # median of its resamplings): widened to hold it, so no table or terminal shows a point outside it
+        p = float(explanation.probability)
+        row.probability_low, row.probability_high = round(min(float(low), p), 6), round(max(float(high), p), 6)
     screen = screen_of(model, alpha)
     if screen is not None:
         row.screen, row.alpha = screen.decide([explanation.probability])[0], screen.alpha
