@@ -232,3 +232,12 @@ def test_the_python_api_resumes_the_same_way(model, recordings, tmp_path):
     assert len(first.scored) == 2 and len(again.reused) == 2 and len(again.scored) == 1
     assert [i.interview_id for i in again.items] == ["r0", "r1", "r2"]
     assert os.path.exists(again.paths["interviews_csv"])
+
+
+def test_an_unknown_device_is_refused_before_any_recording_is_read(model, recordings, tmp_path, capsys):
+    for device in ("gpu0", "cuda:banana"):
+        out = tmp_path / device.replace(":", "_")
+        code, _, err = _score(capsys, model, recordings[:2], out, "--device", device)
+        assert code == 2
+        assert_clear_error(err, "--device", device, "cpu, cuda")
+        assert not out.exists()  # nothing was started

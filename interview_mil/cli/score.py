@@ -73,6 +73,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
+# Exit codes of `score` (README, "Score a recording"): 0 every recording scored; 1 at least one failed (the
+# rest were scored); 2 nothing was done (a usage or input error found before any work); 3 none failed but the
+# input quality gate refused at least one (not speech, too little speech, clipped: no probability given).
+EXIT_FAILED, EXIT_REFUSED = 1, 3
+
+
 def _per_audio(values: list[str], n: int, flag: str) -> list:
     from ..errors import ConfigError
 
@@ -119,6 +125,10 @@ def run(args: argparse.Namespace) -> int:
         for a, t, r, f in zip(args.audio, transcripts, rttms, file_ids)
     ]
     runner = _runner(args)
+    if args.device is not None:
+        from ..features.encoders.loading import check_device
+
+        check_device(args.device)
     if args.alpha is not None:
         from ..mil.conformal import check_alpha
 
@@ -147,9 +157,17 @@ def run(args: argparse.Namespace) -> int:
     )
     for name, path in result.paths.items():
         print(f"  {name}: {path}")
+    refused = [item for item in result.items if item.row.status not in ("ok", "failed")]
+    if refused:
+        print(
+            f"{len(refused)} refused by the input quality gate (not scored; the reason is in quality_reason):",
+            file=sys.stderr,
+        )
+        for item in refused:
+            print(f"  {item.audio_path}: {item.row.quality_reason}", file=sys.stderr)
     if result.failures:
         print(f"{len(result.failures)} failed (rows with status 'failed' in interviews.csv):", file=sys.stderr)
         for audio, reason in result.failures.items():
             print(f"  {audio}: {reason}", file=sys.stderr)
-        return 1
-    return 0
+        return EXIT_FAILED
+    return EXIT_REFUSED if refused else 0

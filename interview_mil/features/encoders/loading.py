@@ -73,13 +73,29 @@ def load_hf_config(name: str):
 
 def pick_device(config: EncoderConfig) -> str:
     """The torch device string; ``ConfigError`` when CUDA is asked for but absent."""
+    return check_device(config.device, "encoder.device")
+
+
+def check_device(device: str, what: str = "--device") -> str:
+    """``device`` when it names a torch device this machine has (cpu, cuda, cuda:N, mps); else ``ConfigError``
+    naming it: checked before any recording is read, not found recording by recording."""
+    import re
+
     import torch
 
-    device = config.device
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigError(f"encoder.device {device!r}: no CUDA device is available here", fix="use --device cpu")
-    if not (device == "cpu" or device.startswith("cuda") or device == "mps"):
-        raise ConfigError(f"encoder.device {device!r} is unknown", fix="use cpu, cuda, cuda:N or mps")
+    if not re.fullmatch(r"cpu|mps|cuda(:\d+)?", str(device)):
+        raise ConfigError(f"{what} {device!r} is unknown", fix="use cpu, cuda, cuda:N or mps")
+    if device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ConfigError(f"{what} {device!r}: no CUDA device is available here", fix="use --device cpu")
+        index = int(device.split(":")[1]) if ":" in device else 0
+        if index >= torch.cuda.device_count():
+            raise ConfigError(
+                f"{what} {device!r}: this machine has {torch.cuda.device_count()} CUDA device(s)",
+                fix="use cuda:0 .. cuda:N-1",
+            )
+    if device == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ConfigError(f"{what} 'mps': no Apple GPU is available here", fix="use --device cpu")
     return device
 
 
