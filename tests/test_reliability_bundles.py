@@ -109,3 +109,25 @@ def test_a_bundle_folder_that_is_a_file_or_missing_says_so(good, tmp_path, capsy
 def test_the_intact_bundle_passes_every_check(good):
     clf = InterviewClassifier.load(good)
     assert clf.n_features_in_ == len(clf.feature_names_in_)
+
+
+def test_a_colleague_can_read_the_bundle_and_a_changed_weight_is_named(tmp_path, capsys):
+    """The weights were written 0600 (safetensors replaced the temporary file), config.json 0644: a colleague
+    scoring with the bundle was told it was damaged. Both files now get the umask's mode. A weight changed
+    after training (the file still a valid safetensors file) is named at load, not used."""
+    import numpy as np
+    from safetensors.torch import load_file, save_file
+
+    old = os.umask(0o022)
+    try:
+        bundle = make_model(tmp_path / "model")
+    finally:
+        os.umask(old)
+    for name in ("model.safetensors", "config.json"):
+        assert (bundle / name).stat().st_mode & 0o777 == 0o644, name
+    weights = load_file(str(bundle / "model.safetensors"))
+    key = next(iter(weights))
+    weights[key] = weights[key] + 0.01 * np.sign(weights[key].numpy().sum() or 1.0)
+    save_file(weights, str(bundle / "model.safetensors"))
+    with pytest.raises(BundleError, match=r"model\.safetensors.*SHA-256 differs.*changed or replaced"):
+        InterviewClassifier.load(bundle)

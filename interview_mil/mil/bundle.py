@@ -7,6 +7,7 @@ Reading uses safetensors and json only: nothing is unpickled, so a bundle cannot
 ``config.json`` (version 2)::
 
     {"format": "interview_mil.mil.bundle", "format_version": 2, "package_version": "...",
+     "sha256": {"model.safetensors": "<hex>"},      # checked at load (bundles before it have none)
      "params": {...hyper-parameters...},
      "state": {"n_features_in": ..., "feature_names_in": [...], "projection": {...} | null,
                "scaler": {...}, "model_config": {...}, "threshold": ..., "validation": {...}, ...},
@@ -50,8 +51,20 @@ def write_bundle(directory: str | Path, config: dict, tensors: dict[str, torch.T
     state = {k: v.detach().contiguous().clone() for k, v in tensors.items()}
     with atomic_path(directory / WEIGHTS_FILE) as tmp:
         save_file(state, str(tmp), metadata={"format": BUNDLE_FORMAT, "package_version": __version__})
+    header["sha256"] = {WEIGHTS_FILE: file_sha256(directory / WEIGHTS_FILE)}
     write_json(directory / CONFIG_FILE, {**header, **config})
     return directory
+
+
+def file_sha256(path: str | Path) -> str:
+    """Hex SHA-256 of a file's bytes, read in 1 MiB blocks."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def read_bundle(
@@ -121,6 +134,14 @@ def read_bundle(
             path=weights_path,
             fix=DAMAGED_FIX,
         ) from None
+    recorded = (config.get("sha256") or {}).get(WEIGHTS_FILE)
+    if recorded is not None and file_sha256(weights_path) != recorded:
+        raise BundleError(
+            f"{WEIGHTS_FILE} is not the file this bundle was written with (its SHA-256 differs from the one in "
+            f"{CONFIG_FILE}): the weights were changed or replaced",
+            path=weights_path,
+            fix="copy the whole bundle folder again from where it was trained, or retrain",
+        )
     check_bundle(config, tensors, directory)
     unknown = sorted(set(config["params"]) - set(param_names or config["params"]))
     if unknown:
