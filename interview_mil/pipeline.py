@@ -36,7 +36,7 @@ from .data.audio import audio_info
 from .data.records import Interview
 from .errors import RECORDING_ERRORS, ConfigError
 from .explain import ExplainedInterview, explain_bag
-from .explain.batch_jobs import Runner, assign_ids, base_id, check_jobs, fingerprint, score_here
+from .explain.batch_jobs import Runner, assign_ids, base_id, check_jobs, fingerprint, same_audio, score_here
 from .explain.batch_store import BatchStore, describe_failure, failed_item, record_key
 from .explain.records import insufficient_row
 from .features import FeatureRecipe, bag_from_features, featurize_interview
@@ -176,11 +176,18 @@ class ScreeningPipeline:
         return results, failures
 
     def model_id(self) -> str:
-        """A hash of everything that decides this pipeline's answers (weights, fitted state, recipe)."""
-        digest = hashlib.sha256(json.dumps(self.recipe.to_dict(), sort_keys=True, default=str).encode())
-        digest.update(repr((float(self.model.threshold_), list(self.model.feature_names_in_))).encode())
-        if self.alpha is not None:  # another error rate gives other decisions
-            digest.update(repr(("alpha", self.alpha)).encode())
+        """A hash of everything in the bundle that decides this pipeline's answers: the recipe, every fitted
+        value (scaler, projection, interview head, calibration, threshold), the metadata (the conformal screen)
+        and the weights of every committee member. The screen's error rate ``alpha`` is kept beside it."""
+        from .mil.state import fitted_state
+
+        whole = {
+            "recipe": self.recipe.to_dict(),
+            "params": self.model.get_params(deep=False),
+            "state": fitted_state(self.model),
+            "metadata": getattr(self.model, "metadata_", {}),
+        }
+        digest = hashlib.sha256(json.dumps(whole, sort_keys=True, default=str).encode())
         for name, tensor in self.model.model_.state_dict().items():
             digest.update(name.encode() + tensor.detach().cpu().contiguous().numpy().tobytes())
         return digest.hexdigest()[:16]
@@ -207,7 +214,7 @@ class ScreeningPipeline:
 
         jobs = [dict(job) for job in jobs]
         check_jobs(jobs)
-        store = BatchStore.open(out_dir, self.model_id(), model_name)
+        store = BatchStore.open(out_dir, self.model_id(), model_name, alpha=self.alpha)
         stored = store.recordings()
         given = [job.pop("interview_id", None) for job in jobs]
         auto = assign_ids([job["audio"] for job in jobs], {s: r.item.interview_id for s, r in stored.items()})
@@ -237,9 +244,9 @@ class ScreeningPipeline:
                 bar.update(1)
                 if isinstance(item, str):  # the reason this recording failed; the batch goes on
                     result.failures[audio] = item
-                    if earlier is not None and earlier.ok:  # keep the good result of the earlier inputs
-                        store.log("failed_kept_earlier", iid, source, error=item)
-                        continue
+                    if earlier is not None and earlier.ok and same_audio(earlier.fingerprint, inputs):
+                        store.log("failed_kept_earlier", iid, source, error=item)  # the same audio scored before
+                        continue  # (e.g. a transcript that broke): its earlier result still answers for it
                     item = failed_item(iid, audio, float(self.model.threshold_), item)
                 else:
                     result.scored.append(source)

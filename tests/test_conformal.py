@@ -162,9 +162,9 @@ def test_summary_and_report_show_the_interval_the_three_way_decision_and_the_dis
     from interview_mil.explain.report import render_report
 
     item = _item(REFER)
-    assert "0.620 [0.41–0.80] → REFER (conformal, alpha 0.10)" in item.summary()
+    assert "0.620 [0.410–0.800] → REFER (conformal, alpha 0.10)" in item.summary()
     page = render_report([item, _item(SCREEN_NEGATIVE)], "t")
-    assert "Calibrated probability 0.620</b> (interval 0.41–0.80)" in page
+    assert "Calibrated probability 0.620</b> (interval 0.410–0.800)" in page
     assert "<b>refer</b>" in page and "screen negative" in page and "Input quality: ok" in page
     assert SCREENING_DISCLAIMER.split(".")[0] in page
     refused = render_report([_item(None, status="insufficient_audio")], "t")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -241,3 +242,61 @@ def test_an_unknown_device_is_refused_before_any_recording_is_read(model, record
         assert code == 2
         assert_clear_error(err, "--device", device, "cpu, cuda")
         assert not out.exists()  # nothing was started
+
+
+def test_audio_replaced_by_a_broken_file_is_not_answered_by_the_old_result(model, recordings, tmp_path, capsys):
+    """Scored, then the file is replaced by a broken one under the same name and the command rerun: the old
+    probability must not be printed as current, nor the row stay 'ok' beside "1 failed"."""
+    audio = tmp_path / "r.wav"
+    audio.write_bytes(recordings[0].read_bytes())
+    out = tmp_path / "out"
+    code, first, _ = _score(capsys, model, [audio], out)
+    assert code == 0 and "calibrated probability" in first
+    audio.write_bytes(audio.read_bytes()[:44] + b"\x00\x01" * 10)  # a header and a few samples: not the audio
+    code, printed, err = _score(capsys, model, [audio], out)
+    assert code == 1 and "r.wav" in err
+    assert "calibrated probability" not in printed and "0 of 1 recordings scored" in printed
+    rows = pd.read_csv(out / "interviews.csv")
+    assert list(rows["status"]) == ["failed"]
+
+
+def test_the_same_content_is_reused_and_said_so_a_changed_file_is_scored_again(model, recordings, tmp_path, capsys):
+    audio = tmp_path / "r.wav"
+    audio.write_bytes(recordings[1].read_bytes())
+    out = tmp_path / "out"
+    assert _score(capsys, model, [audio], out)[0] == 0
+    os.utime(audio, ns=(1, 1))  # copied again: another time, the same bytes
+    code, printed, _ = _score(capsys, model, [audio], out)
+    assert code == 0 and "(reused: the same audio and model scored earlier)" in printed
+    audio.write_bytes(recordings[2].read_bytes())  # other audio under the same name
+    code, printed, _ = _score(capsys, model, [audio], out)
+    assert code == 0 and "reused" not in printed.split("recordings scored")[0]
+    assert "1 now, 0 reused" in printed
+
+
+def test_a_model_that_differs_only_in_fitted_values_is_another_model(model, recordings, tmp_path, capsys):
+    """The model id once left out the scaler, calibration, interview head, committee and conformal screen,
+    so a folder reused stale rows for a model that differed only there."""
+    out = tmp_path / "out"
+    assert _score(capsys, model, recordings[:1], out)[0] == 0
+    other = tmp_path / "other"
+    shutil.copytree(model, other)
+    config = json.loads((other / "config.json").read_text())
+    config["state"]["scaler"]["mean"][0] += 0.5
+    (other / "config.json").write_text(json.dumps(config))
+    code, _, err = _score(capsys, other, recordings[:1], out)
+    assert code == 2
+    assert_clear_error(err, out, "another model")
+
+
+def test_another_alpha_into_the_same_folder_gets_its_own_message(tmp_path, capsys):
+    from test_reliability_support import make_screened_model
+
+    model = make_screened_model(tmp_path / "model")
+    audio = write_recording(tmp_path / "a.wav", seed=3)
+    out = tmp_path / "out"
+    assert _score(capsys, model, [audio], out, "--alpha", "0.1")[0] == 0
+    code, _, err = _score(capsys, model, [audio], out, "--alpha", "0.2")
+    assert code == 2
+    assert_clear_error(err, out, "this model scored at alpha 0.1", "asks for alpha 0.2", "--alpha 0.1")
+    assert "another model" not in err

@@ -57,6 +57,25 @@ def make_model(directory: Path) -> Path:
     return clf.save(directory, metadata={"feature_recipe": recipe.to_dict()})
 
 
+def make_screened_model(directory: Path) -> Path:
+    """``make_model``'s bundle with a conformal three-way screen (alpha 0.1) and the out-of-fold predictions
+    it is refitted from at another alpha, as ``train`` saves them."""
+    from interview_mil.features import FeatureConfig, FeatureRecipe
+    from interview_mil.features.prosody.config import ProsodyConfig
+    from interview_mil.mil import InterviewClassifier
+    from interview_mil.mil.conformal import METADATA_KEY, ConformalScreen
+
+    clf = InterviewClassifier.load(make_model(directory))
+    rng = np.random.default_rng(1)
+    y = np.arange(60) % 2
+    p = np.clip(0.5 + 0.3 * (y - 0.5) + 0.2 * rng.standard_normal(60), 0.01, 0.99)
+    clf.oof_proba_, clf.oof_y_ = p, y
+    prosody = ProsodyConfig(mfcc=0, voice_quality=False, spectral=False)
+    recipe = FeatureRecipe(features=FeatureConfig(prosody=prosody), parts=("prosody",))
+    screen = ConformalScreen.fit(p, y, 0.1)
+    return clf.save(directory, metadata={"feature_recipe": recipe.to_dict(), METADATA_KEY: screen.to_dict()})
+
+
 def run_cli(capsys, *args: str) -> tuple[int, str, str]:
     """``interview-mil ARGS`` in-process: (exit code, stdout, stderr). An exception escaping ``main`` (a
     traceback for the user) fails the test by itself; none may be printed either."""

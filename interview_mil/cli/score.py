@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 ORDER = 65
 
@@ -145,9 +146,11 @@ def run(args: argparse.Namespace) -> int:
         model_name=str(args.model),
         runner=runner,
     )
+    reused = {Path(a).resolve() for a in result.reused}
     for item in result.items:
         if item.row.status != "failed":  # scored, or refused by the input quality gate (with its reasons)
-            print(item.summary(args.top_k))
+            again = Path(item.audio_path).resolve() in reused
+            print(("(reused: the same audio and model scored earlier) " if again else "") + item.summary(args.top_k))
     print(SCREENING_DISCLAIMER)
     ok = sum(item.row.status == "ok" for item in result.items)
     print(

@@ -98,16 +98,24 @@ def assign_ids(audio: Sequence[str | Path], known: Mapping[str, str] | None = No
 
 
 def _file_state(value: str | Path | None) -> list | None:
+    """[resolved path, SHA-256 of the bytes]: the file's identity and content (a file replaced under the same
+    name, or copied with a new time, is told apart by what it holds, not by its size and time)."""
     if value is None:
         return None
+    from ..mil.bundle import file_sha256
+
     path = Path(value).resolve()
-    stat = path.stat()
-    return [str(path), stat.st_size, stat.st_mtime_ns]
+    return [str(path), file_sha256(path)]
+
+
+def same_audio(a: Mapping[str, Any] | None, b: Mapping[str, Any]) -> bool:
+    """True when two fingerprints name the same audio content (the rest of the inputs may differ)."""
+    return a is not None and a.get("audio") == b.get("audio")
 
 
 def fingerprint(job: Mapping[str, Any]) -> dict[str, Any]:
-    """What a recording's result depends on besides the model: its files (path, size, modification time)
-    and the options that choose its turns."""
+    """What a recording's result depends on besides the model: its files (path and content hash) and the
+    options that choose its turns."""
     return {
         "audio": _file_state(job["audio"]),
         "transcript": _file_state(job.get("transcript")),

@@ -9,8 +9,10 @@
 Each recording's files are written atomically as soon as it is done, its ``.json`` last (it marks the
 recording finished), so a killed batch loses at most the recording in progress. The tables are always
 rebuilt from the stored records, so a resumed batch gives the same tables as one that was never stopped.
-A recording is identified by its resolved audio path; a failure is stored as a row with ``status: failed``
-and never replaces an earlier good result (the caller decides what to retry).
+A recording is identified by its resolved audio path and its inputs by their content (SHA-256): the same
+content is reused, changed content is scored again. A failure is stored as a row with ``status: failed``;
+it does not replace an earlier good result of the same audio content, but audio replaced by a file that
+fails is not answered by the old result. Results are keyed by the whole bundle's hash and the screen's alpha.
 """
 
 from __future__ import annotations
@@ -118,9 +120,10 @@ class BatchStore:
         self.model_id = model_id
 
     @classmethod
-    def open(cls, out_dir: str | Path, model_id: str, model_name: str = "") -> BatchStore:
-        """Check the folder and claim it for ``model_id``: ``ConfigError`` when it is not writable, holds
-        results of another model, or holds tables no batch store wrote (they would be overwritten)."""
+    def open(cls, out_dir: str | Path, model_id: str, model_name: str = "", alpha: float | None = None) -> BatchStore:
+        """Check the folder and claim it for ``model_id`` at the screen's ``alpha`` (None: the bundle's):
+        ``ConfigError`` when it is not writable, holds results of another model or of this model at another
+        alpha, or holds tables no batch store wrote (they would be overwritten)."""
         out = check_out_dir(out_dir, create=True)
         store = cls(out, model_id)
         run_file = store.dir / RUN_FILE
@@ -129,6 +132,15 @@ class BatchStore:
                 earlier = json.loads(run_file.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 earlier = {}
+            if earlier.get("model_id") == model_id and earlier.get("alpha") != alpha:
+                said = lambda a: "the bundle's alpha" if a is None else f"alpha {a}"  # noqa: E731
+                raise ConfigError(
+                    f"the folder holds results of this model scored at {said(earlier.get('alpha'))}; this run "
+                    f"asks for {said(alpha)}, whose three-way screen differs",
+                    path=out,
+                    fix="score into another --out folder for the other alpha"
+                    + ("" if earlier.get("alpha") is None else f", or rerun with --alpha {earlier.get('alpha')}"),
+                )
             if earlier.get("model_id") != model_id:
                 raise ConfigError(
                     f"the folder holds results of another model ({earlier.get('model') or 'unknown'}); results of "
@@ -145,7 +157,7 @@ class BatchStore:
                 path=out,
                 fix="choose a new --out folder, or move those files away",
             )
-        write_json(run_file, {"model_id": model_id, "model": model_name, "created": time.time()})
+        write_json(run_file, {"model_id": model_id, "model": model_name, "alpha": alpha, "created": time.time()})
         return store
 
     def recordings(self) -> dict[str, StoredRecording]:

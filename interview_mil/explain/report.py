@@ -120,7 +120,7 @@ def _top_turns_html(item: ExplainedInterview, k: int = 5) -> str:
 
 def _probability_html(r) -> str:
     """The calibrated probability with its interval, the three-way decision and the threshold decision."""
-    interval = "" if r.probability_low is None else f" (interval {r.probability_low:.2f}–{r.probability_high:.2f})"
+    interval = "" if r.probability_low is None else f" (interval {r.probability_low:.3f}–{r.probability_high:.3f})"
     screen = ""
     if r.screen:
         screen = (
