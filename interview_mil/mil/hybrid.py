@@ -135,8 +135,9 @@ def fit_interview_head(
 ) -> tuple[InterviewHead, np.ndarray]:
     """The head of a fitted classifier ``est`` (its network already trained on all ``bags``): functionals
     model on all bags (where ``inputs``, the classifier's transformed bags with ``input_names``, are given, it
-    reads whichever of those — the embedding as its principal components — or every raw column, the
-    embedding's dimensions included, has the better inner AUC at its chosen C), stacker on out-of-fold logits of
+    reads whichever has the best inner AUC at its chosen C: those inputs (the embedding as its principal
+    components), every raw column (the embedding's dimensions included) or the raw columns without the
+    embedding), stacker on out-of-fold logits of
     ``select_folds`` grouped inner folds. Where ``est``
     chooses its threshold (``"f1"``/``"sensitivity"``), it is chosen again on the stacked out-of-fold
     probabilities, which are held-out predictions of the combined score (``est.validation_`` says so).
@@ -153,6 +154,8 @@ def fit_interview_head(
     glob = FunctionalsBaseline.fit(slim, y, groups_arr, est.seed)
     if inputs is not None:  # the classifier's own inputs (embedding as components), or every raw column
         options = [("model_inputs", model_input_columns(input_names), inputs), ("raw", None, bags)]
+        if columns is not None:  # the turn features without the embedding's dimensions
+            options.append(("raw", columns, bags))
         fits = [(r, c, src, FunctionalsBaseline.fit(_take(src, c), y, groups_arr, est.seed)) for r, c, src in options]
         reads, columns, source, glob = max(fits, key=lambda f: np.nan_to_num(f[3].inner_auc, nan=-1.0))
         slim = _take(source, columns)

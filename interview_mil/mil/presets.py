@@ -48,7 +48,8 @@ INTERVIEW = ModelPreset(
         "the default interview model: the clinically motivated core prosody set (plus the encoder's embedding, "
         "8 principal components, where the recipe has one), each turn described both as measured and relative "
         "to the same speaker's other turns, attention pooling, a committee of five networks trained 40 epochs on "
-        "all training interviews, stacked with an interview-level model of turn functionals (inner folds)"
+        "all training interviews, stacked with an interview-level model of turn functionals (weights from inner "
+        "folds; the network always keeps its share)"
     ),
     pooling="attention",
     feature_set="core",
@@ -59,6 +60,7 @@ INTERVIEW = ModelPreset(
         "max_epochs": 40,
         "n_models": 5,
         "interview_head": True,
+        "head_rule": "stacked",
     },
 )
 
