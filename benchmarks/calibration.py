@@ -1,8 +1,8 @@
-"""Calibration and conformal coverage of the default interview model on a small-data suite corpus.
+"""Calibration and conformal coverage of the default interview model on a suite cell.
 
-    python benchmarks/calibration.py [--cell local-150] [--seeds 0 1 2 3 4] [--work runs/small_data]
+    python benchmarks/calibration.py [--cell syn-few] [--seeds 0 1 2 3 4] [--work runs/suite]
 
-Grouped stratified 5-fold CV once per seed (the suite's protocol, ``benchmarks/small_data.py``; the corpus is
+Grouped stratified 5-fold CV once per seed (the suite's protocol, ``benchmarks/suite.py``; the corpus is
 generated and featurized on first use), the out-of-fold predictions of all seeds pooled: Brier score and
 expected calibration error (10 equal-width bins) of the calibrated probabilities next to the uncalibrated
 ones, and the coverage and share referred of the split-conformal screen at alpha 0.1 and 0.2 (each fold's
@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from small_data import DEFAULT_CONF, cell_overrides
+from suite import CELLS, CONF, cell_overrides
 
 from interview_mil.experiment import ExperimentDir, load_experiment_config, run_missing_stages
 from interview_mil.experiment.dataset import load_dataset
@@ -28,15 +28,14 @@ from interview_mil.mil.conformal import cv_coverage
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--cell", default="local-150", help="a suite cell, MODE-N (default local-150)")
+    p.add_argument("--cell", default="syn-few", choices=list(CELLS), help="a suite cell (default syn-few)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    p.add_argument("--work", default="runs/small_data", help="corpora and experiment folders (reused)")
+    p.add_argument("--work", default="runs/suite", help="corpora and experiment folders (reused)")
     p.add_argument("--jobs", type=int, default=2)
     args = p.parse_args(argv)
-    mode, n = args.cell.split("-")
     work = Path(args.work).resolve()
-    config = load_experiment_config(DEFAULT_CONF, cell_overrides(mode, int(n), work))
-    exp = ExperimentDir(work / f"exp_{mode}_{n}_prosody")
+    config = load_experiment_config(CONF, cell_overrides(args.cell, work))
+    exp = ExperimentDir(work / f"exp_{args.cell}_{'encoder' if config.features.encoder else 'prosody'}")
     run_missing_stages(exp, config, progress=False)
     data = load_dataset(exp, config)
     lab = data.indices(None)
@@ -51,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         feature_names=data.feature_names,
         n_jobs=args.jobs,
     )
-    print("Synthetic interviews; research benchmark, not a clinical result.", file=sys.stderr)
+    print("Synthetic or manipulated speech; research benchmark, not a clinical result.", file=sys.stderr)
     auc = res.seed_summary["auc"]
     print(f"{args.cell}: {len(lab)} interviews, {len(res.folds)} fits in {time.perf_counter() - start:.0f} s")
     print(f"bag AUC {auc['mean']:.3f} ± {auc['sd']:.3f} (mean ± sd over seeds)")
