@@ -95,11 +95,28 @@ def write_turns(turns: Iterable[Turn], path: str | Path) -> Path:
     return write_table(turns_to_frame(turns), path)
 
 
+END_TOLERANCE_S = 0.01  # rounding of times written with a few decimals
+
+
 def read_turns(path: str | Path) -> dict[str, list[Turn]]:
     """Read a turns table into ``{interview_id: [Turn, ...]}`` ordered by ``turn_index``."""
     df = read_table(path, required=["interview_id", "turn_id", "turn_index", "start"])
     if "duration" not in df.columns and "end" not in df.columns:
         raise ManifestError("turns table needs a 'duration' or an 'end' column", path=path)
+    if "duration" in df.columns and "end" in df.columns:
+        both = df["duration"].notna() & df["end"].notna()
+        off = both & ((df["start"] + df["duration"] - df["end"]).abs() > END_TOLERANCE_S)
+        if off.any():
+            bad = df[off].head(3)
+            shown = "; ".join(
+                f"{r.turn_id}: start {r.start:g} + duration {r.duration:g} = {r.start + r.duration:g} but end {r.end:g}"
+                for r in bad.itertuples()
+            )
+            raise ManifestError(
+                f"{int(off.sum())} turn(s) whose 'end' and 'duration' disagree ({shown})",
+                path=path,
+                fix="correct them, or drop one of the two columns (the other then gives the turn's length)",
+            )
     by_interview: dict[str, list[Turn]] = defaultdict(list)
     for row in df.to_dict(orient="records"):
         turn = Turn.from_dict(row)

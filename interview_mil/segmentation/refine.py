@@ -120,7 +120,9 @@ def make_turns(
                 if speech is not None and config.enabled
                 else None
             )
-            latency = None if piece.prompt_end is None else round(float(piece.start - piece.prompt_end), 4)
+            # an answer that starts while the prompt is still being spoken (overlapping speakers in the
+            # transcript) came at once: latency 0, not a negative time the features were never trained on
+            latency = None if piece.prompt_end is None else round(max(0.0, float(piece.start - piece.prompt_end)), 4)
             start, end = round(float(piece.start), 4), round(float(piece.end), 4)
             turns.append(
                 Turn(

@@ -201,8 +201,15 @@ def _from_lines(
     merge_gap: float,
 ) -> Segmentation:
     """Decode the recording, then turn the lines of its speaker source into the ``Segmentation``."""
+    lines = read_lines()
+    if not lines:  # a header and nothing else: the transcript is empty, whatever the audio holds
+        raise TranscriptError(
+            "the transcript holds no lines (a header only?)",
+            path=path,
+            fix="give the transcript with its lines, or score without --transcript (turns from the audio alone)",
+        )
     audio, activity = _decoded(interview, config, interview.channel)
-    turns, interviewer = _segment_lines(read_lines(), path, interview.interview_id, merge_gap, config, activity, source)
+    turns, interviewer = _segment_lines(lines, path, interview.interview_id, merge_gap, config, activity, source)
     return Segmentation(interview, source, turns, interviewer, audio)
 
 

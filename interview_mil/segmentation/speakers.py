@@ -11,6 +11,7 @@ the lines of the recording being segmented are used (``select_recording``).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -101,6 +102,13 @@ def select_recording(
             fix="choose one of the ids listed (--file-id, or the file_id column of a manifest)",
         )
     if len(held) <= 1:
+        if held and names and held[0].lower() not in {n.lower() for n in names if n}:
+            warnings.warn(
+                f"{path}: its lines are for recording {held[0]!r}, not {list(dict.fromkeys(names))}; they are "
+                f"used for this audio because the file holds one recording (pass --file-id {held[0]} to say so, "
+                "or give this recording's own file)",
+                stacklevel=2,
+            )
         return None
     for name in names:
         if name and name.lower() in folded:
