@@ -139,7 +139,7 @@ def fit_interview_head(
     components), every raw column (the embedding's dimensions included) or the raw columns without the
     embedding), stacker on out-of-fold logits of
     ``select_folds`` grouped inner folds. Where ``est``
-    chooses its threshold (``"f1"``/``"sensitivity"``), it is chosen again on the stacked out-of-fold
+    chooses its threshold (a method name), it is chosen again on the stacked out-of-fold
     probabilities, which are held-out predictions of the combined score (``est.validation_`` says so).
     Also returns the chosen score's out-of-fold logit per bag, (n_bags,) (NaN where there is none): the
     held-out predictions the classifier calibrates on."""
