@@ -195,6 +195,7 @@ class InterviewClassifier(BaseEstimator):
         self.threshold_, self.validation_ = validation_threshold(committee, self.threshold, self.target_sensitivity)
         self.selected_, self.selection_ = {}, []
         self.head_, held_out, source = None, logit(committee.val_prob), "committee validation predictions"
+        self.phq_error_ = None
         if self.interview_head:
             inputs = dict(inputs=bags, input_names=out_names) if out_names is not None else {}
             self.head_, held_out = fit_interview_head(self, raw_bags, y, groups, phq_arr, raw_names, **inputs)
