@@ -213,3 +213,28 @@ def test_the_printed_probability_lies_inside_its_printed_interval(fitted):
         assert row.probability_low <= row.probability <= row.probability_high, k
         p, lo, hi = map(float, re.search(r"probability (\S+) \[(\S+)–(\S+)\]", item.summary(1)).groups())
         assert lo <= p <= hi, item.summary(1)
+
+
+def test_the_phq8_estimate_comes_with_its_cross_validated_error(tmp_path):
+    """The report once showed "PHQ-8 estimate 10.2" beside "probability 0.121, screen negative" from a head
+    whose cross-validated CCC was 0.27 (RMSE 7.2): an answer far less certain than it looked. The estimate
+    now carries the head's cross-validated RMSE and, where its agreement is weak, says so."""
+    from interview_mil.explain.report import render_report
+
+    bags, y, _ = planted_bags(n_bags=32, seed=4)
+    rng = np.random.default_rng(4)
+    phq = np.where(y == 1, 15.0, 5.0) + rng.normal(0, 6, len(y))  # a noisy score: a weak head
+    clf = InterviewClassifier(
+        hidden=(8,), max_epochs=15, val_fraction=0, n_models=1, interview_head=True, phq_head=True, seed=0
+    ).fit(bags, y, groups=list(range(len(y))), phq=np.clip(phq, 0, 24))
+    err = clf.phq_error_
+    assert err["n"] == len(y) and err["rmse"] > 0 and "rmse_training_mean" in err
+    loaded = InterviewClassifier.load(clf.save(tmp_path / "m"))
+    assert loaded.phq_error_ == pytest.approx(err)
+    item = explain_bag(loaded, _bag(1, bags[1]), top_k=1, interval=None)
+    assert item.row.phq8_rmse == pytest.approx(round(err["rmse"], 2))
+    text = item.summary(1)
+    assert f"± {err['rmse']:.1f} points (cross-validated RMSE" in text
+    if err["ccc"] < 0.5:
+        assert "weak, read the probability instead" in text
+    assert f"± {err['rmse']:.1f} points" in render_report([item], "t")

@@ -75,3 +75,49 @@ def test_interview_head_calibrates_on_its_inner_out_of_fold_logits():
     assert "out-of-fold" in clf.calibration_.source and len(clf.oof_y_) == len(bags)
     decisions = clf.predict(bags)
     assert np.array_equal(decisions, (clf.predict_proba(bags)[:, 1] >= clf.threshold_).astype(int))
+
+
+def _draw(n, seed, scale):
+    """Held-out logits of a model ``scale`` times as confident as the truth, and their outcomes."""
+    rng = np.random.default_rng(seed)
+    true = rng.normal(0, 1.2, size=n)
+    return scale * true, (rng.random(n) < sigmoid(true)).astype(int)
+
+
+@pytest.mark.parametrize("scale", [0.7, 1.0, 1.5, 3.0])
+def test_auto_calibration_never_makes_new_predictions_worse(scale):
+    """On corpora the project never saw Platt scaling made ECE worse (0.060 vs 0.041): fitted on a few dozen
+    held-out interviews it follows their noise. ``auto`` scales only where that helps held-out predictions it
+    was not fitted on: on fresh interviews it is never worse than leaving the probability alone by more
+    than noise, and it repairs a model three times overconfident."""
+    from interview_mil.mil.calibration import fit_calibration
+    from interview_mil.mil.metrics import calibration_metrics
+
+    eces = {"auto": [], "platt": [], "none": []}
+    for seed in range(30):
+        z, y = _draw(40, seed, scale)
+        z_new, y_new = _draw(2000, 1000 + seed, scale)
+        for method in eces:
+            cal = fit_calibration(z, y, "test", method, seed)
+            eces[method].append(calibration_metrics(y_new, sigmoid(cal.apply(z_new)))["ece"])
+    mean = {k: float(np.mean(v)) for k, v in eces.items()}
+    assert mean["auto"] <= mean["none"] + 0.01, mean
+    if scale == 1.0:  # calibrated already: a free Platt fit on 40 interviews makes it worse, auto does not
+        assert mean["platt"] > mean["none"] + 0.03 and mean["auto"] < mean["none"] + 0.005, mean
+    if scale == 3.0:
+        assert mean["auto"] < mean["none"] - 0.02, mean
+
+
+def test_the_balanced_threshold_does_not_over_call_the_minority_class():
+    """The F1-chosen threshold over-called (balanced accuracy 0.678 where a plain threshold did better):
+    with a fifth of interviews positive, the balanced threshold trades less sensitivity for specificity."""
+    from interview_mil.mil.metrics import binary_metrics, choose_threshold
+
+    rng = np.random.default_rng(3)
+    y = (rng.random(400) < 0.2).astype(int)
+    prob = sigmoid(rng.normal(0, 1, 400) + 1.2 * (y - 0.5) * 2)
+    t_bal, t_f1 = choose_threshold(y, prob, "balanced"), choose_threshold(y, prob, "f1")
+    bal, f1 = binary_metrics(y, prob, t_bal), binary_metrics(y, prob, t_f1)
+    assert bal["balanced_accuracy"] >= f1["balanced_accuracy"]
+    grid = np.linspace(0.01, 0.99, 99)
+    assert bal["balanced_accuracy"] >= max(binary_metrics(y, prob, t)["balanced_accuracy"] for t in grid) - 1e-9

@@ -26,6 +26,7 @@ from ..corpora import PREPARERS
 from ..errors import ConfigError
 from ..features import PARTS, FeatureConfig
 from ..features.sets import FEATURE_SETS
+from ..mil.metrics import THRESHOLD_METHODS
 from ..segmentation import SegmentationConfig
 
 EVAL_MODES = ("dev", "cv")
@@ -80,15 +81,15 @@ _FRACTIONS = {"dropout": "[0, 1)", "input_dropout": "[0, 1)", "val_fraction": "[
 def _param_range_problem(name: str, value: Any) -> str | None:
     """What is wrong with the value of ``model.params.<name>`` (None when it is in range)."""
     if value is None or isinstance(value, (bool, str, dict)):
-        if name == "threshold" and isinstance(value, str) and value not in ("f1", "sensitivity"):
-            return "must be 'f1', 'sensitivity' or a number in [0, 1]"
+        if name == "threshold" and isinstance(value, str) and value not in THRESHOLD_METHODS:
+            return "must be 'balanced', 'f1', 'sensitivity' or a number in [0, 1]"
         return None
     if name == "hidden":
         return None if all(int(h) >= 1 for h in value) else "every layer width must be >= 1"
     if name == "lr" and not value > 0:
         return "must be > 0"
     if name == "threshold" and not 0 <= value <= 1:
-        return "must be 'f1', 'sensitivity' or a number in [0, 1]"
+        return "must be 'balanced', 'f1', 'sensitivity' or a number in [0, 1]"
     if name == "target_sensitivity" and not 0 < value <= 1:
         return "must lie in (0, 1]"
     if name in _AT_LEAST_ONE and value < 1:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 Span = tuple[float, float]
@@ -24,7 +25,9 @@ class InterviewRow:
     None when it did not run) and ``quality_reason`` its reasons and notes (``segmentation.quality``).
     ``probability_low``/``probability_high``: the interval of the probability (``mil.uncertainty``);
     ``screen``: the three-way decision (screen negative / refer / screen positive) of the split-conformal
-    screen at error rate ``alpha`` (``mil.conformal``; None when the model has no calibration set)."""
+    screen at error rate ``alpha`` (``mil.conformal``; None when the model has no calibration set).
+    ``phq8_rmse``/``phq8_ccc``: the PHQ-8 head's cross-validated error (points) and agreement, from the
+    model's inner folds (None where the model has none): read the estimate as ± that error."""
 
     interview_id: str
     audio_path: str
@@ -47,12 +50,33 @@ class InterviewRow:
     error: str | None = None
     quality: str | None = None
     quality_reason: str | None = None
+    phq8_rmse: float | None = None
+    phq8_ccc: float | None = None
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
 
 INTERVIEW_COLUMNS = [f.name for f in dataclasses.fields(InterviewRow)]
+PHQ8_WEAK_CCC = 0.5  # below it the estimate agrees with the truth too little to be read on its own
+
+
+def phq8_text(row: InterviewRow) -> str:
+    """The PHQ-8 estimate as a clinician should read it: with its cross-validated error, and said to be weak
+    where the head's cross-validated agreement is low (or unknown); "" without an estimate."""
+    phq = row.phq8_estimate
+    if phq is None or not np.isfinite(phq):
+        return ""
+    if row.phq8_rmse is None:
+        return f"PHQ-8 estimate {phq:.1f} (its cross-validated error is unknown for this model: do not read it alone)"
+    text = f"PHQ-8 estimate {phq:.1f} ± {row.phq8_rmse:.1f} points (cross-validated RMSE"
+    if row.phq8_ccc is None or not np.isfinite(row.phq8_ccc):
+        return text + "; its agreement is unknown: read the probability instead)"
+    if row.phq8_ccc < PHQ8_WEAK_CCC:
+        return text + f"; agreement CCC {row.phq8_ccc:.2f}: weak, read the probability instead)"
+    return text + f"; CCC {row.phq8_ccc:.2f})"
+
+
 INSUFFICIENT_AUDIO = "insufficient_audio"  # ``status`` of a recording the input quality gate refused
 
 
@@ -104,6 +128,8 @@ class ExplainedInterview:
             + (f"{r.screen.upper()} (conformal, alpha {r.alpha:.2f}); " if r.screen else "")
             + f"{word} at threshold {self.threshold:.3f} ({len(self.turns)} turns)"
         ]
+        if phq8_text(r):
+            lines.append(f"  {phq8_text(r)}")
         if r.quality and r.quality != "ok" or r.quality_reason:
             lines.append(f"  quality: {r.quality}" + (f" ({r.quality_reason})" if r.quality_reason else ""))
         for r in self.top_turns(k).itertuples():

@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import SCREENING_DISCLAIMER, __version__
 from ..fileio import write_text
-from .records import ExplainedInterview
+from .records import ExplainedInterview, phq8_text
 from .tables import READABLE_PROSODY
 
 _CSS = """
@@ -156,7 +156,6 @@ def _section(item: ExplainedInterview) -> str:
     r = item.row
     if r.status != "ok":
         return _not_scored_section(item)
-    phq = r.phq8_estimate
     faith = ""
     if r.prob_drop_top_k is not None:
         faith = (
@@ -167,7 +166,7 @@ def _section(item: ExplainedInterview) -> str:
     return (
         f"<h2>Interview {html.escape(str(r.interview_id))}</h2>"
         + _probability_html(r)
-        + (f"; PHQ-8 estimate {phq:.1f}" if phq is not None and np.isfinite(phq) else "")
+        + (f"; {html.escape(phq8_text(r))}" if phq8_text(r) else "")
         + ".</p>"
         + _quality_html(r)
         + faith

@@ -201,6 +201,9 @@ def explain_bag(
         phq = float(model.predict_phq8([bag.X])[0])
     faith = faithfulness(model, bag.X, explanation.weights, k=top_k, n_random=n_random, seed=seed)
     row = interview_row(iid, bag.interview.audio_path, explanation, model.threshold_, table, top_k, phq, faith, label)
+    error = getattr(model, "phq_error_", None) if phq is not None else None
+    if error:
+        row.phq8_rmse, row.phq8_ccc = round(float(error["rmse"]), 2), round(float(error["ccc"]), 3)
     if interval is not None:
         low, high = probability_interval(model, [bag.X], method=interval, seed=seed)[0]
         # a percentile interval of resampled turns can miss the estimate itself (the probability is not the

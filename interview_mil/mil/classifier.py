@@ -29,6 +29,7 @@ from .committee import (
     validation_threshold,
 )
 from .hybrid import check_head_rule, fit_interview_head, head_inputs
+from .metrics import THRESHOLD_METHODS
 from .model import MILOutput
 from .pooling import POOLINGS
 from .preprocess import FeatureScaler
@@ -56,7 +57,7 @@ class InterviewClassifier(BaseEstimator):
     ``val_fraction`` of the training groups (0: no split, train ``max_epochs`` on all bags);
     ``balance``: ``"weight"`` (class-balanced loss), ``"sampler"`` or ``"none"``. ``refit=True``
     retrains on all training bags for the early-stopped number of epochs.
-    ``threshold``: ``"f1"`` (maximise F1 of the positive class on the validation split),
+    ``threshold``: ``"balanced"`` (balanced accuracy), ``"f1"`` (F1 of the positive class) on validation,
     ``"sensitivity"`` (the highest threshold reaching ``target_sensitivity`` there) or a number.
     ``n_models`` > 1 trains a committee: member ``m`` uses seed ``seed + m`` for its validation split and
     initialisation; outputs are member averages and the threshold comes from their pooled held-out
@@ -65,7 +66,7 @@ class InterviewClassifier(BaseEstimator):
     each turn's features by their departure from the same interview's other turns (``mil.relative``).
     ``select``: settings chosen by grouped inner CV (``select_folds`` folds; ``mil.selection``; ``selected_``).
     ``interview_head``: stack the network with an interview-level model of turn functionals (``mil.hybrid``;
-    ``head_rule``: how it chooses). ``calibration``: ``"platt"`` on held-out predictions or ``"none"``."""
+    ``head_rule``: how it chooses). ``calibration``: ``"platt"``, ``"auto"`` (shrunk Platt) or ``"none"``."""
 
     def __init__(
         self,
@@ -139,8 +140,8 @@ class InterviewClassifier(BaseEstimator):
         check_mode(self.speaker_relative)
         check_head_rule(self.head_rule)
         if isinstance(self.threshold, str):
-            if self.threshold not in ("f1", "sensitivity"):
-                raise ConfigError(f"unknown threshold {self.threshold!r}", fix="use 'f1', 'sensitivity' or a number")
+            if self.threshold not in THRESHOLD_METHODS:
+                raise ConfigError(f"unknown threshold {self.threshold!r}", fix=f"use one of {THRESHOLD_METHODS}")
             if self.threshold == "sensitivity" and not (self.target_sensitivity and 0 < self.target_sensitivity <= 1):
                 raise ConfigError("threshold='sensitivity' needs target_sensitivity in (0, 1]")
 
@@ -194,6 +195,7 @@ class InterviewClassifier(BaseEstimator):
         self.threshold_, self.validation_ = validation_threshold(committee, self.threshold, self.target_sensitivity)
         self.selected_, self.selection_ = {}, []
         self.head_, held_out, source = None, logit(committee.val_prob), "committee validation predictions"
+        self.phq_error_ = None
         if self.interview_head:
             inputs = dict(inputs=bags, input_names=out_names) if out_names is not None else {}
             self.head_, held_out = fit_interview_head(self, raw_bags, y, groups, phq_arr, raw_names, **inputs)

@@ -134,7 +134,8 @@ def validation_threshold(
     committee: Committee, threshold: str | float, target_sensitivity: float | None
 ) -> tuple[float, dict]:
     """The decision threshold and validation figures from the members' pooled held-out predictions:
-    a number is kept; ``"f1"``/``"sensitivity"`` are chosen on the held-out bags (0.5 when there are none)."""
+    a number is kept; a method (``"balanced"``, ``"f1"``, ``"sensitivity"``) chooses it on the held-out bags
+    (0.5 when there are none)."""
     vy, vp = committee.val_y, committee.val_prob
     if not isinstance(threshold, str):
         chosen = float(threshold)

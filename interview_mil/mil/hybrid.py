@@ -27,7 +27,7 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 
 from ..errors import ConfigError
-from .metrics import choose_threshold, roc_auc
+from .metrics import choose_threshold, regression_metrics, roc_auc
 from .peers import FunctionalsBaseline, functionals
 from .preprocess import FeatureScaler
 from .splits import stratified_group_kfold
@@ -139,7 +139,7 @@ def fit_interview_head(
     components), every raw column (the embedding's dimensions included) or the raw columns without the
     embedding), stacker on out-of-fold logits of
     ``select_folds`` grouped inner folds. Where ``est``
-    chooses its threshold (``"f1"``/``"sensitivity"``), it is chosen again on the stacked out-of-fold
+    chooses its threshold (a method name), it is chosen again on the stacked out-of-fold
     probabilities, which are held-out predictions of the combined score (``est.validation_`` says so).
     Also returns the chosen score's out-of-fold logit per bag, (n_bags,) (NaN where there is none): the
     held-out predictions the classifier calibrates on."""
@@ -160,12 +160,15 @@ def fit_interview_head(
         reads, columns, source, glob = max(fits, key=lambda f: np.nan_to_num(f[3].inner_auc, nan=-1.0))
         slim = _take(source, columns)
     oof = np.full((len(bags), 2), np.nan)
+    oof_phq = np.full(len(bags), np.nan)  # the inner networks' PHQ-8 estimates of bags they never saw
     for train, test in stratified_group_kfold(y, groups_arr, k, est.seed) if k >= 2 else []:
         inner = clone(est).set_params(interview_head=False, select=None)
         g = None if groups_arr is None else groups_arr[train]
         inner.fit([bags[i] for i in train], y[train], g, None if phq is None else phq[train], names)
         test_bags = [bags[i] for i in test]
         oof[test, 0] = _logit(inner.predict_proba(test_bags)[:, 1])
+        if phq is not None and inner.model_config_.phq_head:
+            oof_phq[test] = inner.predict_phq8(test_bags)
         oof[test, 1] = _logit(
             FunctionalsBaseline.fit([slim[i] for i in train], y[train], g, est.seed, C=glob.C).predict_proba(
                 [slim[i] for i in test]
@@ -206,6 +209,7 @@ def fit_interview_head(
                 "auc": aucs[choice],
                 "inner_auc": aucs,
             }
+    est.phq_error_ = phq_error(phq, oof_phq)
     head = InterviewHead(glob.scaler, coef, intercept, w_mil, w_global, bias, choice, candidates, columns, reads)
     return head, held_out
 
@@ -218,6 +222,19 @@ def choose_option(aucs: dict[str, float], n_pos: int, n_neg: int, rule: str) -> 
         finite = {k: v for k, v in aucs.items() if np.isfinite(v)}
         return max(finite, key=lambda k: (finite[k], -list(aucs).index(k))) if finite else next(iter(aucs))
     return one_standard_error_choice(aucs, n_pos, n_neg)
+
+
+def phq_error(phq: np.ndarray | None, oof: np.ndarray) -> dict | None:
+    """Cross-validated error of the PHQ-8 head (points): RMSE, MAE and CCC of the inner folds' estimates of
+    bags they never saw, next to the RMSE of always answering the mean; None without PHQ-8 scores."""
+    if phq is None:
+        return None
+    known = np.isfinite(phq) & np.isfinite(oof)
+    if known.sum() < 4:
+        return None
+    out = regression_metrics(phq[known], oof[known])
+    out["rmse_training_mean"] = float(np.sqrt(np.mean((phq[known] - phq[known].mean()) ** 2)))
+    return out
 
 
 def auc_standard_error(auc: float, n_pos: int, n_neg: int) -> float:

@@ -106,12 +106,17 @@ def regression_metrics(true: Sequence[float], pred: Sequence[float]) -> dict[str
     }
 
 
+THRESHOLD_METHODS = ("balanced", "f1", "sensitivity")
+
+
 def choose_threshold(
     y: Sequence[int], prob: Sequence[float], method: str = "f1", target_sensitivity: float | None = None
 ) -> float:
     """Decision threshold from validation predictions.
 
-    ``method="f1"``: the threshold maximising F1 of the positive class (ties: the one nearest 0.5).
+    ``method="f1"``: the threshold maximising F1 of the positive class (ties: the one nearest 0.5); it
+    over-calls where positives are the minority. ``method="balanced"``: the threshold maximising balanced
+    accuracy (the mean of sensitivity and specificity, Youden's J; ties: the one nearest 0.5).
     ``method="sensitivity"``: the highest threshold whose sensitivity reaches ``target_sensitivity``
     (so specificity is as high as that allows). Candidate thresholds are midpoints between consecutive
     distinct scores (and just beyond the extremes), so they do not sit on a validation score.
@@ -123,9 +128,10 @@ def choose_threshold(
         return 0.5
     levels = np.unique(prob)
     candidates = np.concatenate([[levels[0] - 1e-6], (levels[:-1] + levels[1:]) / 2, [levels[-1] + 1e-6]])
-    if method == "f1":
-        scores = np.array([binary_metrics(y, prob, t)["f1_depressed"] for t in candidates])
-        best = np.flatnonzero(scores == scores.max())
+    if method in ("f1", "balanced"):
+        key = "f1_depressed" if method == "f1" else "balanced_accuracy"
+        scores = np.array([binary_metrics(y, prob, t)[key] for t in candidates])
+        best = np.flatnonzero(scores >= scores.max() - 1e-12)
         return float(candidates[best[np.argmin(np.abs(candidates[best] - 0.5))]])
     if method == "sensitivity":
         if target_sensitivity is None or not 0 < target_sensitivity <= 1:
@@ -133,7 +139,7 @@ def choose_threshold(
         sens = np.array([binary_metrics(y, prob, t)["sensitivity"] for t in candidates])
         ok = np.flatnonzero(sens >= target_sensitivity - 1e-12)
         return float(candidates[ok].max())
-    raise ConfigError(f"unknown threshold method {method!r}", fix="use 'f1' or 'sensitivity'")
+    raise ConfigError(f"unknown threshold method {method!r}", fix=f"use one of {list(THRESHOLD_METHODS)}")
 
 
 def localisation_auc(

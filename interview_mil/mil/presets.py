@@ -49,7 +49,8 @@ INTERVIEW = ModelPreset(
         "8 principal components, where the recipe has one), each turn described both as measured and relative "
         "to the same speaker's other turns, attention pooling, a committee of five networks trained 40 epochs on "
         "all training interviews, stacked with an interview-level model of turn functionals (weights from inner "
-        "folds; the network always keeps its share)"
+        "folds; the network always keeps its share); the decision threshold for balanced accuracy; Platt "
+        "calibration kept only where it helps held-out predictions"
     ),
     pooling="attention",
     feature_set="core",
@@ -61,6 +62,8 @@ INTERVIEW = ModelPreset(
         "n_models": 5,
         "interview_head": True,
         "head_rule": "stacked",
+        "threshold": "balanced",
+        "calibration": "auto",
     },
 )
 

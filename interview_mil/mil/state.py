@@ -55,6 +55,7 @@ FITTED_ATTRIBUTES: dict[str, tuple[Callable, Callable]] = {
         lambda v: None if v is None else np.asarray(v),
     ),
     "oof_y_": (lambda v: None if v is None else [int(x) for x in v], lambda v: None if v is None else np.asarray(v)),
+    "phq_error_": (lambda v: v, lambda v: v),  # the PHQ-8 head's cross-validated error (interview head only)
     "members_": (lambda v: [{k: x for k, x in m.items() if k != "history"} for m in v], list),
 }
 
@@ -73,7 +74,16 @@ def bag_explanations(out: MILOutput, mask: torch.Tensor) -> list[BagExplanation]
 
 
 # Fitted attributes every bundle holds; the others arrived later and default when a bundle lacks them.
-OPTIONAL_STATE = ("relative_", "selected_", "selection_", "head_", "calibration_", "oof_proba_", "oof_y_")
+OPTIONAL_STATE = (
+    "relative_",
+    "selected_",
+    "selection_",
+    "head_",
+    "calibration_",
+    "oof_proba_",
+    "oof_y_",
+    "phq_error_",
+)
 REQUIRED_STATE = tuple(n for n in FITTED_ATTRIBUTES if n not in OPTIONAL_STATE)
 
 
