@@ -162,12 +162,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {name}: {path}")
     refused = [item for item in result.items if item.row.status not in ("ok", "failed")]
     if refused:
-        print(
-            f"{len(refused)} refused by the input quality gate (not scored; the reason is in quality_reason):",
-            file=sys.stderr,
-        )
+        print(f"{len(refused)} refused by the input quality gate (not scored; the reason is in quality_reason):")
         for item in refused:
-            print(f"  {item.audio_path}: {item.row.quality_reason}", file=sys.stderr)
+            print(f"  {item.audio_path}: {item.row.quality_reason}")
     if result.failures:
         print(f"{len(result.failures)} failed (rows with status 'failed' in interviews.csv):", file=sys.stderr)
         for audio, reason in result.failures.items():

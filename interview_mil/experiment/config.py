@@ -54,22 +54,17 @@ class CorpusSection:
                 "corpus.labels is required for a folder corpus",
                 fix="give the CSV with an id column and a label or score column",
             )
-        if self.name == "synthetic":
+        if self.name in ("synthetic", "realvoice"):
+            from ..corpora.realvoice import RealVoiceConfig
             from ..corpora.synthetic import SynthConfig
 
             try:
-                synth = from_dict(SynthConfig, dict(self.synth))
-            except ConfigError as exc:
-                raise ConfigError(f"corpus.synth: {exc.reason}", fix=exc.fix) from None
-            _check_synth_fractions(synth)
-        elif self.name == "realvoice":
-            from ..corpora.realvoice import RealVoiceConfig
-
-            try:
-                from_dict(RealVoiceConfig, dict(self.synth))
+                synth = from_dict(SynthConfig if self.name == "synthetic" else RealVoiceConfig, dict(self.synth))
             except (ConfigError, ValueError) as exc:
-                reason = exc.reason if isinstance(exc, ConfigError) else str(exc)
-                raise ConfigError(f"corpus.synth: {reason}", fix=getattr(exc, "fix", None)) from None
+                reason, fix = getattr(exc, "reason", exc), getattr(exc, "fix", None)
+                raise ConfigError(f"corpus.synth: {reason}", fix=fix) from None
+            if self.name == "synthetic":
+                _check_synth_fractions(synth)
 
 
 # Ranges of the numeric ``model.params`` (the classifier checks its names and types; these its values).

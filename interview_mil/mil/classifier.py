@@ -1,9 +1,5 @@
-"""``InterviewClassifier``: the scikit-learn-style face of the MIL engine, for notebook users and the CLI.
-
-``bags``: float arrays (n_instances, n_features), one per interview (rows are turns); ``y``: bag labels
-(1 = depressed). ``__init__`` stores hyper-parameters; all ``fit`` learns (projection, imputation, scaling,
-network, threshold) lives in ``*_`` attributes saved with the model: ``load(dir).predict_proba(raw_bags)``.
-"""
+"""``InterviewClassifier``, the scikit-learn-style face of the MIL engine: ``bags`` (n_turns, n_features) per
+interview, ``y`` bag labels (1 = depressed); all ``fit`` learns lives in ``*_`` attributes saved with the model."""
 
 from __future__ import annotations
 
@@ -194,8 +190,8 @@ class InterviewClassifier(BaseEstimator):
         self.n_train_bags_, self.n_val_bags_ = first["n_train_bags"], first["n_val_bags"]
         self.threshold_, self.validation_ = validation_threshold(committee, self.threshold, self.target_sensitivity)
         self.selected_, self.selection_ = {}, []
-        self.head_, held_out, source = None, logit(committee.val_prob), "committee validation predictions"
-        self.phq_error_ = None
+        self.head_, self.phq_error_, held_out = None, None, logit(committee.val_prob)
+        source = "committee validation predictions"
         if self.interview_head:
             inputs = dict(inputs=bags, input_names=out_names) if out_names is not None else {}
             self.head_, held_out = fit_interview_head(self, raw_bags, y, groups, phq_arr, raw_names, **inputs)
