@@ -207,3 +207,25 @@ def test_peers_see_the_raw_turn_features_whatever_the_model_makes_of_them():
     two = cross_validate(bags, y, None, params, folds=3, seeds=[0], baseline=True, n_jobs=2)
     strip = lambda rs: [{k: v for k, v in r.items() if k != "seconds"} for r in rs]  # noqa: E731
     assert json.dumps(strip(two.folds)) == json.dumps(strip(res.folds))
+
+
+def test_the_baseline_is_tuned_like_the_model_and_may_leave_the_embedding_out():
+    """With 384 embedding dimensions beside a few turn features on a few dozen interviews, functionals of
+    everything drown the signal: the strong baseline chooses, on its inner folds, whether to read them."""
+    from interview_mil.mil.metrics import roc_auc
+    from interview_mil.mil.peers import FunctionalsBaseline
+
+    names = ["pitch_sd", "pause_ratio"] + [f"emb_{k:03d}" for k in range(384)]
+
+    def bags(n, seed):
+        r = np.random.default_rng(seed)
+        y = np.arange(n) % 2
+        out = [r.normal(size=(6, len(names))) + np.r_[0.8 * y[i], 0.0, np.zeros(384)] for i in range(n)]
+        return out, y
+
+    train, y = bags(40, 1)
+    test, y_test = bags(200, 2)
+    best = FunctionalsBaseline.fit_best(train, y, None, 0, names)
+    full = FunctionalsBaseline.fit(train, y, None, 0)
+    assert best.columns == [0, 1]
+    assert roc_auc(y_test, best.predict_proba(test)[:, 1]) > roc_auc(y_test, full.predict_proba(test)[:, 1]) + 0.1

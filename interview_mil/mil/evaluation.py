@@ -224,7 +224,9 @@ def _run_fold(shared: tuple, r: int, seed: int, k: int, train: np.ndarray, test:
         record["localisation_auc"] = localisation_auc(scores, [truth[i] for i in test], y[test])
     if baseline or sil:
         test_truth = None if truth is None else [truth[i] for i in test]
-        peers = _peers(train_bags, y[train], g_train, test_bags, y[test], seed, baseline, sil, test_truth)
+        peers = _peers(
+            train_bags, y[train], g_train, test_bags, y[test], seed, baseline, sil, test_truth, feature_names
+        )
         more["baseline"] = peers.pop("baseline_prob", np.nan)
         record.update(peers)
     if gender_arr is not None:
@@ -238,11 +240,12 @@ def _run_fold(shared: tuple, r: int, seed: int, k: int, train: np.ndarray, test:
     return prob, clf.threshold_, record, more
 
 
-def _peers(tr, y_train, g_train, te, y_test, seed, baseline, sil, truth) -> dict:
-    """Fold records of the peers, fitted on the same training bags and the same raw turn features."""
+def _peers(tr, y_train, g_train, te, y_test, seed, baseline, sil, truth, names=None) -> dict:
+    """Fold records of the peers, fitted on the same training bags and the same raw turn features (the
+    baseline on all of them or without the embedding, whichever its inner folds prefer)."""
     out = {}
     if baseline:
-        base = FunctionalsBaseline.fit(tr, y_train, g_train, seed)
+        base = FunctionalsBaseline.fit_best(tr, y_train, g_train, seed, names)
         out["baseline_prob"] = base.predict_proba(te)[:, 1]
         out["baseline"] = {**binary_metrics(y_test, out["baseline_prob"], 0.5), "C": base.C}
     if sil:

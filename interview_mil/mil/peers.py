@@ -62,9 +62,13 @@ class FunctionalsBaseline:
     model: LogisticRegression
     C: float
     inner_auc: float = float("nan")  # the chosen C's mean inner-fold AUC (NaN when C was given)
+    columns: list[int] | None = None  # the turn columns it reads (None: all)
 
     def features(self, bags: Sequence[np.ndarray]) -> np.ndarray:
-        return np.stack([functionals(self.scaler.transform_bag(b)) for b in check_bags(bags)])
+        bags = check_bags(bags)
+        if self.columns is not None:
+            bags = [b[:, self.columns] for b in bags]
+        return np.stack([functionals(self.scaler.transform_bag(b)) for b in bags])
 
     def predict_proba(self, bags: Sequence[np.ndarray]) -> np.ndarray:
         return self.model.predict_proba(self.features(bags))
@@ -86,6 +90,21 @@ class FunctionalsBaseline:
 
         c, inner = _best_c(score, y, groups, seed) if C is None else (float(C), float("nan"))
         return cls(scaler, lr(c).fit(X, y), c, inner)
+
+    @classmethod
+    def fit_best(
+        cls, bags: Sequence[np.ndarray], y: Sequence[int], groups=None, seed: int = 0, names=None
+    ) -> FunctionalsBaseline:
+        """The stronger of two baselines by their inner AUC: on every turn column, and (where there are
+        ``emb_*`` columns beside others) on the turn features without the embedding, whose hundreds of
+        dimensions can swamp functionals on a few dozen interviews (a fair baseline is tuned like the model)."""
+        full = cls.fit(bags, y, groups, seed)
+        keep = [j for j, n in enumerate(names or []) if not str(n).startswith("emb_")]
+        if not names or not 0 < len(keep) < len(names):
+            return full
+        slim = cls.fit([np.asarray(b)[:, keep] for b in bags], y, groups, seed)
+        slim.columns = keep
+        return slim if np.nan_to_num(slim.inner_auc, nan=-1) > np.nan_to_num(full.inner_auc, nan=-1) else full
 
 
 @dataclass
