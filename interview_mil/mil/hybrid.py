@@ -144,21 +144,20 @@ def fit_interview_head(
     Also returns the chosen score's out-of-fold logit per bag, (n_bags,) (NaN where there is none): the
     held-out predictions the classifier calibrates on."""
     groups_arr = None if groups is None else np.asarray(groups)
-    reads, columns = "raw", functionals_columns(names)
-    slim = bags if columns is None else [b[:, columns] for b in bags]
+    columns = functionals_columns(names)
+    options = [("raw", columns, bags)]
+    if inputs is not None:  # the classifier's own inputs (embedding as components), or every raw column
+        options = [("model_inputs", model_input_columns(input_names), inputs), ("raw", None, bags)]
+        if columns is not None:  # the turn features without the embedding's dimensions
+            options.append(("raw", columns, bags))
+    fits = [(r, c, src, FunctionalsBaseline.fit(_take(src, c), y, groups_arr, est.seed)) for r, c, src in options]
+    reads, columns, source, glob = max(fits, key=lambda f: np.nan_to_num(f[3].inner_auc, nan=-1.0))
+    slim = _take(source, columns)
     per_class = min(int((y == 0).sum()), int((y == 1).sum()))
     k = min(int(est.select_folds), per_class)
     # the functionals model's strength is chosen once, on all training bags, and kept in the inner folds:
     # the stacker's weights then apply to logits of the same scale as those it was fitted on (a C chosen
     # afresh per fold moves the logit's scale by up to 100x and makes the stacked weights meaningless)
-    glob = FunctionalsBaseline.fit(slim, y, groups_arr, est.seed)
-    if inputs is not None:  # the classifier's own inputs (embedding as components), or every raw column
-        options = [("model_inputs", model_input_columns(input_names), inputs), ("raw", None, bags)]
-        if columns is not None:  # the turn features without the embedding's dimensions
-            options.append(("raw", columns, bags))
-        fits = [(r, c, src, FunctionalsBaseline.fit(_take(src, c), y, groups_arr, est.seed)) for r, c, src in options]
-        reads, columns, source, glob = max(fits, key=lambda f: np.nan_to_num(f[3].inner_auc, nan=-1.0))
-        slim = _take(source, columns)
     oof = np.full((len(bags), 2), np.nan)
     oof_phq = np.full(len(bags), np.nan)  # the inner networks' PHQ-8 estimates of bags they never saw
     for train, test in stratified_group_kfold(y, groups_arr, k, est.seed) if k >= 2 else []:

@@ -29,7 +29,7 @@ from ...config import to_dict
 from ...data.audio import write_audio
 from ...errors import ConfigError
 from ...fileio import atomic_path, write_json, write_table
-from ..daic_woz import GENDER
+from ..synthetic.generate import GENDER_CODE, PHQ8_ITEMS
 from .phrases import PhraseRules, all_speakers, check_speech_dir, phrases_by_speaker
 from .plan import InterviewPlan, RealVoiceConfig, plan_corpus, speaker_set
 from .render import RenderedInterview, estimate_gender, render_interview, speaker_gain_db
@@ -39,17 +39,6 @@ log = logging.getLogger(__name__)
 REALVOICE_VERSION = 1
 """Bumped whenever the same config would give different audio, labels or markers."""
 
-PHQ8_ITEMS = (
-    "PHQ8_NoInterest",
-    "PHQ8_Depressed",
-    "PHQ8_Sleep",
-    "PHQ8_Tired",
-    "PHQ8_Appetite",
-    "PHQ8_Failure",
-    "PHQ8_Concentrating",
-    "PHQ8_Moving",
-)
-GENDER_CODE = {name: code for code, name in GENDER.items()}  # AVEC 2017: 0 = female, 1 = male
 TURN_COLUMNS = (
     "Participant_ID",
     "turn_index",

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import butter, sosfilt
 
+from ..synthetic.render import Timeline
 from .markers import apply_markers, median_f0
 from .phrases import SR, Phrase
 from .plan import InterviewPlan, RealVoiceConfig
 
 INTERVIEWER, PARTICIPANT = "Ellie", "Participant"  # the DAIC-WOZ speaker names the transcript loader knows
 _BLEED_SOS = butter(4, 3400, btype="low", fs=SR, output="sos")
-_NOISE_SOS = butter(1, 1500, btype="low", fs=SR, output="sos")
 
 
 @dataclass(frozen=True)
@@ -88,40 +88,12 @@ def estimate_gender(phrases: Sequence[Phrase], limit: int = 4) -> str:
     return "M" if f0 is not None and f0 < 165.0 else "F"
 
 
-class _Timeline:
-    """Clips placed at sample positions."""
-
-    def __init__(self) -> None:
-        self.clips: list[tuple[int, np.ndarray]] = []
-        self.pos = 0
-
-    def skip(self, seconds: float) -> None:
-        self.pos += int(round(seconds * SR))
-
-    def put(self, clip: np.ndarray) -> tuple[float, float]:
-        start = self.pos
-        self.clips.append((start, np.asarray(clip, dtype=np.float64)))
-        self.pos += len(clip)
-        return start / SR, self.pos / SR
-
-    def mix(self, noise_dbfs: float, rng: np.random.Generator) -> np.ndarray:
-        out = np.zeros(self.pos, dtype=np.float64)
-        for start, clip in self.clips:
-            out[start : start + len(clip)] += clip
-        noise = sosfilt(_NOISE_SOS, rng.standard_normal(self.pos))
-        out += noise * 10 ** (noise_dbfs / 20) / (np.std(noise) + 1e-12)
-        peak = np.abs(out).max()
-        if peak > 0.98:
-            out *= 0.98 / peak
-        return out.astype(np.float32)
-
-
 def render_interview(
     plan: InterviewPlan, phrases: Mapping[str, Phrase], gains_db: Mapping[str, float], cfg: RealVoiceConfig
 ) -> RenderedInterview:
     """Render ``plan``; ``phrases``: every phrase by id; ``gains_db``: the level gain of each speaker."""
     rng = np.random.default_rng(plan.noise_seed)
-    tl = _Timeline()
+    tl = Timeline()
     lines: list[Line] = []
     turns: list[TurnTruth] = []
     bleed = 10 ** ((gains_db[plan.interviewer] + plan.bleed_db) / 20)
@@ -161,4 +133,4 @@ def render_interview(
         tl.skip(answer.gap_after_s)
     ask(plan.closing_id)
     tl.skip(float(rng.uniform(0.8, 1.5)))
-    return RenderedInterview(tl.mix(cfg.noise_dbfs, rng), lines, turns)
+    return RenderedInterview(tl.mix(0.0, cfg.noise_dbfs, rng), lines, turns)

@@ -135,8 +135,8 @@ def transcript_text(text: str) -> str:
 _BLEED_SOS = butter(4, 3400, btype="low", fs=SR, output="sos")
 
 
-class _Timeline:
-    """Places clips at sample positions and remembers what went where."""
+class Timeline:
+    """Places clips at sample positions and mixes them over a low noise floor (both generators use it)."""
 
     def __init__(self) -> None:
         self.clips: list[tuple[int, np.ndarray]] = []
@@ -172,7 +172,7 @@ def render_interview(
     noise at ``noise_dbfs``. ``recording``: record the result under these conditions (None: 16 kHz mono
     as rendered)."""
     rng = np.random.default_rng([int(plan.interview_id), 31337])
-    tl = _Timeline()
+    tl = Timeline()
     lines: list[Line] = []
     segments: list[Segment] = []
     turns: list[TurnTruth] = []
