@@ -41,7 +41,7 @@ from .explain.batch_store import BatchStore, describe_failure, failed_item, reco
 from .explain.records import insufficient_row
 from .features import FeatureRecipe, bag_from_features, featurize_interview
 from .mil import InterviewClassifier
-from .mil.conformal import check_alpha
+from .mil.conformal import REFER, check_alpha
 from .segmentation import NoTurnsWarning, segment_interview
 from .segmentation.quality import TURN_QUALITY_COLUMNS, QualityConfig, assess_quality
 from .segmentation.quality_measures import recording_measures
@@ -156,6 +156,12 @@ class ScreeningPipeline:
         report("bag", bag)
         result = explain_bag(self.model, bag, seg.interviewer, seg.duration, top_k=self.top_k, alpha=self.alpha)
         result.row.quality, result.row.quality_reason = quality.status, quality.reason or None
+        voices = quality.measures
+        result.row.participant_voice = voices.get("participant_voice")
+        result.row.participant_margin = voices.get("participant_margin")
+        result.row.other_voice_share = voices.get("other_voice_share")
+        if quality.refer:  # the turns hold another voice: the answer goes to a clinician whatever it is
+            result.row.quality, result.row.screen = "refer", REFER
         for column in TURN_QUALITY_COLUMNS:  # per-turn measures and flags of the gate
             result.turns[column] = quality.turns[column].reindex(result.turns["turn_id"]).to_numpy()
         report("explain", result)

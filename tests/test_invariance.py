@@ -19,6 +19,7 @@ from interview_mil.features.prosody.config import ProsodyConfig, prosody_feature
 from interview_mil.mil import InterviewClassifier
 from interview_mil.mil.relative import relative_bag
 from interview_mil.pipeline import ScreeningPipeline
+from interview_mil.segmentation import SegmentationConfig
 
 SR = 16_000
 
@@ -36,7 +37,10 @@ def _model(directory: Path) -> Path:
         hidden=(16,), attention_dim=8, max_epochs=60, val_fraction=0, threshold=0.5, speaker_relative="replace"
     )
     clf.fit(bags, y, feature_names=names)
-    recipe = FeatureRecipe(features=FeatureConfig(prosody=prosody), parts=("prosody",))
+    # one synthetic voice: VAD turns (the diarize source's invariance is tested on real voices, test_diarize)
+    recipe = FeatureRecipe(
+        segmentation=SegmentationConfig(source="vad"), features=FeatureConfig(prosody=prosody), parts=("prosody",)
+    )
     return clf.save(directory, metadata={"feature_recipe": recipe.to_dict()})
 
 

@@ -46,6 +46,7 @@ def make_model(directory: Path) -> Path:
     from interview_mil.features import FeatureConfig, FeatureRecipe
     from interview_mil.features.prosody.config import ProsodyConfig, prosody_feature_names
     from interview_mil.mil import InterviewClassifier
+    from interview_mil.segmentation import SegmentationConfig
 
     prosody = ProsodyConfig(mfcc=0, voice_quality=False, spectral=False)
     names = prosody_feature_names(prosody)
@@ -53,7 +54,8 @@ def make_model(directory: Path) -> Path:
     bags = [rng.normal(size=(int(rng.integers(2, 6)), len(names))) for _ in range(12)]
     clf = InterviewClassifier(hidden=(8,), attention_dim=8, max_epochs=3, val_fraction=0, threshold=0.5)
     clf.fit(bags, [i % 2 for i in range(12)], feature_names=names)
-    recipe = FeatureRecipe(features=FeatureConfig(prosody=prosody), parts=("prosody",))
+    vad = SegmentationConfig(source="vad")  # the recordings hold one (synthetic) voice: no speakers to tell apart
+    recipe = FeatureRecipe(segmentation=vad, features=FeatureConfig(prosody=prosody), parts=("prosody",))
     return clf.save(directory, metadata={"feature_recipe": recipe.to_dict()})
 
 
@@ -64,6 +66,7 @@ def make_screened_model(directory: Path) -> Path:
     from interview_mil.features.prosody.config import ProsodyConfig
     from interview_mil.mil import InterviewClassifier
     from interview_mil.mil.conformal import METADATA_KEY, ConformalScreen
+    from interview_mil.segmentation import SegmentationConfig
 
     clf = InterviewClassifier.load(make_model(directory))
     rng = np.random.default_rng(1)
@@ -71,7 +74,8 @@ def make_screened_model(directory: Path) -> Path:
     p = np.clip(0.5 + 0.3 * (y - 0.5) + 0.2 * rng.standard_normal(60), 0.01, 0.99)
     clf.oof_proba_, clf.oof_y_ = p, y
     prosody = ProsodyConfig(mfcc=0, voice_quality=False, spectral=False)
-    recipe = FeatureRecipe(features=FeatureConfig(prosody=prosody), parts=("prosody",))
+    vad = SegmentationConfig(source="vad")
+    recipe = FeatureRecipe(segmentation=vad, features=FeatureConfig(prosody=prosody), parts=("prosody",))
     screen = ConformalScreen.fit(p, y, 0.1)
     return clf.save(directory, metadata={"feature_recipe": recipe.to_dict(), METADATA_KEY: screen.to_dict()})
 

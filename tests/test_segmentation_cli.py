@@ -37,7 +37,7 @@ def corpus(tmp_path_factory):
 def test_one_recording_vad_only(corpus, tmp_path, capsys):
     dialogue, audio, _, _ = corpus
     out = tmp_path / "turns.csv"
-    assert main(["segment", str(audio), "--out", str(out)]) == 0
+    assert main(["segment", str(audio), "--source", "vad", "--out", str(out)]) == 0
     df = pd.read_csv(out)
     assert COLUMNS <= set(df.columns) and len(df) == len(dialogue.turns)
     assert set(df.source) == {"vad"} and set(df.interview_id.astype(str)) == {"1000_AUDIO"}
@@ -88,7 +88,7 @@ def test_manifest_lists_failures_and_finishes_the_rest(corpus, tmp_path, capsys)
             Interview("broken", str(short), transcript_path=str(transcript)),  # transcript longer than audio
             Interview("missing", str(tmp_path / "nope.wav")),
             Interview("silent", str(silent)),
-            Interview("vad", str(audio)),
+            Interview("audio_only", str(audio)),
         ],
         tmp_path / "m.jsonl",
     )
@@ -101,5 +101,5 @@ def test_manifest_lists_failures_and_finishes_the_rest(corpus, tmp_path, capsys)
     assert "missing: " in captured.err and "audio file not found" in captured.err
     assert "no turns found in 1 interview(s): silent" in captured.err
     turns = read_turns(out)
-    assert set(turns) == {"1000", "vad"} and len(turns["1000"]) == len(dialogue.turns)
-    assert {t.source for t in turns["vad"]} == {"vad"}
+    assert set(turns) == {"1000", "audio_only"} and len(turns["1000"]) == len(dialogue.turns)
+    assert {t.source for t in turns["audio_only"]} == {"diarize"}  # one channel, no transcript: the default

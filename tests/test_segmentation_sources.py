@@ -120,7 +120,7 @@ def test_source_choice(tmp_path):
     stereo = tmp_path / "s.wav"
     sf.write(stereo, np.zeros((16_000, 2), np.float32), 16_000)
     cfg = SegmentationConfig()
-    assert choose_source(Interview("a", str(audio)), cfg)[0] == "vad"
+    assert choose_source(Interview("a", str(audio)), cfg)[0] == "diarize"  # one channel, nothing else given
     stm = _write(tmp_path, "a.stm", STM)
     assert choose_source(Interview("a", str(audio), transcript_path=str(stm)), cfg)[0] == "stm"
     edaic = _write(tmp_path, "a.csv", EDAIC)
@@ -130,11 +130,11 @@ def test_source_choice(tmp_path):
     assert name == "rttm" and record.rttm_path == str(rttm)
     assert choose_source(Interview("a", str(audio), rttm_path=str(rttm), transcript_path=str(stm)), cfg)[0] == "rttm"
     assert choose_source(Interview("s", str(stereo), channel=1), cfg)[0] == "stereo"
-    assert choose_source(Interview("s", str(stereo)), cfg)[0] == "vad"
+    assert choose_source(Interview("s", str(stereo)), cfg)[0] == "diarize"  # two channels, none chosen: the mix
     assert choose_source(Interview("a", str(audio)), cfg, source="stm")[0] == "stm"
     with pytest.raises(ConfigError, match="unknown turn source 'whisper'"):
         choose_source(Interview("a", str(audio)), cfg, source="whisper")
-    assert set(TURN_SOURCES.names()) == {"daic_woz", "e_daic", "stm", "rttm", "vad", "stereo"}
+    assert set(TURN_SOURCES.names()) == {"daic_woz", "e_daic", "stm", "rttm", "vad", "stereo", "diarize"}
 
 
 def test_silence_gives_no_turns_and_a_warning(tmp_path):
@@ -168,7 +168,7 @@ def test_8khz_and_stereo_recordings(tmp_path):
     assert len(turns) == len(dialogue.turns) and np.median(_errors(turns, dialogue.turns)) < 0.05
     both = tmp_path / "both.wav"  # the same mono mix on two channels, no channel chosen → mixed to mono
     sf.write(both, np.stack([dialogue.audio, dialogue.audio], axis=1), SR, subtype="PCM_16")
-    turns = segment_interview(Interview("b", str(both))).turns
+    turns = segment_interview(Interview("b", str(both)), source="vad").turns
     assert len(turns) == len(dialogue.turns) and np.median(_errors(turns, dialogue.turns)) < 0.05
 
 

@@ -2,6 +2,7 @@
 of an experiment (stage 2 of a recipe).
 
     interview-mil segment AUDIO --out TURNS.csv [--transcript FILE] [--rttm FILE] [--participant NAME]
+    interview-mil segment AUDIO --out TURNS.csv --write-rttm WHO.rttm   # one channel: who spoke when, to check
     interview-mil segment --manifest M.jsonl --out TURNS.parquet [--config seg.yaml] [--set vad.aggressiveness=3]
     interview-mil segment --exp EXP        # EXP's manifest and segmentation settings → EXP/turns.parquet
 """
@@ -26,6 +27,7 @@ _FLAGS = {
     "split_pause": "turns.split_pause",
     "bleed_margin_db": "bleed.margin_db",
     "merge_gap": "transcript.merge_gap",
+    "num_speakers": "diarize.num_speakers",
 }
 
 
@@ -36,8 +38,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         description="Segment recordings into the participant's response turns and write a turns table "
         "(CSV or Parquet by the suffix of --out). The turn source is chosen from what is given: an RTTM "
         "file, a transcript (DAIC-WOZ, E-DAIC ASR or STM, detected from the content), a participant "
-        "channel of a stereo file, else VAD only (interviewer bleed removed by level). E-DAIC ASR "
-        "transcripts have no speakers, so interviewer speech stays in those turns.",
+        "channel of a stereo file, else diarization: the voices told apart by a speaker encoder and the "
+        "participant chosen from the recording (check it with --write-rttm, override it with --participant). "
+        "E-DAIC ASR transcripts have no speakers, so interviewer speech stays in those turns.",
     )
     p.add_argument("audio", nargs="?", help="one recording (or use --manifest or --exp)")
     p.add_argument("--manifest", help="interview manifest (.jsonl/.parquet): segment every interview in it")
@@ -50,7 +53,18 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--out", help="turns table to write (.csv, .csv.gz or .parquet); not with --exp")
     p.add_argument("--transcript", help="DAIC-WOZ / E-DAIC transcript or STM file for AUDIO")
     p.add_argument("--rttm", help="RTTM speaker segments for AUDIO")
-    p.add_argument("--participant", help="the participant's speaker name in the RTTM/STM file")
+    p.add_argument(
+        "--participant",
+        help="the participant's speaker name in the RTTM/STM file, or the voice the diarize source should take "
+        "(spk1 = the first to speak; see --write-rttm)",
+    )
+    p.add_argument(
+        "--write-rttm",
+        metavar="FILE",
+        help="diarize/vad sources, one AUDIO: write who spoke when as RTTM (participant, interviewer, overlap); "
+        "correct it and read it back with --rttm",
+    )
+    p.add_argument("--num-speakers", type=int, help="voices in the recording for diarization (default 2; 0 = find)")
     p.add_argument(
         "--file-id",
         help="the recording's file id in an RTTM/STM file holding several recordings (default: the one named "
@@ -58,7 +72,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     p.add_argument("--channel", type=int, help="channel holding the participant (stereo recordings)")
     p.add_argument("--id", dest="interview_id", help="interview id for AUDIO (default: the file name)")
-    p.add_argument("--source", help="force a turn source: daic_woz, e_daic, stm, rttm, vad, stereo")
+    p.add_argument("--source", help="force a turn source: diarize, vad, stereo, daic_woz, e_daic, stm, rttm")
     p.add_argument("--config", help="segmentation config YAML (SegmentationConfig fields)")
     add_set_option(p, "dotted config override, e.g. --set turns.max_length=30 (repeatable)")
     vad = p.add_argument_group("VAD and turn options (shortcuts for --set)")
@@ -106,7 +120,9 @@ def build_config(args: argparse.Namespace):
 
 def _single(args: argparse.Namespace, config) -> int:
     from ..data import Interview, write_turns
+    from ..errors import ConfigError
     from ..segmentation import segment_interview
+    from ..segmentation.speakers import write_rttm
 
     interview = Interview(
         interview_id=args.interview_id or Path(args.audio).stem,
@@ -124,6 +140,17 @@ def _single(args: argparse.Namespace, config) -> int:
         f"{interview.interview_id}: {len(result.turns)} turns ({speech:.1f} s of participant speech, source "
         f"{result.source}) -> {args.out}"
     )
+    found = result.diarization
+    if found is not None and result.source == "diarize":
+        how = "chosen by you" if found.chosen_by == "override" else f"margin {found.margin:.2f}"
+        print(f"  participant: voice {found.participant} of {len(found.speakers)} ({how})")
+    if args.write_rttm:
+        if found is None:
+            raise ConfigError(
+                f"--write-rttm: the {result.source} source does not diarize",
+                fix="use it with recordings segmented by the diarize or vad source (no transcript or RTTM)",
+            )
+        print(f"  who spoke when -> {write_rttm(found, interview.interview_id, args.write_rttm)}")
     return 0
 
 
@@ -191,6 +218,8 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(
             "--out is required with AUDIO or --manifest", fix="name the turns table to write, e.g. --out turns.parquet"
         )
+    if args.manifest and args.write_rttm:
+        raise ConfigError("--write-rttm writes one AUDIO's diarization", fix="give one AUDIO file, not --manifest")
     if args.manifest and (args.transcript or args.rttm or args.participant or args.file_id or args.channel is not None):
         raise ConfigError(
             "--transcript/--rttm/--participant/--file-id/--channel describe one AUDIO file; with "

@@ -27,7 +27,11 @@ class InterviewRow:
     ``screen``: the three-way decision (screen negative / refer / screen positive) of the split-conformal
     screen at error rate ``alpha`` (``mil.conformal``; None when the model has no calibration set).
     ``phq8_rmse``/``phq8_ccc``: the PHQ-8 head's cross-validated error (points) and agreement, from the
-    model's inner folds (None where the model has none): read the estimate as ± that error."""
+    model's inner folds (None where the model has none): read the estimate as ± that error.
+    ``participant_voice``/``participant_margin``: the voice the ``diarize`` source took for the participant
+    (``spk1`` spoke first) and the evidence for it (None when the user chose it or another source ran);
+    ``other_voice_share``: share of turn time another voice fills (VAD-only turns; a quality ``refer`` from
+    0.2)."""
 
     interview_id: str
     audio_path: str
@@ -52,12 +56,22 @@ class InterviewRow:
     quality_reason: str | None = None
     phq8_rmse: float | None = None
     phq8_ccc: float | None = None
+    participant_voice: str | None = None
+    participant_margin: float | None = None
+    other_voice_share: float | None = None
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
 
 INTERVIEW_COLUMNS = [f.name for f in dataclasses.fields(InterviewRow)]
+
+
+def _screen_by(row: InterviewRow) -> str:
+    """Who set the three-way screen: the quality gate (another voice in the turns) or the conformal screen."""
+    return "quality: see below" if row.quality == "refer" else f"conformal, alpha {row.alpha:.2f}"
+
+
 PHQ8_WEAK_CCC = 0.5  # below it the estimate agrees with the truth too little to be read on its own
 
 
@@ -125,7 +139,7 @@ class ExplainedInterview:
         interval = "" if r.probability_low is None else f" [{r.probability_low:.3f}–{r.probability_high:.3f}]"
         lines = [
             f"{self.audio_path}: calibrated probability {self.probability:.3f}{interval} → "
-            + (f"{r.screen.upper()} (conformal, alpha {r.alpha:.2f}); " if r.screen else "")
+            + (f"{r.screen.upper()} ({_screen_by(r)}); " if r.screen else "")
             + f"{word} at threshold {self.threshold:.3f} ({len(self.turns)} turns)"
         ]
         if phq8_text(r):

@@ -122,15 +122,22 @@ def _probability_html(r) -> str:
     """The calibrated probability with its interval, the three-way decision and the threshold decision."""
     interval = "" if r.probability_low is None else f" (interval {r.probability_low:.3f}–{r.probability_high:.3f})"
     screen = ""
-    if r.screen:
+    if r.screen and r.quality == "refer":
+        screen = f" — <b>{html.escape(r.screen)}</b> (the input quality check: see its note below)"
+    elif r.screen:
         screen = (
             f" — <b>{html.escape(r.screen)}</b> (split-conformal at error rate {r.alpha:.2f}: the decision is "
             "right for at least that share of interviews like the calibration set; refer = the model cannot tell)"
         )
     decision = "screen positive" if r.decision else "screen negative"
+    voice = ""
+    if isinstance(getattr(r, "participant_voice", None), str):  # the diarize source chose it (NaN: not)
+        margin = getattr(r, "participant_margin", None)
+        how = "chosen by the user" if margin is None or margin != margin else f"margin {margin:.2f}"
+        voice = f" (the voice {html.escape(str(r.participant_voice))} of the recording, {how})"
     return (
         f"<p><b>Calibrated probability {r.probability:.3f}</b>{interval}{screen}. At the model's threshold "
-        f"{r.threshold:.3f}: {decision}; {r.n_turns} participant turns"
+        f"{r.threshold:.3f}: {decision}; {r.n_turns} participant turns{voice}"
     )
 
 

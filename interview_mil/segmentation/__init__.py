@@ -29,12 +29,11 @@ from .sources import (
     TURN_SOURCES,
     speech_activity,
     turns_from_asr_transcript,
-    turns_from_channels,
     turns_from_daic_transcript,
     turns_from_rttm,
     turns_from_stm,
-    turns_from_vad,
 )
+from .sources_audio import turns_from_channels, turns_from_vad
 from .vad import VADS, SpeechActivity, detect_speech
 
 __all__ = [

@@ -178,6 +178,38 @@ class TranscriptConfig:
 
 
 @dataclass(frozen=True)
+class DiarizeConfig:
+    """Who spoke when in a one-channel recording (the ``diarize`` source, ``segmentation.diarize``).
+
+    ``num_speakers``: voices to find (2 for an interview; 0 = decide from the recording, up to
+    ``max_speakers``). Speech is encoded in ``window``-s windows every ``hop`` s; windows of at least
+    ``min_cluster_window`` s are clustered, shorter speech joins the nearest voice. Two voices whose mean
+    vectors have a cosine above ``same_voice`` are one voice (a recording of the participant alone).
+    ``min_run``: a speaker change inside continuous speech must last this long (s). ``overlap_margin``:
+    around such a change, speech whose two voices score within this margin is marked overlapped and
+    kept out of the participant's turns. ``participant_margin``: below this the choice of participant is
+    reported as uncertain (a quality note).
+    """
+
+    num_speakers: int = 2
+    max_speakers: int = 4
+    window: float = 1.5
+    hop: float = 0.75
+    min_cluster_window: float = 1.0
+    same_voice: float = 0.93
+    min_run: float = 0.5
+    overlap_margin: float = 0.05
+    participant_margin: float = 0.5
+
+    def __post_init__(self) -> None:
+        _check(self.num_speakers >= 0, f"diarize.num_speakers must be >= 0 (0 = automatic), got {self.num_speakers}")
+        _check(self.max_speakers >= 2, f"diarize.max_speakers must be >= 2, got {self.max_speakers}")
+        _check(0.5 <= self.window <= 10, f"diarize.window must lie in [0.5, 10] s, got {self.window}")
+        _check(0 < self.hop <= self.window, f"diarize.hop must lie in (0, window], got {self.hop}")
+        _check(-1 <= self.same_voice <= 1, f"diarize.same_voice must lie in [-1, 1], got {self.same_voice}")
+
+
+@dataclass(frozen=True)
 class SegmentationConfig:
     """Everything the segmentation stage needs. ``source``: a name in ``TURN_SOURCES`` or ``auto`` (choose
     from what the Interview record carries: RTTM, transcript, participant channel, else VAD only)."""
@@ -189,3 +221,4 @@ class SegmentationConfig:
     turns: TurnConfig = field(default_factory=TurnConfig)
     refine: RefineConfig = field(default_factory=RefineConfig)
     transcript: TranscriptConfig = field(default_factory=TranscriptConfig)
+    diarize: DiarizeConfig = field(default_factory=DiarizeConfig)

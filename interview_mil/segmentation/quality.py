@@ -49,6 +49,7 @@ from .quality_measures import (
     spectral_flatness,
 )
 from .record import Segmentation
+from .voice_notes import voice_verdict
 
 QUALITY_OK, QUALITY_INSUFFICIENT = "ok", "insufficient"
 TURN_QUALITY_COLUMNS = ["q_snr_db", "q_clipped", "q_flatness", "q_pitch_glide_st", "q_modulation_db", "quality_flags"]
@@ -76,13 +77,15 @@ class QualityReport:
     """``status``: ``ok`` or ``insufficient``; ``reasons``: why it is insufficient (empty when ok);
     ``notes``: warnings that do not stop scoring (narrowband, light clipping, DC removed, channels);
     ``measures``: recording measures; ``turns``: per-turn measures and ``quality_flags`` (``;``-joined,
-    empty when the turn is fine), indexed by ``turn_id``."""
+    empty when the turn is fine), indexed by ``turn_id``; ``refer``: scored, but another voice fills so
+    much of the turns that the answer must go to a clinician (``voice_notes``)."""
 
     status: str
     reasons: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     measures: dict[str, float] = field(default_factory=dict)
     turns: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TURN_QUALITY_COLUMNS))
+    refer: bool = False
 
     @property
     def ok(self) -> bool:
@@ -207,8 +210,11 @@ def assess_quality(
     table = pd.DataFrame(rows, index=[t.turn_id for t in seg.turns]).drop(columns=["duration"], errors="ignore")
     table["quality_flags"] = flags
     table = table.reindex(columns=TURN_QUALITY_COLUMNS)
+    voices = voice_verdict(seg)
+    notes += voices.notes
+    measures.update(voices.measures)
     status = QUALITY_INSUFFICIENT if reasons else QUALITY_OK
-    return QualityReport(status, reasons, notes, measures, table)
+    return QualityReport(status, reasons, notes, measures, table, refer=voices.refer)
 
 
 def _turn_flags(row: dict[str, float], config: QualityConfig) -> str:

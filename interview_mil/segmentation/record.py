@@ -13,6 +13,7 @@ import numpy as np
 
 from ..data.audio import TARGET_SR, audio_info
 from ..data.records import Interview, Turn
+from .diarize import Diarization
 
 Span = tuple[float, float]
 
@@ -24,7 +25,7 @@ class Segmentation:
     level/channel; empty when the source names no interviewer); ``source``: the turn source's name;
     ``audio``: float32 mono samples at ``sample_rate`` Hz (the participant's channel or the mix) or None:
     not asked for, or a recording longer than ``vad.KEEP_AUDIO_MAX_S`` (analysed block by block; later
-    stages read the turns' spans from the file)."""
+    stages read the turns' spans from the file); ``diarization``: who spoke when (``diarize`` source only)."""
 
     interview: Interview
     source: str
@@ -32,6 +33,7 @@ class Segmentation:
     interviewer: list[Span] = field(default_factory=list)
     audio: np.ndarray | None = None
     sample_rate: int = TARGET_SR
+    diarization: Diarization | None = None
 
     @property
     def interview_id(self) -> str:

@@ -19,6 +19,7 @@ from .asr import detect_transcript_format
 from .config import SegmentationConfig
 from .record import Segmentation
 from .sources import TURN_SOURCES
+from .sources_audio import segment_regions  # noqa: F401 - registers vad, stereo, diarize
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ def choose_source(interview: Interview, config: SegmentationConfig, source: str 
 
     An explicit ``source`` (or ``config.source`` other than ``auto``) wins. Otherwise: an RTTM file →
     ``rttm``; a transcript → its detected format (``daic_woz``, ``e_daic``, ``stm``, ``rttm``); a chosen
-    channel of a two-channel file → ``stereo``; else ``vad``.
+    channel of a two-channel file → ``stereo``; else ``diarize`` (voices told apart, participant chosen).
     """
     name = source or config.source
     if name != "auto":
@@ -47,7 +48,7 @@ def choose_source(interview: Interview, config: SegmentationConfig, source: str 
         return fmt, interview
     if interview.channel is not None and audio_info(interview.audio_path).channels == 2:
         return "stereo", interview
-    return "vad", interview
+    return "diarize", interview
 
 
 def segment_interview(

@@ -7,6 +7,8 @@ registry that selects them by name with the uniform signature ``(interview, conf
 ``e_daic``     E-DAIC ASR transcript; **keeps interviewer speech the recogniser transcribed** (no speakers)
 ``stm``        STM transcript, ``Interview.participant_speaker`` is the participant
 ``rttm``       RTTM diarisation (``Interview.rttm_path``), ``Interview.participant_speaker``
+``diarize``    one channel, no transcript: voices told apart by a speaker encoder, the participant chosen
+               from the recording (``segmentation.diarize``); the default for such recordings
 ``vad``        audio only: webrtcvad speech, interviewer bleed removed by level, turns split at pauses
 ``stereo``     two-channel audio, ``Interview.channel`` (or ``channel.participant``) holds the participant
 =============  ==========================================================================================
@@ -22,18 +24,16 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.audio import audio_info
 from ..data.records import Interview, Turn
-from ..errors import AudioError, TranscriptError
+from ..errors import TranscriptError
 from ..registry import Registry
 from .asr import read_asr_lines
-from .bleed import SpeakerRegions, split_by_channel, split_by_level
 from .config import SegmentationConfig
 from .daic import apply_daic_rules, read_daic_lines
 from .quality_measures import remove_dc
 from .record import Segmentation, Span
 from .refine import make_turns, refine_spans
-from .spans import Line, spans_from_lines, spans_from_regions
+from .spans import Line, spans_from_lines
 from .speakers import check_no_participant, recording_names, rttm_lines, stm_lines
 from .vad import SpeechActivity, recording_activity
 
@@ -161,31 +161,6 @@ def turns_from_stm(
     )[0]
 
 
-def _segment_regions(
-    speakers: SpeakerRegions, interview_id: str, config: SegmentationConfig, source: str
-) -> tuple[list[Turn], list[Span]]:
-    spans = spans_from_regions(
-        speakers.participant, speakers.interviewer, config.turns.split_pause, config.turns.min_turn
-    )
-    turns = make_turns(interview_id, spans, speakers.participant, config.refine, config.turns.max_length, source)
-    return turns, [(float(a), float(b)) for a, b in speakers.interviewer]
-
-
-def turns_from_vad(activity: SpeechActivity, interview_id: str, config: SegmentationConfig) -> list[Turn]:
-    """Audio-only turns: participant speech (bleed removed by level when ``bleed.enabled``) grouped
-    into turns that end at interviewer speech or at pauses longer than ``turns.split_pause``."""
-    return _segment_regions(split_by_level(activity, config.bleed, config.vad), interview_id, config, "vad")[0]
-
-
-def turns_from_channels(
-    participant: SpeechActivity, other: SpeechActivity, interview_id: str, config: SegmentationConfig
-) -> list[Turn]:
-    """Turns from a two-channel recording: participant speech is where the participant's channel is the
-    louder by ``channel.crosstalk_db``; the other channel's speech ends turns and gives the latency."""
-    speakers = split_by_channel(participant, other, config.channel, config.bleed, config.vad)
-    return _segment_regions(speakers, interview_id, config, "stereo")[0]
-
-
 def _needs(value: str | None, what: str, interview: Interview, fix: str) -> str:
     if not value:
         raise TranscriptError(f"interview {interview.interview_id!r} has no {what}", path=interview.audio_path, fix=fix)
@@ -242,36 +217,3 @@ def _rttm(interview: Interview, config: SegmentationConfig) -> Segmentation:
     path = _needs(interview.rttm_path, "RTTM file", interview, "set rttm_path in the manifest")
     lines = lambda: rttm_lines(path, interview.participant_speaker, *recording_names(interview))  # noqa: E731
     return _from_lines(interview, config, "rttm", path, lines, config.transcript.merge_gap)
-
-
-@TURN_SOURCES.register("vad")
-def _vad(interview: Interview, config: SegmentationConfig) -> Segmentation:
-    audio, activity = _decoded(interview, config, interview.channel)
-    speakers = split_by_level(activity, config.bleed, config.vad)
-    turns, interviewer = _segment_regions(speakers, interview.interview_id, config, "vad")
-    return Segmentation(interview, "vad", turns, interviewer, audio)
-
-
-@TURN_SOURCES.register("stereo")
-def _stereo(interview: Interview, config: SegmentationConfig) -> Segmentation:
-    info = audio_info(interview.audio_path)
-    channel = interview.channel if interview.channel is not None else config.channel.participant
-    if info.channels != 2 or channel is None:
-        raise AudioError(
-            f"the stereo source needs a two-channel recording and the participant's channel; this file has "
-            f"{info.channels} channel(s) and the channel is {channel}",
-            path=interview.audio_path,
-            fix="give the participant's channel (0 or 1): --channel with score/segment, channel in a manifest, "
-            "or channel.participant in the config; use the vad source for mono recordings",
-        )
-    if channel not in (0, 1):
-        raise AudioError(
-            f"channel {channel} does not exist in a two-channel file",
-            path=interview.audio_path,
-            fix="use channel 0 or 1",
-        )
-    audio, mine = _decoded(interview, config, channel)
-    other = speech_activity(interview.audio_path, config, 1 - channel)
-    speakers = split_by_channel(mine, other, config.channel, config.bleed, config.vad)
-    turns, interviewer = _segment_regions(speakers, interview.interview_id, config, "stereo")
-    return Segmentation(interview, "stereo", turns, interviewer, audio)

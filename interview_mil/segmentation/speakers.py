@@ -17,8 +17,10 @@ from pathlib import Path
 
 from ..data.records import Interview
 from ..errors import TranscriptError
+from ..fileio import atomic_path
 from .config import SegmentationConfig
 from .daic import check_order, parse_time
+from .diarize import Diarization
 from .spans import Line
 
 STM_PSEUDO_SPEAKERS = frozenset({"inter_segment_gap", "excluded_region"})
@@ -124,6 +126,8 @@ def select_recording(
 
 def _choose(participant: str | None, speakers: list[str], path: Path) -> str:
     known = sorted(set(speakers))
+    if participant is None and "participant" in known:  # as `segment --write-rttm` names the diarized voices
+        return "participant"
     if participant is None:
         raise TranscriptError(
             f"which speaker is the participant? speakers in the file: {known}",
@@ -210,3 +214,24 @@ def check_no_participant(interview: Interview, config: SegmentationConfig, path:
         fix="drop --participant (participant_speaker) for this transcript"
         + (", or set segmentation transcript.participant_names" if kind == "daic_woz" else ""),
     )
+
+
+def rttm_names(diarization: Diarization) -> dict[str, str]:
+    """RTTM speaker names of the voices: ``participant``, ``interviewer`` (one other voice) or ``other_spkN``."""
+    others = [s for s in diarization.speakers if s != diarization.participant]
+    names = {s: ("interviewer" if len(others) == 1 else f"other_{s}") for s in others}
+    return names | ({diarization.participant: "participant"} if diarization.participant else {})
+
+
+def write_rttm(diarization: Diarization, uri: str, path: str | Path) -> Path:
+    """Write who spoke when as RTTM (``SPEAKER uri 1 onset duration <NA> <NA> name <NA> <NA>``): the voices
+    under ``rttm_names``, overlapped speech under ``overlap``. Read back with ``--rttm`` (the speaker named
+    ``participant`` is the participant unless ``--participant`` says otherwise) after correcting it."""
+    names = rttm_names(diarization)
+    rows = [(a, b, names[s]) for a, b, s in diarization.segments] + [(a, b, "overlap") for a, b in diarization.overlap]
+    text = "".join(
+        f"SPEAKER {uri} 1 {a:.3f} {b - a:.3f} <NA> <NA> {name} <NA> <NA>\n" for a, b, name in sorted(rows) if b > a
+    )
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(text, encoding="utf-8")
+    return Path(path)
