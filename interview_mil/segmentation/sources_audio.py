@@ -13,12 +13,13 @@ from ..data.audio import audio_info
 from ..data.records import Interview, Turn
 from ..errors import AudioError, TranscriptError
 from .bleed import SpeakerRegions, split_by_channel, split_by_level
-from .config import SegmentationConfig
+from .config import AsrConfig, SegmentationConfig
 from .diarize import diarize
 from .record import Segmentation, Span
 from .refine import make_turns
 from .sources import TURN_SOURCES, _decoded, speech_activity
 from .spans import spans_from_regions
+from .transcribe import Recogniser, asr_available, attach_text
 from .vad import SpeechActivity
 from .voices import VoiceEncoder, mel_frames
 
@@ -91,6 +92,12 @@ def voice_encoder() -> VoiceEncoder:
     return VoiceEncoder()
 
 
+@functools.lru_cache(maxsize=2)
+def recogniser(config: AsrConfig) -> Recogniser:
+    """The speech recogniser for ``config``, loaded once per process."""
+    return Recogniser(config)
+
+
 @TURN_SOURCES.register("diarize")
 def _diarize(interview: Interview, config: SegmentationConfig) -> Segmentation:
     audio, activity = _decoded(interview, config, interview.channel)
@@ -107,4 +114,8 @@ def _diarize(interview: Interview, config: SegmentationConfig) -> Segmentation:
             )
         found = dataclasses.replace(found, participant=wanted, margin=float("inf"), chosen_by="override")
     turns, interviewer = segment_regions(found.speaker_regions(), interview.interview_id, config, "diarize")
+    asr = config.asr
+    if asr.enabled or (asr.enabled is None and asr_available(asr)):
+        words = recogniser(asr).words(activity.regions, audio, interview.audio_path, interview.channel)
+        turns = attach_text(turns, interviewer, words)
     return Segmentation(interview, "diarize", turns, interviewer, audio, diarization=found)

