@@ -8,7 +8,10 @@ bleed ~25 dB lower, pauses; about 60 s) followed by ``--gap`` seconds of low noi
 to the length asked and written to disk block by block (never built in memory). With the default gap
 (240 s) a recording is about 10 % participant speech: mostly silence and interviewer, so the base-size
 encoder (~4x real time on this 2-core CPU) fits the time here, while segmentation reads every second.
-The floor: the same command on a 10 s recording (from the first participant answer of the interview).
+The floor: the same command on the interview's first 21 s (greeting, two questions, three answers): a
+recording the one-channel ``diarize`` source splits into both voices and the gate scores. (Until 2026-12-08
+the floor was 10 s from the first answer: one voice only, which diarization splits in two and the gate
+then refuses, so it no longer measured a scored recording.)
 
 Each command runs in its own process under ``/usr/bin/time -v``: peak resident memory (maximum resident set
 size) and wall time. ``score``: ``interview-mil score BUNDLE AUDIO --out DIR`` (segment, features, model,
@@ -144,17 +147,16 @@ def main(argv=None) -> int:
             if (bundle / "config.json").exists():
                 models[name] = str(bundle)
     print(f"models: {models}; load average at start {os.getloadavg()[0]:.2f}", flush=True)
-    base, answer = base_interview(work)
-    floor_wav = work / "floor_10s.wav"
+    base, _ = base_interview(work)
+    floor_wav = work / "floor_21s.wav"
     from interview_mil.data import write_audio
 
-    start = max(0, int((answer - 1.0) * SR))
-    write_audio(floor_wav, base[start : start + 10 * SR])
+    write_audio(floor_wav, base[: 21 * SR])  # both voices, scored (see the module docstring)
     recordings = {m: write_recording(work / f"rec_{m:g}min.wav", m * 60, base, args.gap) for m in args.minutes}
     rows = []
     for name, bundle in models.items():
         floor = score(bundle, floor_wav, work / f"out_{name}_floor")
-        print(f"{name}: floor (10 s) {floor['peak_mb']:.0f} MB, {floor['wall_s']:.1f} s, rc {floor['rc']}", flush=True)
+        print(f"{name}: floor (21 s) {floor['peak_mb']:.0f} MB, {floor['wall_s']:.1f} s, rc {floor['rc']}", flush=True)
         for minutes, wav in recordings.items():
             run = score(bundle, wav, work / f"out_{name}_{minutes:g}")
             feat = featurize(bundle, wav, work) if minutes <= args.featurize_up_to else None

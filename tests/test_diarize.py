@@ -18,7 +18,7 @@ from interview_mil.data.audio import resample
 from interview_mil.data.records import Interview
 from interview_mil.errors import InputError, ModelNotFoundError, TranscriptError
 from interview_mil.segmentation import SegmentationConfig, segment_interview
-from interview_mil.segmentation.config import AsrConfig
+from interview_mil.segmentation.config import AsrConfig, TranscriptConfig
 from interview_mil.segmentation.quality import assess_quality
 from interview_mil.segmentation.vad import cell_levels
 from interview_mil.segmentation.voices import VoiceEncoder, mel_frames
@@ -185,3 +185,17 @@ def test_a_missing_recognition_model_is_one_clear_error(mixes, tmp_path):
     config = SegmentationConfig(asr=AsrConfig(enabled=True, model=str(tmp_path / "no-model")))
     with pytest.raises(ModelNotFoundError, match=r"no-model: not a CTranslate2 model folder(.|\n)*fix"):
         segment_interview(Interview("x", str(path)), config)
+
+
+def test_e_daic_transcripts_lose_the_interviewers_lines_by_voice(mixes, tmp_path):
+    path, ref = mixes["softer"]
+    rows = "".join(f"{a:.2f},{b:.2f},words,0.9\n" for _, a, b in ref)  # E-DAIC ASR lines name no speaker
+    transcript = tmp_path / "x_Transcript.csv"
+    transcript.write_text("Start_Time,End_Time,Text,Confidence\n" + rows)
+    seg = _segment(path, transcript_path=str(transcript))
+    assert seg.source == "e_daic"
+    assert _share(seg.turns, ref, "I") <= 0.03 and _share(seg.turns, ref, "P") >= 0.90
+    assert seg.interviewer  # the interviewer's lines end turns and give the response latency
+    config = SegmentationConfig(transcript=TranscriptConfig(edaic_speakers=False))  # as before: every line kept
+    kept = segment_interview(Interview("x", str(path), transcript_path=str(transcript)), config)
+    assert _share(kept.turns, ref, "I") > 0.15

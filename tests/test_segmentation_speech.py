@@ -206,3 +206,19 @@ def test_quiet_participant_is_not_mistaken_for_bleed(tmp_path):
     path = write_audio(tmp_path / "q.wav", quiet.audio, SR)
     turns = segment_interview(Interview("q", str(path)), source="vad").turns
     assert len(turns) == len(quiet.turns)
+
+
+def test_a_softer_recording_of_real_speech_gives_the_same_speech_regions():
+    """Issue 23 item 10: the shared real conversation 20 and 30 dB softer (a quiet microphone) must give the
+    same speech, to the 10 ms cell; the level bar once stopped at -80 dBFS and cut soft word edges."""
+    from conftest import shared_path
+
+    from interview_mil.data import load_audio
+    from interview_mil.segmentation import detect_speech
+
+    x = load_audio(shared_path("conversation", "sample.wav"))
+    base = np.round(detect_speech(x).regions, 2)
+    for gain_db in (-20, -30, 6):
+        softer = np.round(detect_speech(x * np.float32(10 ** (gain_db / 20))).regions, 2)
+        assert softer.shape == base.shape and np.abs(softer - base).max() <= 0.011, gain_db
+    assert detect_speech(np.zeros(16_000 * 3, np.float32)).regions == ()  # digital silence stays silence

@@ -25,8 +25,9 @@ class VadConfig:
     ``name``: VAD in the ``VADS`` registry (``webrtc``, or ``energy`` for a level threshold only).
     ``frame_ms``: webrtcvad frame length (10, 20 or 30 ms). ``aggressiveness``: 0 (keeps most) .. 3
     (rejects most non-speech). A 10 ms cell can only be speech when its level reaches both
-    ``min_level_db`` (dBFS, so digital silence stays silent) and the recording's noise floor (the
-    ``noise_percentile`` of all cell levels) plus ``min_snr_db``; quiet recordings and quiet
+    ``min_level_db`` (dBFS after the ``normalise_to_db`` gain, so the bar moves with the recording's level
+    and digital silence stays silent) and the recording's noise floor (the ``noise_percentile`` of all
+    cell levels) plus ``min_snr_db``; quiet recordings and quiet
     interviewer bleed are kept, a steady noise floor is not. ``normalise_to_db``: the detector sees the
     recording scaled so its loud speech (95th percentile cell level) is at this dBFS (gain at most
     ``max_gain_db``; None: as recorded), because webrtcvad's decisions depend on the absolute level.
@@ -157,7 +158,8 @@ class TranscriptConfig:
     ``drop_before_interview``: drop participant lines that end before the interviewer's first line.
     ``audio_tolerance``: a line may end this many seconds after the recording (it is clipped); later is an
     error. ``interviewer_names``/``participant_names``: DAIC-WOZ speaker names, compared case- and
-    space-insensitively.
+    space-insensitively. ``edaic_speakers``: E-DAIC ASR lines name no speaker; give each line to the
+    participant or the interviewer by diarization (false: every line is the participant's, as before).
     """
 
     merge_gap: float = 5.0
@@ -168,6 +170,7 @@ class TranscriptConfig:
     audio_tolerance: float = 0.5
     interviewer_names: tuple[str, ...] = ("ellie",)
     participant_names: tuple[str, ...] = ("participant",)
+    edaic_speakers: bool = True
 
     def __post_init__(self) -> None:
         _check(self.merge_gap >= 0 and self.asr_merge_gap >= 0, "transcript merge gaps must be >= 0")

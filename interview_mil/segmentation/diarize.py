@@ -19,13 +19,14 @@ Output: a ``Diarization`` (every voice's segments, overlaps, the participant and
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from .bleed import SpeakerRegions
 from .config import DiarizeConfig
 from .regions import Region, mask_to_regions
+from .spans import Line
 from .vad import SpeechActivity, speech_mask
 from .voices import VoiceEncoder
 
@@ -261,3 +262,20 @@ def _choose(
     ranked = sorted(names, key=lambda n: -score[n])
     margin = score[ranked[0]] if len(names) == 2 else score[ranked[0]] - max(0.0, score[ranked[1]])
     return Diarization(segments, overlap, ranked[0], float(abs(margin)), "cues", cues, similarity)
+
+
+def label_lines(lines: list[Line], found: Diarization) -> list[Line]:
+    """Speaker-less transcript lines (E-DAIC's ASR) given a role: ``interviewer`` when most of the voiced
+    time inside a line is not the participant's voice, else ``participant`` (also when no voice was found
+    inside it)."""
+    out = []
+    for line in lines:
+        mine = other = 0.0
+        for a, b, s in found.segments:
+            inside = max(0.0, min(b, line.end) - max(a, line.start))
+            mine, other = (mine + inside, other) if s == found.participant else (mine, other + inside)
+        for a, b in found.overlap:
+            other += max(0.0, min(b, line.end) - max(a, line.start))
+        role = "interviewer" if other > mine else line.role
+        out.append(replace(line, role=role))
+    return out

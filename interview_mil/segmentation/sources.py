@@ -4,7 +4,8 @@ registry that selects them by name with the uniform signature ``(interview, conf
 
 =============  ==========================================================================================
 ``daic_woz``   DAIC-WOZ transcript (``Interview.transcript_path``), with the corpus's defect rules
-``e_daic``     E-DAIC ASR transcript; **keeps interviewer speech the recogniser transcribed** (no speakers)
+``e_daic``     E-DAIC ASR transcript (no speaker column): its lines given to the participant or the
+               interviewer by diarization (``transcript.edaic_speakers``; off: interviewer speech stays)
 ``stm``        STM transcript, ``Interview.participant_speaker`` is the participant
 ``rttm``       RTTM diarisation (``Interview.rttm_path``), ``Interview.participant_speaker``
 ``diarize``    one channel, no transcript: voices told apart by a speaker encoder, the participant chosen
@@ -30,12 +31,14 @@ from ..registry import Registry
 from .asr import read_asr_lines
 from .config import SegmentationConfig
 from .daic import apply_daic_rules, read_daic_lines
+from .diarize import diarize, label_lines
 from .quality_measures import remove_dc
 from .record import Segmentation, Span
 from .refine import make_turns, refine_spans
 from .spans import Line, spans_from_lines
 from .speakers import check_no_participant, recording_names, rttm_lines, stm_lines
 from .vad import SpeechActivity, recording_activity
+from .voices import mel_frames, voice_encoder
 
 TurnSource = Callable[[Interview, SegmentationConfig], Segmentation]
 TURN_SOURCES: Registry[TurnSource] = Registry("turn source")
@@ -174,8 +177,10 @@ def _from_lines(
     path: str,
     read_lines: Callable[[], list[Line]],
     merge_gap: float,
+    by_voice: bool = False,
 ) -> Segmentation:
-    """Decode the recording, then turn the lines of its speaker source into the ``Segmentation``."""
+    """Decode the recording, then turn the lines of its speaker source into the ``Segmentation``;
+    ``by_voice``: the lines name no speaker, so diarization gives each its role (``diarize.label_lines``)."""
     lines = read_lines()
     if not lines:  # a header and nothing else: the transcript is empty, whatever the audio holds
         raise TranscriptError(
@@ -184,8 +189,20 @@ def _from_lines(
             fix="give the transcript with its lines, or score without --transcript (turns from the audio alone)",
         )
     audio, activity = _decoded(interview, config, interview.channel)
+    found = None
+    if by_voice:
+        mel = mel_frames(audio, interview.audio_path, interview.channel)
+        found = diarize(activity, mel, config.diarize, voice_encoder(), interview.participant_speaker)
+        if interview.participant_speaker not in (None, *found.speakers):
+            raise TranscriptError(
+                f"--participant {interview.participant_speaker!r} is not a voice found in this recording "
+                f"(voices: {', '.join(found.speakers) or 'none'}; spk1 is the first to speak)",
+                path=interview.audio_path,
+                fix="run `interview-mil segment AUDIO --write-rttm` to see the voices, or drop --participant",
+            )
+        lines = label_lines(lines, found)
     turns, interviewer = _segment_lines(lines, path, interview.interview_id, merge_gap, config, activity, source)
-    return Segmentation(interview, source, turns, interviewer, audio)
+    return Segmentation(interview, source, turns, interviewer, audio, diarization=found)
 
 
 @TURN_SOURCES.register("daic_woz")
@@ -199,10 +216,12 @@ def _daic_woz(interview: Interview, config: SegmentationConfig) -> Segmentation:
 @TURN_SOURCES.register("e_daic")
 def _e_daic(interview: Interview, config: SegmentationConfig) -> Segmentation:
     path = _needs(interview.transcript_path, "transcript", interview, "set transcript_path in the manifest")
-    check_no_participant(interview, config, path, "e_daic")
+    by_voice = config.transcript.edaic_speakers
+    if not by_voice:
+        check_no_participant(interview, config, path, "e_daic")
     lines = lambda: read_asr_lines(path, config.transcript.min_confidence)  # noqa: E731
     # an ASR transcript names no speaker: its lines are all "participant", so no interviewer spans
-    return _from_lines(interview, config, "e_daic", path, lines, config.transcript.asr_merge_gap)
+    return _from_lines(interview, config, "e_daic", path, lines, config.transcript.asr_merge_gap, by_voice)
 
 
 @TURN_SOURCES.register("stm")

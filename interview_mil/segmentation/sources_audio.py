@@ -21,7 +21,7 @@ from .sources import TURN_SOURCES, _decoded, speech_activity
 from .spans import spans_from_regions
 from .transcribe import Recogniser, asr_available, attach_text
 from .vad import SpeechActivity
-from .voices import VoiceEncoder, mel_frames
+from .voices import mel_frames, voice_encoder
 
 
 def segment_regions(
@@ -84,12 +84,6 @@ def _stereo(interview: Interview, config: SegmentationConfig) -> Segmentation:
     speakers = split_by_channel(mine, other, config.channel, config.bleed, config.vad)
     turns, interviewer = segment_regions(speakers, interview.interview_id, config, "stereo")
     return Segmentation(interview, "stereo", turns, interviewer, audio)
-
-
-@functools.lru_cache(maxsize=1)
-def voice_encoder() -> VoiceEncoder:
-    """The speaker encoder, loaded once per process (5.7 MB of weights shipped in the package)."""
-    return VoiceEncoder()
 
 
 @functools.lru_cache(maxsize=2)

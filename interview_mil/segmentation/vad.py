@@ -26,6 +26,7 @@ from .regions import Region, mask_to_regions, n_cells, smooth, to_cells
 
 VADS: Registry[Callable[[np.ndarray, int, VadConfig], np.ndarray]] = Registry("VAD")
 _FLOOR_DB = -120.0
+HARD_FLOOR_DB = -110.0  # no cell this quiet is speech, whatever the gain: digital silence reads -120
 KEEP_AUDIO_MAX_S = 600.0  # recordings up to 10 min are decoded whole (38 MB at 16 kHz float32); longer: blocks
 BLOCK_SECONDS = 30  # whole 10/20/30 ms frames at every supported rate
 
@@ -119,8 +120,21 @@ def noise_floor(level_db: np.ndarray, config: VadConfig) -> float:
     return float(np.percentile(level_db, config.noise_percentile)) if level_db.size else _FLOOR_DB
 
 
+def level_floor(noise_db: float, gain_db: float | None, config: VadConfig) -> float:
+    """The level (dBFS, as recorded) a 10 ms cell needs to count as speech: ``min_snr_db`` above the noise
+    floor and ``min_level_db`` after the normalising gain, so a recording played 20 dB softer loses no
+    soft speech the louder one kept (the gain cancels); never below ``HARD_FLOOR_DB`` (digital silence)."""
+    absolute = config.min_level_db - (gain_db or 0.0)
+    return max(HARD_FLOOR_DB, absolute, noise_db + config.min_snr_db)
+
+
 def _refine_edges(
-    regions: list[Region], level_db: np.ndarray, config: VadConfig, duration: float, noise_db: float
+    regions: list[Region],
+    level_db: np.ndarray,
+    config: VadConfig,
+    duration: float,
+    noise_db: float,
+    gain_db: float | None = None,
 ) -> list[Region]:
     """Snap each region's edges to its outermost cells within ``refine_edges_db`` of the region's peak
     and ``edge_snr_db`` above the noise floor (a lower bar than a region needs to start: hysteresis, so
@@ -137,7 +151,9 @@ def _refine_edges(
         if segment.size == 0:
             continue
         threshold = max(
-            float(np.max(level_db[a:b])) - config.refine_edges_db, noise_db + config.edge_snr_db, config.min_level_db
+            float(np.max(level_db[a:b])) - config.refine_edges_db,
+            noise_db + config.edge_snr_db,
+            max(HARD_FLOOR_DB, config.min_level_db - (gain_db or 0.0)),  # level invariant, as ``level_floor``
         )
         loud = np.flatnonzero(segment >= threshold)
         if loud.size == 0:
@@ -148,9 +164,17 @@ def _refine_edges(
     return out
 
 
-def _activity(level: np.ndarray, raw: np.ndarray, duration: float, config: VadConfig, noise: float, floor: float):
+def _activity(
+    level: np.ndarray,
+    raw: np.ndarray,
+    duration: float,
+    config: VadConfig,
+    noise: float,
+    floor: float,
+    gain: float | None,
+) -> SpeechActivity:
     mask = smooth(raw, config.hangover, config.min_silence, config.min_speech)
-    regions = _refine_edges(mask_to_regions(mask, limit=duration), level, config, duration, noise)
+    regions = _refine_edges(mask_to_regions(mask, limit=duration), level, config, duration, noise, gain)
     return SpeechActivity(
         duration=duration, level_db=level, raw=raw, regions=tuple(regions), floor_db=floor, noise_db=noise
     )
@@ -161,10 +185,10 @@ def detect_speech(signal: np.ndarray, sample_rate: int = TARGET_SR, config: VadC
     config = config or VadConfig()
     signal = np.asarray(signal, dtype=np.float32)
     level = cell_levels(signal, sample_rate)
-    noise = noise_floor(level, config)
-    floor = max(config.min_level_db, noise + config.min_snr_db)
-    raw = VADS.get(config.name)(_normalised(signal, _gain_db(level, config)), sample_rate, config) & (level >= floor)
-    return _activity(level, raw, len(signal) / sample_rate, config, noise, floor)
+    noise, gain = noise_floor(level, config), _gain_db(level, config)
+    floor = level_floor(noise, gain, config)
+    raw = VADS.get(config.name)(_normalised(signal, gain), sample_rate, config) & (level >= floor)
+    return _activity(level, raw, len(signal) / sample_rate, config, noise, floor, gain)
 
 
 def detect_speech_blocks(
@@ -180,15 +204,15 @@ def detect_speech_blocks(
         levels.append(cell_levels(np.asarray(block, dtype=np.float32), sample_rate))
         n += len(block)
     level = np.concatenate(levels) if levels else np.zeros(0, np.float32)
-    noise = noise_floor(level, config)
-    floor = max(config.min_level_db, noise + config.min_snr_db)
-    gain, decide, state, raw = _gain_db(level, config), VADS.get(config.name), {}, []
+    noise, gain = noise_floor(level, config), _gain_db(level, config)
+    floor = level_floor(noise, gain, config)
+    decide, state, raw = VADS.get(config.name), {}, []
     for block in blocks():
         raw.append(decide(_normalised(np.asarray(block, dtype=np.float32), gain), sample_rate, config, state))
     decisions = np.concatenate(raw) if raw else np.zeros(0, bool)
     if decisions.size != level.size:
         raise ValueError(f"blocks must be whole 30 ms frames long but the last ({decisions.size} != {level.size})")
-    return _activity(level, decisions & (level >= floor), n / sample_rate, config, noise, floor)
+    return _activity(level, decisions & (level >= floor), n / sample_rate, config, noise, floor, gain)
 
 
 def recording_activity(

@@ -15,6 +15,7 @@ recordings, 16 KB per second); ``VoiceEncoder.embed`` then encodes any spans of 
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -114,3 +115,9 @@ class VoiceEncoder:
         owner_arr = np.asarray(owner)
         out = np.stack([parts[owner_arr == i].mean(0) for i in range(len(spans))])
         return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+
+
+@functools.lru_cache(maxsize=1)
+def voice_encoder() -> VoiceEncoder:
+    """The shipped speaker encoder, loaded once per process."""
+    return VoiceEncoder()
