@@ -14,7 +14,7 @@ baseline turns of the run, so dB, Hz and seconds compare). Transformations:
 * ``clip-light``: gain until 0.1 % of the samples reach full scale, then clipped (16-bit);
 * ``noise-30``: white noise 30 dB below the speech level.
 
-Recordings: the shared real conversation (VAD only: no transcript, the harder case) and the held-out
+Recordings: the shared real conversation (no transcript: diarized, the harder case) and the held-out
 (test split) interviews of a synthetic corpus (with their transcripts, as the demo scores them).
 
     python benchmarks/invariance.py --model demo_out/model --corpus demo_out/corpus --out runs/invariance

@@ -199,3 +199,10 @@ def test_e_daic_transcripts_lose_the_interviewers_lines_by_voice(mixes, tmp_path
     config = SegmentationConfig(transcript=TranscriptConfig(edaic_speakers=False))  # as before: every line kept
     kept = segment_interview(Interview("x", str(path), transcript_path=str(transcript)), config)
     assert _share(kept.turns, ref, "I") > 0.15
+
+
+def test_the_speaker_vector_does_not_depend_on_the_recording_level():
+    x = load_audio(sorted(_speakers()[0].glob("*.flac"))[0])[: 3 * SR]
+    enc = VoiceEncoder()
+    vectors = [enc.embed(mel_frames(x * g), cell_levels(x * g), [(0.0, 3.0)])[0] for g in (0.05, 1.0, 1.8)]
+    assert min(float(v @ vectors[1]) for v in vectors) > 0.999

@@ -4,7 +4,8 @@ The encoder is the GE2E d-vector network (Wan et al. 2018) with the weights Rese
 (Apache-2.0, shipped in ``weights/`` with its notice; no download, no pickle): 40 power-mel bands every
 10 ms (25 ms window) → a 3-layer LSTM (256) → a 256 → 256 projection with ReLU, L2-normalised. A span up
 to 1.6 s is encoded whole; a longer one as 1.6 s partials every 0.8 s whose vectors are averaged. Each span
-is first raised to -30 dBFS (never lowered), as the network was trained.
+is first brought to -30 dBFS (raised or lowered: the vector does not depend on the recording level;
+Resemblyzer only raises, which leaves loud recordings at another input scale).
 
 Measured on the shared LibriSpeech voices (``benchmarks/speaker_embeddings.py``): verification EER 4.7 %
 on 1.5 s segments, 1.8 % on 3 s, against 11–24 % for MFCC statistics and ~41 % for Whisper tiny's encoder.
@@ -91,7 +92,7 @@ class VoiceEncoder:
         """Speaker vectors ``(len(spans), 256)``, unit length, of ``spans`` (start, end in seconds).
 
         ``mel``: ``mel_frames`` of the recording; ``level_db``: its per-10-ms cell levels (dBFS, the VAD's),
-        which set each span's gain to -30 dBFS (raise only)."""
+        which set each span's gain to -30 dBFS (raised or lowered)."""
         sequences, owner = [], []
         n = len(mel)
         for i, (a, b) in enumerate(spans):
@@ -101,7 +102,7 @@ class VoiceEncoder:
                 lo, hi = max(0, mid - MIN_FRAMES // 2), min(n, mid + MIN_FRAMES // 2)
             lo, hi = max(0, min(lo, n - 1)), max(min(hi, n), min(lo + 1, n))
             power = np.mean(10 ** (level_db[lo:hi].astype(np.float64) / 10)) if hi > lo else 1e-12
-            gain = max(1.0, 10 ** (TARGET_DBFS / 10) / max(power, 1e-12))  # power gain; mel is power
+            gain = 10 ** (TARGET_DBFS / 10) / max(power, 1e-12)  # power gain to -30 dBFS (mel is power)
             span = mel[lo:hi] * np.float32(gain)
             starts = [0] if hi - lo <= PARTIAL else list(range(0, hi - lo - PARTIAL + 1, PARTIAL_HOP))
             if hi - lo > PARTIAL and starts[-1] + PARTIAL < hi - lo:
