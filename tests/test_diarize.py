@@ -206,3 +206,22 @@ def test_the_speaker_vector_does_not_depend_on_the_recording_level():
     enc = VoiceEncoder()
     vectors = [enc.embed(mel_frames(x * g), cell_levels(x * g), [(0.0, 3.0)])[0] for g in (0.05, 1.0, 1.8)]
     assert min(float(v @ vectors[1]) for v in vectors) > 0.999
+
+
+def test_the_voice_that_asks_the_questions_is_taken_for_the_interviewer():
+    from interview_mil.segmentation.diarize import Diarization, choose_participant
+    from interview_mil.segmentation.transcribe import Word, with_questions
+
+    # two voices alternating, the same speech time and run length; spk2 opened (a cue for spk2 as interviewer)
+    segments = tuple((float(k), k + 0.9, "spk2" if k % 2 == 0 else "spk1") for k in range(10))
+    cues = {
+        s: {"speech_s": 4.5, "median_run_s": 0.9, "first_s": 0.0 if s == "spk2" else 1.0, "level_db": -30.0}
+        for s in ("spk1", "spk2")
+    }
+    found = choose_participant(segments, (), cues, 0.6, None)
+    assert found.participant == "spk1"  # without words: the one who did not open
+    words = [Word(k + 0.5, k + 0.8, "why?" if k % 2 == 1 else "because") for k in range(10)]
+    asked = with_questions(found, words)  # but spk1 asks every question: spk1 is the interviewer
+    assert asked.participant == "spk2" and asked.cues["spk1"]["questions"] == 1.0
+    user = Diarization(segments, (), "spk1", float("inf"), "override", cues, 0.6)
+    assert with_questions(user, words).participant == "spk1"  # the user's choice stays

@@ -18,7 +18,8 @@ from pathlib import Path
 import torch
 from safetensors.torch import save_file
 
-OUT = Path(__file__).resolve().parents[1] / "interview_mil" / "segmentation" / "weights" / "ge2e_voice_encoder.safetensors"
+WEIGHTS = Path(__file__).resolve().parents[1] / "interview_mil" / "segmentation" / "weights"
+OUT = WEIGHTS / "ge2e_voice_encoder.safetensors"
 
 
 def main(source: str) -> None:

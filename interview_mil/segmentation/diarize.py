@@ -184,12 +184,15 @@ def participant_cues(segments: list[tuple[float, float, int]], level_db: np.ndar
 def participant_score(mine: dict[str, float], other: dict[str, float]) -> float:
     """Evidence that ``mine`` answers and ``other`` asks (> 0: mine is the participant). Log-ratios of
     speech time and median run length (answers are longer), +0.5 when ``other`` spoke first (the
-    interviewer opens), and level difference / 10 dB (a participant's close-talk microphone)."""
+    interviewer opens), level difference / 10 dB (a participant's close-talk microphone) and, when the
+    words are known, 2 × the difference in questions per run (``questions``: the interviewer asks)."""
     score = np.log(max(mine["speech_s"], 1e-3) / max(other["speech_s"], 1e-3))
     score += np.log(max(mine["median_run_s"], 1e-3) / max(other["median_run_s"], 1e-3))
     score += 0.5 if other["first_s"] < mine["first_s"] else -0.5
     if np.isfinite(mine["level_db"]) and np.isfinite(other["level_db"]):
         score += np.clip((mine["level_db"] - other["level_db"]) / 10.0, -2.0, 2.0)
+    if "questions" in mine and "questions" in other:
+        score += 2.0 * (other["questions"] - mine["questions"])
     return float(score)
 
 
@@ -243,10 +246,10 @@ def diarize(
     cues = {f"spk{order[k]}": v for k, v in participant_cues(segs, activity.level_db).items()}
     similarity = float(cent[0] @ cent[1]) if len(cent) > 1 else None
     overlaps = tuple(mask_to_regions(overlap & speech, limit=activity.duration))
-    return _choose(named, overlaps, cues, similarity, participant)
+    return choose_participant(named, overlaps, cues, similarity, participant)
 
 
-def _choose(
+def choose_participant(
     segments: tuple[tuple[float, float, str], ...],
     overlap: tuple[Region, ...],
     cues: dict[str, dict[str, float]],

@@ -19,7 +19,7 @@ from .record import Segmentation, Span
 from .refine import make_turns
 from .sources import TURN_SOURCES, _decoded, speech_activity
 from .spans import spans_from_regions
-from .transcribe import Recogniser, asr_available, attach_text
+from .transcribe import Recogniser, asr_available, attach_text, with_questions
 from .vad import SpeechActivity
 from .voices import mel_frames, voice_encoder
 
@@ -97,6 +97,10 @@ def _diarize(interview: Interview, config: SegmentationConfig) -> Segmentation:
     audio, activity = _decoded(interview, config, interview.channel)
     mel = mel_frames(audio, interview.audio_path, interview.channel)
     found = diarize(activity, mel, config.diarize, voice_encoder(), None)
+    asr, words = config.asr, None
+    if asr.enabled or (asr.enabled is None and asr_available(asr)):
+        words = recogniser(asr).words(activity.regions, audio, interview.audio_path, interview.channel)
+        found = with_questions(found, words)  # the interviewer asks: a cue for who is who
     wanted = interview.participant_speaker
     if wanted is not None:
         if wanted not in found.speakers:
@@ -108,8 +112,6 @@ def _diarize(interview: Interview, config: SegmentationConfig) -> Segmentation:
             )
         found = dataclasses.replace(found, participant=wanted, margin=float("inf"), chosen_by="override")
     turns, interviewer = segment_regions(found.speaker_regions(), interview.interview_id, config, "diarize")
-    asr = config.asr
-    if asr.enabled or (asr.enabled is None and asr_available(asr)):
-        words = recogniser(asr).words(activity.regions, audio, interview.audio_path, interview.channel)
+    if words is not None:
         turns = attach_text(turns, interviewer, words)
     return Segmentation(interview, "diarize", turns, interviewer, audio, diarization=found)

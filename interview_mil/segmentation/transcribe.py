@@ -23,6 +23,7 @@ from ..data.audio import TARGET_SR, load_audio
 from ..data.records import Turn
 from ..errors import ModelNotFoundError
 from .config import AsrConfig
+from .diarize import Diarization, choose_participant
 from .regions import Region
 
 CHUNK_S = 28.0
@@ -126,3 +127,16 @@ def attach_text(turns: list[Turn], interviewer: list[Region], words: list[Word])
         out.append(replace(turn, text=_text(words, turn.start, turn.end), **prompt))
         previous_end = turn.end
     return out
+
+
+def with_questions(found: Diarization, words: list[Word]) -> Diarization:
+    """``found`` with a ``questions`` cue per voice (words ending in "?" per run of that voice) and the
+    participant chosen again with it; a user's choice (``chosen_by: override``) is kept."""
+    if found.chosen_by == "override" or len(found.speakers) < 2:
+        return found
+    cues = {name: dict(values) for name, values in found.cues.items()}
+    for name in found.speakers:
+        runs = found.regions_of(name)
+        asked = sum(1 for w in words if w.text.endswith("?") and any(a <= (w.start + w.end) / 2 < b for a, b in runs))
+        cues[name]["questions"] = asked / max(1, len(runs))
+    return choose_participant(found.segments, found.overlap, cues, found.voice_similarity, None)

@@ -52,6 +52,8 @@ class RealVoiceConfig:
     markers: the measures planted in a marker answer (``markers.MARKERS``).
     base_latency_s: range of a participant's own response latency (s), before the latency marker.
     bleed_db: the interviewer's level re the participant (close-talk mic, as in DAIC-WOZ), dB.
+    bleed_lowpass: low-pass the interviewer at 3.4 kHz (bleed into the participant's close-talk mic);
+    false: the interviewer as recorded (one shared microphone, with ``bleed_db`` near 0).
     speech_dbfs: every speaker's median phrase RMS (dBFS) before markers; noise_dbfs: the noise floor.
     resynthesize_all: pass every answer through PSOLA (marked or not), so the processing itself is no cue.
     """
@@ -75,6 +77,7 @@ class RealVoiceConfig:
     first_id: int = 2000
     base_latency_s: tuple[float, float] = (0.4, 1.2)
     bleed_db: tuple[float, float] = (-30.0, -24.0)
+    bleed_lowpass: bool = True
     speech_dbfs: float = -26.0
     noise_dbfs: float = -65.0
     resynthesize_all: bool = True

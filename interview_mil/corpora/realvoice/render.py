@@ -1,11 +1,12 @@
 """Lay out an ``InterviewPlan`` as one 16 kHz mono recording with its transcript lines and ground truth.
 
 Timeline: a lead-in, then for each answer the interviewer's question (another LibriSpeech speaker, heard as
-low-passed bleed ``bleed_db`` below the participant, as on DAIC-WOZ's close-talk microphone), the
-participant's latency (own + the latency marker), the answer with its markers planted, a short gap; a
-closing line by the interviewer and a tail. A low-passed noise floor at ``noise_dbfs`` goes under all of
-it, so no stretch is digital zero. Every speaker's phrases are scaled by one gain per speaker, so its
-median phrase sits at ``speech_dbfs`` and its own phrase-to-phrase level differences stay.
+low-passed bleed ``bleed_db`` below the participant, as on DAIC-WOZ's close-talk microphone; unfiltered
+with ``bleed_lowpass: false``), the participant's latency (own + the latency marker), the answer with its
+markers planted, a short gap; a closing line by the interviewer and a tail. A low-passed noise floor at
+``noise_dbfs`` goes under all of it, so no stretch is digital zero. Every speaker's phrases are scaled by
+one gain per speaker, so its median phrase sits at ``speech_dbfs`` and its own phrase-to-phrase level
+differences stay.
 """
 
 from __future__ import annotations
@@ -100,7 +101,8 @@ def render_interview(
     gain = 10 ** (gains_db[plan.speaker] / 20)
 
     def ask(question_id: str) -> float:
-        start, stop = tl.put(sosfilt(_BLEED_SOS, phrases[question_id].samples) * bleed)
+        samples = phrases[question_id].samples
+        start, stop = tl.put((sosfilt(_BLEED_SOS, samples) if cfg.bleed_lowpass else samples) * bleed)
         lines.append(Line(start, stop, INTERVIEWER, question_id))
         return stop
 

@@ -106,7 +106,7 @@ def generate_corpus(out_dir: str | Path, config: SynthConfig | None = None, prog
         list(zip(plans, splits)), desc="rendering interviews", unit="interview", disable=not progress
     ):
         recording = draw_recording(cfg.seed, int(plan.interview_id) - cfg.first_id) if cfg.vary_recording else None
-        rendered = render_interview(plan, bank, cfg.noise_dbfs, recording)
+        rendered = render_interview(plan, bank, cfg.noise_dbfs, recording, cfg.bleed_lowpass)
         _write_interview(out, plan, rendered)
         pid = int(plan.interview_id)
         label_rows.append(

@@ -1,11 +1,10 @@
 """The plan of a synthetic interview, drawn from a seeded RNG before any audio exists.
 
-A participant gets a voice that does not depend on the label (pitch, pitch range, rate, loudness,
-latency, verbosity, pausing). A depressed participant has a minority of *marker* turns spoken the way
-the clinical literature describes depressed speech: flatter F0, lower and flatter loudness, slower,
-more and longer pauses inside the answer, longer response latency. How strongly differs from one
-depressed participant to the next (``marker_strength``). Controls have none or one milder marker-like
-turn (an odd flat answer, ``control_marker_strength``).
+A participant gets a voice that does not depend on the label (pitch, pitch range, rate, loudness, latency,
+verbosity, pausing). A depressed participant has a minority of *marker* turns spoken the way the clinical
+literature describes depressed speech: flatter F0, lower and flatter loudness, slower, more and longer pauses
+inside the answer, longer response latency, more or less strongly (``marker_strength``). Controls have none
+or one milder marker-like turn (an odd flat answer, ``control_marker_strength``).
 """
 
 from __future__ import annotations
@@ -43,6 +42,8 @@ class SynthConfig:
     24 dB, mic colouring, noise floor, 8/16/44.1 kHz, mono or stereo), drawn independently of the label, so
     recording level and channel carry no label information; False writes every interview 16 kHz mono at
     one level.
+    bleed_db: the interviewer's level re the participant (dB); bleed_lowpass: interviewer low-passed at 3.4 kHz
+    (bleed into a close-talk mic); false: as rendered (one shared microphone, ``bleed_db`` near 0).
     """
 
     n_interviews: int = 20
@@ -56,6 +57,7 @@ class SynthConfig:
     control_marker_strength: tuple[float, float] = (0.25, 0.6)
     split_fractions: tuple[float, float, float] = (0.6, 0.2, 0.2)
     bleed_db: tuple[float, float] = (-30.0, -24.0)
+    bleed_lowpass: bool = True
     noise_dbfs: float = -62.0
     first_id: int = 1000
     marker_mode: str = "local"

@@ -166,11 +166,15 @@ class Timeline:
 
 
 def render_interview(
-    plan: InterviewPlan, bank: SpeechBank, noise_dbfs: float, recording: RecordingConditions | None = None
+    plan: InterviewPlan,
+    bank: SpeechBank,
+    noise_dbfs: float,
+    recording: RecordingConditions | None = None,
+    bleed_lowpass: bool = True,
 ) -> RenderedInterview:
     """Render ``plan`` with speech from ``bank``; interviewer speech goes in as low-passed bleed; room
     noise at ``noise_dbfs``. ``recording``: record the result under these conditions (None: 16 kHz mono
-    as rendered)."""
+    as rendered). ``bleed_lowpass``: False puts the interviewer in unfiltered (one shared microphone)."""
     rng = np.random.default_rng([int(plan.interview_id), 31337])
     tl = Timeline()
     lines: list[Line] = []
@@ -179,7 +183,8 @@ def render_interview(
     bleed_gain = 10 ** (plan.bleed_db / 20)
 
     def interviewer(text: str) -> float:
-        clip = sosfilt(_BLEED_SOS, bank.render(text, plan.interviewer)).astype(np.float32) * bleed_gain
+        clip = bank.render(text, plan.interviewer)
+        clip = (sosfilt(_BLEED_SOS, clip) if bleed_lowpass else clip).astype(np.float32) * bleed_gain
         start, stop = tl.put(clip)
         lines.append(Line(start, stop, "Ellie", transcript_text(text)))
         segments.append(Segment("Ellie", start, stop, -1))
