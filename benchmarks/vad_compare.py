@@ -47,9 +47,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMB
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import argparse  # noqa: E402
-import datetime  # noqa: E402
 import json  # noqa: E402
-import platform  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
@@ -241,28 +239,13 @@ def reference(rttm: Path) -> list[Region]:
 
 
 def run_info() -> dict:
-    import interview_mil
-    from interview_mil.experiment.layout import git_commit
-
-    cpu = "unknown"
-    info = Path("/proc/cpuinfo")
-    if info.exists():
-        cpu = next(
-            (l.split(":", 1)[1].strip() for l in info.read_text().splitlines() if l.startswith("model name")), cpu
-        )
+    """``diarization.run_info`` (machine, date, commit, versions) with the VADs' versions and threads."""
     import onnxruntime
     import silero_vad
-    import webrtcvad  # noqa: F401
+    from diarization import run_info as common
 
-    return {
-        "machine": platform.node(),
-        "cpu": cpu,
-        "cpu_count": os.cpu_count(),
+    return common() | {
         "threads": 1,
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "git_commit": git_commit(ROOT),
-        "version": interview_mil.__version__,
-        "python": platform.python_version(),
         "silero_vad": getattr(silero_vad, "__version__", "unknown"),
         "onnxruntime": onnxruntime.__version__,
     }

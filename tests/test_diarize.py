@@ -218,7 +218,7 @@ def test_the_voice_that_asks_the_questions_is_taken_for_the_interviewer():
         s: {"speech_s": 4.5, "median_run_s": 0.9, "first_s": 0.0 if s == "spk2" else 1.0, "level_db": -30.0}
         for s in ("spk1", "spk2")
     }
-    found = choose_participant(segments, (), cues, 0.6, None)
+    found = choose_participant(segments, (), cues, 0.6)
     assert found.participant == "spk1"  # without words: the one who did not open
     words = [Word(k + 0.5, k + 0.8, "why?" if k % 2 == 1 else "because") for k in range(10)]
     asked = with_questions(found, words)  # but spk1 asks every question: spk1 is the interviewer

@@ -11,7 +11,8 @@
    change the cells whose two best voices score within ``overlap_margin`` are marked overlapped.
 4. The participant is the voice whose cues say "answers" (``participant_cues``): more speech, longer
    runs, not the first to speak, louder (a close-talk microphone). The decision's margin is kept; an
-   ``Interview.participant_speaker`` naming a voice (``spk1`` = the first to speak) overrides it.
+   ``Interview.participant_speaker`` naming a voice (``spk1`` = the first to speak) overrides it
+   (``with_participant``).
 
 Output: a ``Diarization`` (every voice's segments, overlaps, the participant and the margin) and the
 ``SpeakerRegions`` the turn maker reads (interviewer = every other voice and the overlapped speech).
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ..errors import TranscriptError
 from .bleed import SpeakerRegions
 from .config import DiarizeConfig
 from .regions import Region, mask_to_regions
@@ -203,10 +205,9 @@ def diarize(
     mel: np.ndarray,
     config: DiarizeConfig,
     encoder: VoiceEncoder,
-    participant: str | None = None,
 ) -> Diarization:
-    """Diarize one recording from its VAD ``activity`` and ``mel`` frames (``voices.mel_frames``).
-    ``participant``: a voice label (``spk1``, ``spk2``…) chosen by the user instead of the cues."""
+    """Diarize one recording from its VAD ``activity`` and ``mel`` frames (``voices.mel_frames``); the
+    participant chosen by the cues (``with_participant`` puts the user's choice instead)."""
     regions = tuple(activity.regions)
     if not regions:
         return Diarization((), (), None, 0.0)
@@ -248,7 +249,7 @@ def diarize(
     cues = {f"spk{order[k]}": v for k, v in participant_cues(segs, activity.level_db).items()}
     similarity = float(cent[0] @ cent[1]) if len(cent) > 1 else None
     overlaps = tuple(mask_to_regions(overlap & speech, limit=activity.duration))
-    return choose_participant(named, overlaps, cues, similarity, participant)
+    return choose_participant(named, overlaps, cues, similarity)
 
 
 def choose_participant(
@@ -256,11 +257,9 @@ def choose_participant(
     overlap: tuple[Region, ...],
     cues: dict[str, dict[str, float]],
     similarity: float | None,
-    override: str | None,
 ) -> Diarization:
+    """The ``Diarization`` with the participant the cues of each voice point to, and the margin."""
     names = list(cues)
-    if override is not None:
-        return Diarization(segments, overlap, override, float("inf"), "override", cues, similarity)
     if len(names) == 1:
         return Diarization(segments, overlap, names[0], 0.0, "cues", cues, similarity)
     score = {n: min(participant_score(cues[n], cues[o]) for o in names if o != n) for n in names}
@@ -284,3 +283,18 @@ def label_lines(lines: list[Line], found: Diarization) -> list[Line]:
         role = "interviewer" if other > mine else line.role
         out.append(replace(line, role=role))
     return out
+
+
+def with_participant(found: Diarization, wanted: str | None, path: str) -> Diarization:
+    """``found`` with the user's participant voice (``--participant spkN``) instead of the cues' choice;
+    None keeps the choice. A voice not in the recording is a ``TranscriptError`` naming the voices."""
+    if wanted is None:
+        return found
+    if wanted not in found.speakers:
+        raise TranscriptError(
+            f"--participant {wanted!r} is not a voice found in this recording (voices: "
+            f"{', '.join(found.speakers) or 'none'}; spk1 is the first to speak)",
+            path=path,
+            fix="run `interview-mil segment AUDIO --write-rttm` to see the voices, then name one of them",
+        )
+    return replace(found, participant=wanted, margin=float("inf"), chosen_by="override")

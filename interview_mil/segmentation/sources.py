@@ -31,7 +31,7 @@ from ..registry import Registry
 from .asr import read_asr_lines
 from .config import SegmentationConfig
 from .daic import apply_daic_rules, read_daic_lines
-from .diarize import diarize, label_lines
+from .diarize import diarize, label_lines, with_participant
 from .quality_measures import remove_dc
 from .record import Segmentation, Span
 from .refine import make_turns, refine_spans
@@ -192,14 +192,8 @@ def _from_lines(
     found = None
     if by_voice:
         mel = mel_frames(audio, interview.audio_path, interview.channel)
-        found = diarize(activity, mel, config.diarize, voice_encoder(), interview.participant_speaker)
-        if interview.participant_speaker not in (None, *found.speakers):
-            raise TranscriptError(
-                f"--participant {interview.participant_speaker!r} is not a voice found in this recording "
-                f"(voices: {', '.join(found.speakers) or 'none'}; spk1 is the first to speak)",
-                path=interview.audio_path,
-                fix="run `interview-mil segment AUDIO --write-rttm` to see the voices, or drop --participant",
-            )
+        found = diarize(activity, mel, config.diarize, voice_encoder())
+        found = with_participant(found, interview.participant_speaker, interview.audio_path)
         lines = label_lines(lines, found)
     turns, interviewer = _segment_lines(lines, path, interview.interview_id, merge_gap, config, activity, source)
     return Segmentation(interview, source, turns, interviewer, audio, diarization=found)

@@ -6,15 +6,14 @@ speaker encoder, ``segmentation.diarize``). Each turns speaker regions into ``Tu
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 
 from ..data.audio import audio_info
 from ..data.records import Interview, Turn
-from ..errors import AudioError, TranscriptError
+from ..errors import AudioError
 from .bleed import SpeakerRegions, split_by_channel, split_by_level
 from .config import AsrConfig, SegmentationConfig
-from .diarize import diarize
+from .diarize import diarize, with_participant
 from .record import Segmentation, Span
 from .refine import make_turns
 from .sources import TURN_SOURCES, _decoded, speech_activity
@@ -96,21 +95,12 @@ def recogniser(config: AsrConfig) -> Recogniser:
 def _diarize(interview: Interview, config: SegmentationConfig) -> Segmentation:
     audio, activity = _decoded(interview, config, interview.channel)
     mel = mel_frames(audio, interview.audio_path, interview.channel)
-    found = diarize(activity, mel, config.diarize, voice_encoder(), None)
+    found = diarize(activity, mel, config.diarize, voice_encoder())
     asr, words = config.asr, None
     if asr.enabled or (asr.enabled is None and asr_available(asr)):
         words = recogniser(asr).words(activity.regions, audio, interview.audio_path, interview.channel)
         found = with_questions(found, words)  # the interviewer asks: a cue for who is who
-    wanted = interview.participant_speaker
-    if wanted is not None:
-        if wanted not in found.speakers:
-            raise TranscriptError(
-                f"--participant {wanted!r} is not a voice found in this recording (voices: "
-                f"{', '.join(found.speakers) or 'none'}; spk1 is the first to speak)",
-                path=interview.audio_path,
-                fix="run `interview-mil segment --write-rttm` to see the voices, then name one of them",
-            )
-        found = dataclasses.replace(found, participant=wanted, margin=float("inf"), chosen_by="override")
+    found = with_participant(found, interview.participant_speaker, interview.audio_path)
     turns, interviewer = segment_regions(found.speaker_regions(), interview.interview_id, config, "diarize")
     if words is not None:
         turns = attach_text(turns, interviewer, words)

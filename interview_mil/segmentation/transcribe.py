@@ -139,4 +139,4 @@ def with_questions(found: Diarization, words: list[Word]) -> Diarization:
         runs = found.regions_of(name)
         asked = sum(1 for w in words if w.text.endswith("?") and any(a <= (w.start + w.end) / 2 < b for a, b in runs))
         cues[name]["questions"] = asked / max(1, len(runs))
-    return choose_participant(found.segments, found.overlap, cues, found.voice_similarity, None)
+    return choose_participant(found.segments, found.overlap, cues, found.voice_similarity)

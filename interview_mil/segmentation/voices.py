@@ -56,20 +56,21 @@ class VoiceEncoder:
 
     def __init__(self, weights: str | Path = WEIGHTS) -> None:
         import torch
+        from safetensors import SafetensorError
         from safetensors.torch import load_file
 
+        self.lstm = torch.nn.LSTM(40, 256, 3, batch_first=True)
+        self.linear = torch.nn.Linear(256, 256)
         try:
             state = load_file(str(weights))
-        except Exception as exc:  # noqa: BLE001 - any reader failure means the same thing to the user
+            self.lstm.load_state_dict({k[5:]: v for k, v in state.items() if k.startswith("lstm.")})
+            self.linear.load_state_dict({k[7:]: v for k, v in state.items() if k.startswith("linear.")})
+        except (SafetensorError, OSError, RuntimeError) as exc:  # unreadable, corrupt, or other tensors/shapes
             raise InputError(
                 f"cannot read the speaker-encoder weights ({type(exc).__name__}: {exc})",
                 path=weights,
                 fix="reinstall interview-mil (the weights ship in the package: segmentation/weights/)",
             ) from None
-        self.lstm = torch.nn.LSTM(40, 256, 3, batch_first=True)
-        self.linear = torch.nn.Linear(256, 256)
-        self.lstm.load_state_dict({k[5:]: v for k, v in state.items() if k.startswith("lstm.")})
-        self.linear.load_state_dict({k[7:]: v for k, v in state.items() if k.startswith("linear.")})
         self.lstm.eval()
 
     def _encode(self, sequences: list[np.ndarray], batch: int = 128) -> np.ndarray:
